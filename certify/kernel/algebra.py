@@ -1,0 +1,303 @@
+"""Normal form of matrix expressions as non-commutative polynomials (TRUSTED).
+
+The kernel never asks SymPy to simplify a matrix expression. Instead it expands every expression
+into a sum of words (products of atoms, read left to right) with scalar coefficients; two
+expressions are equal for every n and every value of their symbols when their normal forms are
+equal. Atoms:
+
+    ("leaf", name, kind, transposed)      kind: "W", "matrix" (declared n x n) or "vector" (n x 1)
+    ("diag", word)                        diag(v) of a vector word v; diag is linear, so it is expanded
+    ("had", word1, word2)                 Hadamard product of two words of equal shape; bilinear,
+                                          commutative (the pair is sorted)
+    ("fun", name, nf, transposed)         an activation applied element-wise to a vector with normal form nf
+
+The identity matrix is the empty word. Coefficients are SymPy scalar expressions brought to the
+canonical form of rational functions by `sympy.cancel` (polynomial arithmetic, a decision
+procedure for equality of rational functions; no heuristic simplification).
+
+Declared matrix properties enter only through transposition: a symmetric, psd, nsd or diagonal
+matrix K satisfies K^T = K; a skew matrix satisfies K^T = -K.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Mapping
+
+import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy.matrices.expressions.hadamard import HadamardProduct
+
+from ..errors import KernelError
+from ..functions import activation_by_sympy
+
+Atom = tuple
+Word = tuple
+NF = dict  # Word -> SymPy coefficient
+
+SYMMETRIC_PROPERTIES = frozenset({"symmetric", "psd", "nsd", "diagonal"})
+
+
+def _norm(c: sp.Basic) -> sp.Basic:
+    return sp.cancel(sp.sympify(c))  # safe: c is a SymPy object built by the kernel, never text
+
+
+def add_into(out: NF, word: Word, coeff: sp.Basic) -> None:
+    c = _norm(out.get(word, sp.Integer(0)) + coeff)
+    if c == 0:
+        out.pop(word, None)
+    else:
+        out[word] = c
+
+
+def nf_add(a: NF, b: NF) -> NF:
+    out = dict(a)
+    for w, c in b.items():
+        add_into(out, w, c)
+    return out
+
+
+def nf_scale(a: NF, c: sp.Basic) -> NF:
+    out: NF = {}
+    for w, d in a.items():
+        add_into(out, w, c * d)
+    return out
+
+
+def nf_mul(a: NF, b: NF) -> NF:
+    out: NF = {}
+    for wa, ca in a.items():
+        for wb, cb in b.items():
+            add_into(out, wa + wb, ca * cb)
+    return out
+
+
+def nf_equal(a: NF, b: NF) -> bool:
+    diff = nf_add(a, nf_scale(b, sp.Integer(-1)))
+    return not diff
+
+
+def freeze(nf: NF) -> tuple:
+    return tuple(sorted(nf.items(), key=lambda item: repr(item)))
+
+
+class Normalizer:
+    """Brings SymPy matrix expressions to normal form, knowing which names are declared matrices."""
+
+    def __init__(self, matrix_properties: Mapping[str, str]):
+        self.props = dict(matrix_properties)
+
+    # -- transposition ---------------------------------------------------------------------------
+    def transpose_atom(self, atom: Atom) -> tuple[sp.Basic, Atom]:
+        tag = atom[0]
+        if tag == "leaf":
+            _, name, kind, t = atom
+            if kind == "matrix":
+                prop = self.props.get(name, "any")
+                if prop in SYMMETRIC_PROPERTIES:
+                    return sp.Integer(1), atom
+                if prop == "skew":
+                    return sp.Integer(-1), atom
+            return sp.Integer(1), ("leaf", name, kind, not t)
+        if tag == "diag":
+            return sp.Integer(1), atom
+        if tag == "had":
+            c1, w1 = self.transpose_word(atom[1])
+            c2, w2 = self.transpose_word(atom[2])
+            return c1 * c2, ("had",) + tuple(sorted((w1, w2), key=repr))
+        if tag == "fun":
+            return sp.Integer(1), (atom[0], atom[1], atom[2], not atom[3])
+        raise KernelError(f"unknown atom {atom!r}")
+
+    def transpose_word(self, word: Word) -> tuple[sp.Basic, Word]:
+        coeff = sp.Integer(1)
+        out = []
+        for atom in reversed(word):
+            c, a = self.transpose_atom(atom)
+            coeff *= c
+            out.append(a)
+        return coeff, tuple(out)
+
+    def transpose(self, nf: NF) -> NF:
+        out: NF = {}
+        for w, c in nf.items():
+            d, tw = self.transpose_word(w)
+            add_into(out, tw, c * d)
+        return out
+
+    # -- normal form of a SymPy expression ----------------------------------------------------------
+    def nf(self, expr: sp.Basic) -> NF:
+        if isinstance(expr, sp.MatrixSymbol):
+            name = str(expr.name)
+            if name == "W":
+                kind = "W"
+            elif name in self.props:
+                kind = "matrix"
+            elif expr.shape[1] == 1:
+                kind = "vector"
+            else:
+                raise KernelError(f"undeclared matrix symbol '{name}'")
+            return {(("leaf", name, kind, False),): sp.Integer(1)}
+        if isinstance(expr, sp.Identity):
+            return {(): sp.Integer(1)}
+        if isinstance(expr, sp.ZeroMatrix):
+            return {}
+        if isinstance(expr, sp.MatAdd):
+            out: NF = {}
+            for arg in expr.args:
+                out = nf_add(out, self.nf(arg))
+            return out
+        if isinstance(expr, sp.MatMul):
+            out = {(): sp.Integer(1)}
+            for arg in expr.args:
+                if getattr(arg, "is_Matrix", False):
+                    out = nf_mul(out, self.nf(arg))
+                else:
+                    out = nf_scale(out, arg)
+            return out
+        if isinstance(expr, sp.Transpose):
+            return self.transpose(self.nf(expr.arg))
+        if isinstance(expr, sp.MatPow):
+            k = expr.exp
+            if not (k.is_Integer and int(k) >= 1):
+                raise KernelError(f"matrix power with exponent {k} is not supported")
+            base = self.nf(expr.base)
+            out = base
+            for _ in range(int(k) - 1):
+                out = nf_mul(out, base)
+            return out
+        if isinstance(expr, DiagMatrix):
+            out = {}
+            for w, c in self.nf(expr.arg).items():
+                add_into(out, (("diag", w),), c)
+            return out
+        if isinstance(expr, HadamardProduct):
+            args = list(expr.args)
+            acc = self.nf(args[0])
+            for arg in args[1:]:
+                other = self.nf(arg)
+                new: NF = {}
+                for w1, c1 in acc.items():
+                    for w2, c2 in other.items():
+                        pair = tuple(sorted((w1, w2), key=repr))
+                        add_into(new, (("had",) + pair,), c1 * c2)
+                acc = new
+            return acc
+        if isinstance(expr, ElementwiseApplyFunction):
+            act = activation_by_sympy(expr.function)
+            if act is None:
+                raise KernelError(f"unknown element-wise function {expr.function}")
+            inner = self.nf(expr.expr)
+            if not inner:
+                raise KernelError("an activation of the zero vector must be evaluated, not normalised")
+            return {(("fun", act.name, freeze(inner), False),): sp.Integer(1)}
+        raise KernelError(f"the kernel does not know the matrix operation {type(expr).__name__}: {expr}")
+
+
+def contains_w(word: Word) -> bool:
+    """Whether the weight matrix W occurs anywhere in the word (also inside diag, had, fun)."""
+    for atom in word:
+        tag = atom[0]
+        if tag == "leaf" and atom[2] == "W":
+            return True
+        if tag == "diag" and contains_w(atom[1]):
+            return True
+        if tag == "had" and (contains_w(atom[1]) or contains_w(atom[2])):
+            return True
+        if tag == "fun" and any(contains_w(w) for w, _ in atom[2]):
+            return True
+    return False
+
+
+# -- exact evaluation (for counterexamples) ------------------------------------------------------
+
+Mat = list  # list of rows of Fractions
+
+
+def _matmul(a: Mat, b: Mat) -> Mat:
+    if len(a[0]) != len(b):
+        raise KernelError("shape mismatch in exact evaluation")
+    return [[sum((a[i][k] * b[k][j] for k in range(len(b))), Fraction(0)) for j in range(len(b[0]))]
+            for i in range(len(a))]
+
+
+def _transpose(a: Mat) -> Mat:
+    return [list(col) for col in zip(*a)]
+
+
+def _identity(n: int) -> Mat:
+    return [[Fraction(int(i == j)) for j in range(n)] for i in range(n)]
+
+
+def _exact_activation(name: str, x: Fraction) -> Fraction:
+    if name == "relu":
+        return max(x, Fraction(0))
+    if name == "abs":
+        return abs(x)
+    if name == "tanh" and x == 0:
+        return Fraction(0)
+    if name == "sigmoid" and x == 0:
+        return Fraction(1, 2)
+    raise KernelError(f"{name}({x}) is not rational; the witness cannot use it")
+
+
+class Evaluator:
+    """Evaluates normal forms exactly for concrete n, leaf values (Fraction matrices) and scalars."""
+
+    def __init__(self, n: int, leaves: Mapping[str, Mat], scalars: Mapping[sp.Symbol, Fraction]):
+        self.n = n
+        self.leaves = leaves
+        self.subs = {k: sp.Rational(v.numerator, v.denominator) for k, v in scalars.items()}
+
+    def coeff(self, c: sp.Basic) -> Fraction:
+        value = sp.sympify(c).xreplace(self.subs)  # safe: c is a kernel-built SymPy object
+        if not value.is_Rational:
+            raise KernelError(f"coefficient {c} does not evaluate to a rational at the witness")
+        return Fraction(int(value.p), int(value.q))
+
+    def atom(self, atom: Atom) -> Mat:
+        tag = atom[0]
+        if tag == "leaf":
+            _, name, _kind, t = atom
+            if name not in self.leaves:
+                raise KernelError(f"the witness gives no value for '{name}'")
+            value = self.leaves[name]
+            return _transpose(value) if t else value
+        if tag == "diag":
+            v = self.word(atom[1])
+            if len(v[0]) != 1:
+                raise KernelError("diag() of a non-vector in exact evaluation")
+            return [[v[i][0] if i == j else Fraction(0) for j in range(self.n)] for i in range(self.n)]
+        if tag == "had":
+            a, b = self.word(atom[1]), self.word(atom[2])
+            if (len(a), len(a[0])) != (len(b), len(b[0])):
+                raise KernelError("Hadamard product of different shapes in exact evaluation")
+            return [[a[i][j] * b[i][j] for j in range(len(a[0]))] for i in range(len(a))]
+        if tag == "fun":
+            inner = self.nf(dict(atom[2]))
+            out = [[_exact_activation(atom[1], x) for x in row] for row in inner]
+            return _transpose(out) if atom[3] else out
+        raise KernelError(f"unknown atom {atom!r}")
+
+    def word(self, word: Word) -> Mat:
+        if not word:
+            return _identity(self.n)
+        out = self.atom(word[0])
+        for atom in word[1:]:
+            out = _matmul(out, self.atom(atom))
+        return out
+
+    def nf(self, nf: NF, shape: tuple[int, int] | None = None) -> Mat:
+        total: Mat | None = None
+        if not nf and shape is not None:
+            return [[Fraction(0)] * shape[1] for _ in range(shape[0])]
+        for w, c in nf.items():
+            value = self.word(w)
+            k = self.coeff(c)
+            scaled = [[k * x for x in row] for row in value]
+            total = scaled if total is None else [[x + y for x, y in zip(r1, r2)]
+                                                  for r1, r2 in zip(total, scaled)]
+        if total is None:
+            raise KernelError("cannot infer the shape of an empty (zero) expression; pass it explicitly")
+        return total
