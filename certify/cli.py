@@ -1,0 +1,136 @@
+"""The `certify` command: a thin layer over the library. Exit codes: certify.verdict.ExitCode."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import InputError
+from .kernel.objects import BOUNDS, MEASURES
+from .verdict import ExitCode, Verdict, exit_code_for
+
+FORMATS = ("text", "json", "markdown", "latex")
+SUFFIX = {"text": ".txt", "json": ".json", "markdown": ".md", "latex": ".tex"}
+
+
+def _rule_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(path.glob("*.toml"))
+            if not found:
+                raise InputError(f"no rule files (*.toml) in directory {p}", file=p,
+                                 hint="pass rule files or a directory that holds them")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError(f"no such file or directory: {p}", file=p, hint="check the path")
+    return files
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import report
+    from .check import check_rule
+    from .rule import Rule
+
+    try:
+        files = _rule_files(args.paths)
+    except InputError as err:
+        print(report.text_error(err), file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    verdicts: list[Verdict] = []
+    rendered: list[str] = []
+    json_items = []
+    mismatches = 0
+    for path in files:
+        try:
+            rule = Rule.from_file(path)
+            rep = check_rule(rule, measure=args.measure, bound=args.bound, expectations=args.expect)
+        except InputError as err:
+            verdicts.append(Verdict.ERROR)
+            if args.format == "json":
+                json_items.append(report.error_dict(err, str(path)))
+            else:
+                rendered.append(report.text_error(err))
+            continue
+        verdicts.append(rep.verdict)
+        mismatches += len(rep.mismatches)
+        if args.format == "json":
+            json_items.append(report.report_dict(rep))
+        elif args.format == "markdown":
+            rendered.append(report.markdown_report(rep))
+        elif args.format == "latex":
+            rendered.append(report.latex_report(rep))
+        else:
+            rendered.append(report.text_report(rep, verbose=not args.quiet))
+        if args.out:
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            body = report.to_json([report.report_dict(rep)]) if args.format == "json" else rendered[-1]
+            (out / (path.stem + SUFFIX[args.format])).write_text(body + "\n", encoding="utf-8")
+    if args.format == "json":
+        print(report.to_json(json_items))
+    else:
+        print("\n\n".join(rendered))
+        if len(files) > 1:
+            counts = {v: verdicts.count(v) for v in Verdict}
+            print("\n" + ", ".join(f"{counts[v]} {v.value}" for v in Verdict))
+    if args.expect:
+        if Verdict.ERROR in verdicts:
+            return ExitCode.USAGE_ERROR
+        if args.format == "text":
+            print(f"{mismatches} documented verdict(s) not reproduced" if mismatches
+                  else "every documented verdict reproduced")
+        return ExitCode.REFUTED if mismatches else ExitCode.OK
+    return exit_code_for(verdicts)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="certify",
+        description="Certify what plasticity rules do to matrix measures and contraction of neural networks.",
+        epilog="exit codes: 0 all certified, 1 some refuted, 2 bad input or usage, 3 some inconclusive")
+    parser.add_argument("--version", action="version", version=f"certify {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser("check", help="check rule files (or directories of them)",
+                           description="Decide the claim of each rule file: certified, refuted, inconclusive "
+                                       "or error. Without a [claim], explore every norm.")
+    check.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    check.add_argument("--measure", choices=MEASURES, help="the norm of the claim (overrides the file)")
+    check.add_argument("--bound", choices=BOUNDS, help="the kind of claim (overrides the file)")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--out", metavar="DIR", help="also write one report per rule file into DIR")
+    check.add_argument("--expect", action="store_true",
+                       help="decide every verdict documented under [expect] in each file; exit 0 when all are "
+                            "reproduced, 1 when one is not, 2 on bad input")
+    check.add_argument("-q", "--quiet", action="store_true", help="omit derivation steps in text output")
+    check.set_defaults(func=cmd_check)
+    try:
+        from . import balance_cli
+    except ImportError:  # pragma: no cover - optional module
+        balance_cli = None
+    if balance_cli is not None:
+        balance_cli.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return ExitCode.USAGE_ERROR
+    return int(args.func(args))
+
+
+def console_main() -> None:
+    sys.exit(main())

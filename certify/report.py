@@ -1,0 +1,178 @@
+"""Rendering reports: text, JSON, Markdown, LaTeX. Printing only; no mathematics happens here."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from . import __version__
+from .check import ClaimResult, RuleReport
+from .errors import InputError
+from .kernel.lemmas import LEMMAS
+from .verdict import Verdict
+
+JSON_SCHEMA_VERSION = 1
+
+
+def _frac(x: Fraction | None) -> str | None:
+    return None if x is None else str(x)
+
+
+def _matrix(rows) -> list[list[str]]:
+    return [[str(Fraction(x)) for x in row] for row in rows]
+
+
+def result_dict(r: ClaimResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"measure": r.claim.measure, "bound": r.claim.bound, "verdict": r.verdict.value,
+                           "summary": r.summary}
+    if r.certificate is not None:
+        c = r.certificate
+        out["certificate"] = {
+            "route": c.route, "norm": c.norm, "rate": sp.sstr(c.gamma), "rate_latex": sp.latex(c.gamma),
+            "drive_bound": sp.sstr(c.beta), "drive_bound_latex": sp.latex(c.beta),
+            "positive_part": c.positive_part, "statement": c.bound_text,
+            "steps": [{"lemma": s.lemma, "statement": s.statement,
+                       "source": LEMMAS[s.lemma].source if s.lemma in LEMMAS else "identity of normal forms"}
+                      for s in c.steps],
+        }
+    if r.refutation is not None:
+        w = r.refutation.witness
+        out["counterexample"] = {
+            "kind": w.kind, "n": w.n, "parameters": {k: str(v) for k, v in w.parameters.items()},
+            "W0": _matrix(w.W0), "activity": {k: [str(x) for x in v] for k, v in w.activity.items()},
+            "matrices": {k: _matrix(v) for k, v in w.matrices.items()},
+            "vector": None if w.vector is None else [str(x) for x in w.vector], "value": _frac(w.value),
+            "growth_lower_bound": str(r.refutation.lower), "allowed": str(r.refutation.allowed),
+            "explanation": r.refutation.explanation,
+        }
+    if r.reasons:
+        out["reasons"] = list(r.reasons)
+    return out
+
+
+def report_dict(rep: RuleReport) -> dict[str, Any]:
+    rule = rep.rule
+    return {
+        "schema_version": JSON_SCHEMA_VERSION, "tool": f"certify {__version__}",
+        "file": rule.source, "rule": rule.name, "summary": rule.summary, "reference": rule.reference,
+        "dW": rule.dW_text, "dW_latex": sp.latex(rule.dW), "rule_hash": rule.hash,
+        "assumptions": {"parameters": {k: r.text() for k, r in rule.parameters},
+                        "activity": {k: r.text() for k, r in rule.activity},
+                        "matrices": dict(rule.matrices)},
+        "mode": rep.mode, "verdict": rep.verdict.value, "note": rep.note,
+        "results": [result_dict(r) for r in rep.results],
+        "expectation_mismatches": list(rep.mismatches),
+    }
+
+
+def error_dict(err: InputError, path: str | None) -> dict[str, Any]:
+    return {"schema_version": JSON_SCHEMA_VERSION, "file": err.file or path, "verdict": Verdict.ERROR.value,
+            "error": err.to_dict(), "message": str(err)}
+
+
+def to_json(items: list[dict[str, Any]]) -> str:
+    return json.dumps(items[0] if len(items) == 1 else items, indent=2)
+
+
+# -- text ---------------------------------------------------------------------------------------------
+
+MEASURE_NAMES = {"l1": "l1", "l2": "l2", "linf": "linf", "weighted-l1": "weighted l1",
+                 "weighted-linf": "weighted linf", "weighted-l2": "weighted l2"}
+
+
+def text_report(rep: RuleReport, verbose: bool = True) -> str:
+    rule = rep.rule
+    lines = [f"{rule.source or rule.name}: {rep.verdict.value.upper()}",
+             f"  rule      {rule.name}: dW/dt = {rule.dW_text}"]
+    if rule.parameters or rule.activity or rule.matrices:
+        decl = [f"{k} {r.text()}" if not r.text()[0].isdigit() and r.text()[0] not in "[(" else f"{k} in {r.text()}"
+                for k, r in rule.parameters]
+        decl += [f"{k}_i in {r.text()}" for k, r in rule.activity]
+        decl += [f"{k} {v}" for k, v in rule.matrices]
+        lines.append(f"  assuming  {', '.join(decl)}")
+    if rep.note:
+        lines.append(f"  note      {rep.note}")
+    for r in rep.results:
+        lines.append(f"  [{r.verdict.value.upper():>12}] {MEASURE_NAMES[r.claim.measure]} {r.claim.bound}")
+        if r.certificate is not None:
+            lines.append(f"      bound: {r.certificate.bound_text}")
+            if verbose:
+                for i, s in enumerate(r.certificate.steps, 1):
+                    lines.append(f"      {i}. [{s.lemma}] {s.statement}")
+        elif r.refutation is not None:
+            w = r.refutation.witness
+            lines.append(f"      counterexample (kernel-checked, exact): n = {w.n}, "
+                         + ", ".join(f"{k} = {v}" for k, v in w.parameters.items()))
+            for k, v in w.activity.items():
+                lines.append(f"        {k} = ({', '.join(str(x) for x in v)})")
+            for k, v in w.matrices.items():
+                lines.append(f"        {k} = {_matrix(v)}")
+            if any(x != 0 for row in w.W0 for x in row):
+                lines.append(f"        W0 = {_matrix(w.W0)}")
+            else:
+                lines.append("        W0 = 0")
+            lines.append(f"      {r.refutation.explanation}")
+        else:
+            for reason in r.reasons:
+                lines.append(f"      - {reason}")
+    for m in rep.mismatches:
+        lines.append(f"  EXPECTATION MISMATCH: {m}")
+    return "\n".join(lines)
+
+
+def text_error(err: InputError) -> str:
+    return f"ERROR {err}"
+
+
+# -- markdown / latex ----------------------------------------------------------------------------------
+
+def markdown_report(rep: RuleReport) -> str:
+    rule = rep.rule
+    out = [f"# {rule.name}: {rep.verdict.value}", ""]
+    if rule.summary:
+        out += [rule.summary, ""]
+    if rule.reference:
+        out += [f"Reference: {rule.reference}", ""]
+    out += [f"Weight flow: $\\dot W = {sp.latex(rule.dW)}$", ""]
+    for r in rep.results:
+        out += [f"## {MEASURE_NAMES[r.claim.measure]}, {r.claim.bound}: **{r.verdict.value}**", ""]
+        if r.certificate is not None:
+            for i, s in enumerate(r.certificate.steps, 1):
+                src = LEMMAS[s.lemma].source if s.lemma in LEMMAS else "normal-form identity"
+                out.append(f"{i}. `{s.lemma}` — {s.statement} _({src})_")
+            out.append("")
+        elif r.refutation is not None:
+            out += [f"Counterexample: {r.refutation.explanation}", ""]
+        else:
+            out += [f"- {x}" for x in r.reasons] + [""]
+    return "\n".join(out)
+
+
+def latex_report(rep: RuleReport) -> str:
+    rule = rep.rule
+    out = [f"\\section*{{{_tex(rule.name)}: {rep.verdict.value}}}",
+           f"Weight flow: $\\dot W = {sp.latex(rule.dW)}$.", "\\begin{itemize}"]
+    for r in rep.results:
+        out.append(f"\\item {_tex(MEASURE_NAMES[r.claim.measure])}, {r.claim.bound}: \\textbf{{{r.verdict.value}}}.")
+        if r.certificate is not None:
+            c = r.certificate
+            out.append("\\begin{enumerate}")
+            out += [f"\\item \\texttt{{{_tex(s.lemma)}}}: {_tex(s.statement)}" for s in c.steps]
+            out.append("\\end{enumerate}")
+            out.append(f"Rate $\\gamma = {sp.latex(c.gamma)}$, drive bound $\\beta = {sp.latex(c.beta)}$.")
+        elif r.refutation is not None:
+            out.append(_tex(r.refutation.explanation))
+        else:
+            out.append(_tex("; ".join(r.reasons)))
+    out.append("\\end{itemize}")
+    return "\n".join(out)
+
+
+def _tex(s: str) -> str:
+    for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("&", "\\&"), ("%", "\\%"), ("#", "\\#"),
+                 ("^", "\\^{}"), ("{", "\\{"), ("}", "\\}")):
+        s = s.replace(a, b) if a != "\\" else s.replace(a, b)
+    return s

@@ -1,0 +1,383 @@
+"""Rules: the TOML file format of DESIGN.md and an equivalent Python API.
+
+A `Rule` is immutable and canonical: `rule.canonical_text()` is a TOML document that loads back to
+an equal rule, and `rule.hash` is the SHA-256 of that text. Every error in a file is an
+`InputError` naming the file, line, column, symbol and a fix; expressions go through the
+whitelisting parser in parse.py and are never evaluated.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Mapping
+
+import sympy as sp
+
+from .errors import InputError
+from .kernel.intervals import INF, Interval
+from .kernel.objects import BOUNDS, MEASURES, Assumptions, Claim
+from .parse import Symbols, check_name, format_expression, parse_weight_flow
+
+MATRIX_PROPERTIES = ("any", "symmetric", "psd", "nsd", "skew", "diagonal")
+VERDICT_NAMES = ("certified", "refuted", "inconclusive")
+CLAIM_BOUNDS = BOUNDS + ("contracting",)
+NETWORK_KEYS = ("form", "activation", "slope", "W0", "input")
+
+TABLES = {
+    "rule": ("name", "summary", "reference", "dW"),
+    "parameters": None,   # free keys: parameter names
+    "activity": None,     # free keys: vector names
+    "matrices": None,     # free keys: matrix names
+    "network": NETWORK_KEYS,
+    "claim": ("measure", "bound"),
+    "expect": None,       # free keys: measures -> {bound: verdict}
+}
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?$")
+_RELATION = re.compile(r"^\s*(>=|>|<=|<)\s*(\S+)\s*$")
+_BRACKETS = re.compile(r"^\s*([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])\s*$")
+
+
+@dataclass(frozen=True)
+class Range:
+    """A scalar range as declared: the interval plus the text it was written as (canonicalised)."""
+
+    interval: Interval
+
+    def text(self) -> str:
+        iv = self.interval
+        lo = None if iv.lo == -INF else iv.lo
+        hi = None if iv.hi == INF else iv.hi
+        if lo is not None and hi is not None and lo == hi:
+            return _fmt(lo)
+        if hi is None and lo is None:
+            return "real"
+        if hi is None:
+            return f"{'>=' if iv.lo_closed else '>'} {_fmt(lo)}"
+        if lo is None:
+            return f"{'<=' if iv.hi_closed else '<'} {_fmt(hi)}"
+        return f"{'[' if iv.lo_closed else '('}{_fmt(lo)}, {_fmt(hi)}{']' if iv.hi_closed else ')'}"
+
+
+def _fmt(x: Fraction) -> str:
+    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    dW: sp.Basic
+    name: str = "rule"
+    summary: str = ""
+    reference: str = ""
+    parameters: tuple[tuple[str, Range], ...] = ()
+    activity: tuple[tuple[str, Range], ...] = ()
+    matrices: tuple[tuple[str, str], ...] = ()
+    network: tuple[tuple[str, str], ...] = ()
+    claim: tuple[str, str] | None = None          # (measure, bound)
+    expect: tuple[tuple[str, str, str], ...] = ()  # (measure, bound, verdict)
+    source: str | None = field(default=None, compare=False)
+
+    # -- views ------------------------------------------------------------------------------------
+    @property
+    def vectors(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.dW.atoms(sp.MatrixSymbol)
+                         if s.shape[1] == 1 and str(s.name) not in dict(self.matrices))
+
+    def assumptions(self) -> Assumptions:
+        return Assumptions(parameters={k: r.interval for k, r in self.parameters},
+                           activity={k: r.interval for k, r in self.activity},
+                           matrices=dict(self.matrices))
+
+    def claim_object(self, measure: str | None = None, bound: str | None = None) -> Claim | None:
+        if self.claim is None and measure is None:
+            return None
+        m = measure or (self.claim[0] if self.claim else "l2")
+        b = bound or (self.claim[1] if self.claim else "nonincreasing")
+        return Claim(m, b)
+
+    @property
+    def dW_text(self) -> str:
+        return format_expression(self.dW)
+
+    # -- canonical text and hash ----------------------------------------------------------------------
+    def canonical_text(self) -> str:
+        lines = ["[rule]", f"name = {_q(self.name)}"]
+        if self.summary:
+            lines.append(f"summary = {_q(self.summary)}")
+        if self.reference:
+            lines.append(f"reference = {_q(self.reference)}")
+        lines.append(f"dW = {_q(self.dW_text)}")
+        for table, items in (("parameters", self.parameters), ("activity", self.activity)):
+            if items:
+                lines += ["", f"[{table}]"] + [f"{k} = {_q(r.text())}" for k, r in items]
+        if self.matrices:
+            lines += ["", "[matrices]"] + [f"{k} = {_q(v)}" for k, v in self.matrices]
+        if self.network:
+            lines += ["", "[network]"] + [f"{k} = {_q(v)}" for k, v in self.network]
+        if self.claim:
+            lines += ["", "[claim]", f"measure = {_q(self.claim[0])}", f"bound = {_q(self.claim[1])}"]
+        if self.expect:
+            measures = sorted({m for m, _, _ in self.expect}, key=MEASURES.index)
+            for m in measures:
+                lines += ["", f"[expect.{_key(m)}]"]
+                lines += [f"{b} = {_q(v)}" for mm, b, v in self.expect if mm == m]
+        return "\n".join(lines) + "\n"
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.canonical_text().encode()).hexdigest()
+
+    # -- construction ---------------------------------------------------------------------------------
+    @staticmethod
+    def from_file(path: str | Path) -> "Rule":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read rule file: {exc}", file=str(path),
+                             hint="check the path and that the file is UTF-8 text") from None
+        return Rule.from_text(text, file=str(path))
+
+    @staticmethod
+    def from_text(text: str, file: str | None = None) -> "Rule":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"line (\d+), column (\d+)", str(exc))
+            raise InputError(f"not valid TOML: {exc}", file=file, line=int(m.group(1)) if m else None,
+                             column=int(m.group(2)) if m else None,
+                             hint="rule files are TOML: key = \"value\" lines under [table] headers") from None
+        return Rule.from_dict(data, file=file, text=text)
+
+    @staticmethod
+    def create(dW: str, **sections: Any) -> "Rule":
+        """Python API: `Rule.create("-gamma*W - k*r*r.T", parameters={"gamma": ">= 0"}, ...)`.
+        Keyword arguments: name, summary, reference, parameters, activity, matrices, network,
+        claim (a dict with measure/bound), expect."""
+        rule_keys = {k: sections.pop(k) for k in ("name", "summary", "reference") if k in sections}
+        data: dict[str, Any] = {"rule": {"dW": dW, **rule_keys}}
+        for key, value in sections.items():
+            data[key] = value
+        return Rule.from_dict(data)
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any], file: str | None = None, text: str | None = None) -> "Rule":
+        loc = _Locator(text, file)
+        for table in data:
+            if table not in TABLES:
+                raise loc.error(f"unknown table [{table}]", table, None, symbol=table,
+                                hint=_suggest(table, TABLES) or f"known tables: {', '.join(TABLES)}")
+            if not isinstance(data[table], Mapping):
+                raise loc.error(f"[{table}] must be a table", table, None, symbol=table)
+            allowed = TABLES[table]
+            if allowed is not None:
+                for key in data[table]:
+                    if key not in allowed:
+                        raise loc.error(f"unknown key '{key}' in [{table}]", table, key, symbol=key,
+                                        hint=_suggest(key, allowed) or f"allowed keys: {', '.join(allowed)}")
+        rule_t = data.get("rule")
+        if rule_t is None or "dW" not in rule_t:
+            raise loc.error("the rule has no weight flow: [rule].dW is required", "rule", None,
+                            hint='add  dW = "-gamma*W - k*r*r.T"  (a matrix expression) under [rule]')
+        strings = {}
+        for key in ("name", "summary", "reference", "dW"):
+            if key in rule_t and not isinstance(rule_t[key], str):
+                raise loc.error(f"[rule].{key} must be a string", "rule", key, symbol=key,
+                                hint=f'write {key} = "..."')
+            strings[key] = rule_t.get(key, "")
+        name = strings["name"] or (Path(file).stem if file else "rule")
+
+        parameters = _ranges(data.get("parameters", {}), "parameters", loc)
+        activity = _ranges(data.get("activity", {}), "activity", loc)
+        matrices = []
+        for key, prop in data.get("matrices", {}).items():
+            loc.name(key, "matrices", "matrix")
+            if prop not in MATRIX_PROPERTIES:
+                raise loc.error(f"unknown matrix property {prop!r} for '{key}'", "matrices", key, symbol=key,
+                                hint=f"use one of: {', '.join(MATRIX_PROPERTIES)}")
+            matrices.append((key, prop))
+        for key, _ in parameters:
+            loc.name(key, "parameters", "parameter")
+        for key, _ in activity:
+            loc.name(key, "activity", "activity vector")
+        pnames = {k for k, _ in parameters}
+        mnames = {k for k, _ in matrices}
+        for key, _ in activity:
+            if key in pnames or key in mnames:
+                raise loc.error(f"'{key}' is declared both as an activity vector and as a "
+                                f"{'parameter' if key in pnames else 'matrix'}", "activity", key, symbol=key,
+                                hint="give each name one role")
+        clash = pnames & mnames
+        if clash:
+            key = sorted(clash)[0]
+            raise loc.error(f"'{key}' is declared both as a parameter and as a matrix", "matrices", key,
+                            symbol=key, hint="give each name one role")
+
+        symbols = Symbols(parameters=frozenset(pnames), matrices=frozenset(mnames))
+        try:
+            parsed = parse_weight_flow(strings["dW"], symbols)
+        except InputError as err:
+            line, col = loc.value_position("rule", "dW")
+            raise err.located(file=file, line=line, column_offset=col) from None
+        network = []
+        for key, value in data.get("network", {}).items():
+            network.append((key, str(value)))
+        claim = None
+        if "claim" in data:
+            c = data["claim"]
+            measure = c.get("measure", "l2")
+            bound = c.get("bound", "nonincreasing")
+            if measure not in MEASURES:
+                raise loc.error(f"unknown measure {measure!r}", "claim", "measure", symbol=str(measure),
+                                hint=_suggest(str(measure), MEASURES) or f"use one of: {', '.join(MEASURES)}")
+            if bound not in CLAIM_BOUNDS:
+                raise loc.error(f"unknown bound {bound!r}", "claim", "bound", symbol=str(bound),
+                                hint=_suggest(str(bound), CLAIM_BOUNDS) or f"use one of: {', '.join(CLAIM_BOUNDS)}")
+            claim = (measure, bound)
+        expect = []
+        for measure, table in data.get("expect", {}).items():
+            if measure not in MEASURES:
+                raise loc.error(f"unknown measure {measure!r} in [expect]", "expect", measure, symbol=measure,
+                                hint=_suggest(measure, MEASURES) or f"use one of: {', '.join(MEASURES)}")
+            if not isinstance(table, Mapping):
+                raise loc.error(f"[expect.{measure}] must be a table of bound = verdict", "expect", measure,
+                                symbol=measure, hint=f'write  [expect.{measure}]  then  nonincreasing = "certified"')
+            for bound, verdict in table.items():
+                if bound not in BOUNDS or verdict not in VERDICT_NAMES:
+                    raise loc.error(f"bad expectation {bound} = {verdict!r} in [expect.{measure}]", "expect",
+                                    bound, symbol=str(bound),
+                                    hint=f"bounds: {', '.join(BOUNDS)}; verdicts: {', '.join(VERDICT_NAMES)}")
+                expect.append((measure, bound, verdict))
+        expect.sort(key=lambda e: (MEASURES.index(e[0]), BOUNDS.index(e[1])))
+        return Rule(dW=parsed.expr, name=name, summary=strings["summary"], reference=strings["reference"],
+                    parameters=tuple(sorted(parameters)), activity=tuple(sorted(activity)),
+                    matrices=tuple(sorted(matrices)), network=tuple(sorted(network)), claim=claim,
+                    expect=tuple(expect), source=file)
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _key(s: str) -> str:
+    return s if re.fullmatch(r"[A-Za-z0-9_-]+", s) else _q(s)
+
+
+def _suggest(word: str, choices) -> str | None:
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+class _Locator:
+    """Finds the line and column of `key = value` inside `[table]` in the raw TOML text."""
+
+    def __init__(self, text: str | None, file: str | None):
+        self.lines = text.splitlines() if text else []
+        self.file = file
+
+    def position(self, table: str, key: str | None) -> tuple[int | None, int | None]:
+        current = None
+        for i, line in enumerate(self.lines, start=1):
+            stripped = line.strip()
+            m = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
+            if m:
+                current = m.group(1).split(".")[0].strip('"')
+                if key is None and current == table:
+                    return i, 1
+                continue
+            if current == table and key is not None:
+                m = re.match(r'^\s*"?' + re.escape(key) + r'"?\s*=\s*', line)
+                if m:
+                    return i, m.end() + 1
+        return None, None
+
+    def value_position(self, table: str, key: str) -> tuple[int | None, int | None]:
+        line, col = self.position(table, key)
+        if line is not None and col is not None:
+            ch = self.lines[line - 1][col - 1:col]
+            if ch in ('"', "'"):
+                col += 1
+        return line, col
+
+    def error(self, message: str, table: str, key: str | None, **kw: Any) -> InputError:
+        line, col = self.position(table, key)
+        return InputError(message, file=self.file, line=line, column=col, **kw)
+
+    def name(self, key: str, table: str, what: str) -> None:
+        try:
+            check_name(key, what)
+        except InputError as err:
+            line, col = self.position(table, key)
+            raise InputError(err.message, file=self.file, line=line, column=col, symbol=key,
+                             hint=err.hint) from None
+
+
+def parse_range(value: Any) -> Interval:
+    """'>= 0', '> 0', '<= 1', '< 1', a number, '[lo, hi]', '(lo, hi]', 'real', or a TOML list [lo, hi]."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a range")
+    if isinstance(value, (int, float)):
+        x = _number(value)
+        return Interval(x, x)
+    if isinstance(value, list):
+        if len(value) != 2 or any(isinstance(v, (bool, str)) or not isinstance(v, (int, float)) for v in value):
+            raise ValueError("a list range must be two numbers [lo, hi]")
+        lo, hi = _number(value[0]), _number(value[1])
+        if lo > hi:
+            raise ValueError(f"empty range: lower end {value[0]} is above upper end {value[1]}")
+        return Interval(lo, hi)
+    if not isinstance(value, str):
+        raise ValueError(f"unsupported range {value!r}")
+    text = value.strip()
+    if text in ("real", "any"):
+        return Interval.everything()
+    if _NUMBER.match(text):
+        x = _number(text)
+        return Interval(x, x)
+    m = _RELATION.match(text)
+    if m:
+        op, num = m.groups()
+        x = _number(num)
+        if op in (">=", ">"):
+            return Interval(x, INF, op == ">=", False)
+        return Interval(-INF, x, False, op == "<=")
+    m = _BRACKETS.match(text)
+    if m:
+        left, lo_t, hi_t, right = m.groups()
+        lo = -INF if lo_t in ("-inf", "-oo") else _number(lo_t)
+        hi = INF if hi_t in ("inf", "oo", "+inf") else _number(hi_t)
+        if lo > hi or (lo == hi and (left == "(" or right == ")")):
+            raise ValueError(f"empty range {text}")
+        return Interval(lo, hi, left == "[", right == "]")
+    raise ValueError(f"cannot read the range {value!r}")
+
+
+def _number(x: Any) -> Fraction:
+    if isinstance(x, float):
+        if x != x or x in (INF, -INF):
+            raise ValueError("NaN and infinity are not allowed as numbers")
+        return Fraction(repr(x))
+    if isinstance(x, int):
+        return Fraction(x)
+    if isinstance(x, str) and _NUMBER.match(x.strip()):
+        return Fraction(x.strip())
+    raise ValueError(f"{x!r} is not a number")
+
+
+def _ranges(table: Mapping[str, Any], name: str, loc: _Locator) -> list[tuple[str, Range]]:
+    out = []
+    for key, value in table.items():
+        try:
+            out.append((key, Range(parse_range(value))))
+        except ValueError as exc:
+            line, col = loc.position(name, key)
+            raise InputError(f"bad range for '{key}' in [{name}]: {exc}", file=loc.file, line=line, column=col,
+                             symbol=key, hint='write ">= 0", "> 0", "<= 0", a number, [lo, hi] or "(lo, hi]"') \
+                from None
+    return out
