@@ -169,7 +169,7 @@ class Normalizer:
             return out
         if isinstance(expr, DiagMatrix):
             out = {}
-            for w, c in self.nf(expr.arg).items():
+            for w, c in self.nf(expr.args[0]).items():
                 add_into(out, (("diag", w),), c)
             return out
         if isinstance(expr, HadamardProduct):
