@@ -31,7 +31,8 @@ class ClaimResult:
     @property
     def summary(self) -> str:
         if self.certificate is not None:
-            return self.certificate.bound_text
+            from .report import show
+            return self.certificate.bound.render(show)
         if self.refutation is not None:
             return self.refutation.explanation
         return "; ".join(self.reasons) or "no proof and no counterexample found"

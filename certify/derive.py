@@ -24,6 +24,8 @@ from .kernel.objects import N, Assumptions, Claim, FlowProof, Use, base_norm
 from .rule import Rule
 
 W_ATOM = ("leaf", "W", "W", False)
+ZERO = sp.Integer(0)
+HALF = sp.Rational(1, 2)
 
 
 # -- words back to SymPy --------------------------------------------------------------------------
@@ -167,11 +169,11 @@ def _outer_split(word: Word, nz: Normalizer) -> tuple[Word, Word] | None:
 def _rank_one(table: dict[tuple[Word, Word], sp.Basic], basis: list[Word]) -> tuple[sp.Basic, dict] | None:
     """If sum C[a,b] a b^T == c u u^T with u = sum s_a a, return (c, {a: s_a})."""
     for p in basis:
-        cpp = table.get((p, p), 0)
+        cpp = table.get((p, p), ZERO)
         if cpp == 0:
             continue
-        s = {a: sp.cancel(table.get((a, p), 0) / cpp) for a in basis}
-        ok = all(sp.cancel(table.get((a, b), 0) - cpp * s[a] * s[b]) == 0 for a in basis for b in basis)
+        s = {a: sp.cancel(table.get((a, p), ZERO) / cpp) for a in basis}
+        ok = all(sp.cancel(table.get((a, b), ZERO) - cpp * s[a] * s[b]) == 0 for a in basis for b in basis)
         if ok:
             return cpp, {a: v for a, v in s.items() if v != 0}
         return None
@@ -227,27 +229,54 @@ def drive_terms(drive: NF, norm: str, route: str, nz: Normalizer, asm: Assumptio
 
 
 def _outer_uses(table, basis, norm, route, nz, env) -> list[Use]:
+    """Lemma uses for sum C[a, b] a b^T: one rank-one term when possible (a Gram term in l2 when
+    its coefficient is <= 0), a skew part plus such a term in l2, else outer products grouped by
+    their shared factor (one combined vector per group keeps interval bounds tight)."""
     one = _rank_one(table, basis)
     if one is not None:
         c, s = one
         u = vector_sum(s)
-        if route == "measure" and norm == "l2":
-            try:
-                if enclose(c, env).is_nonpos():
-                    return [Use.of("l2-neg-gram", c=-c, A=u)]
-            except Exception:
-                pass
+        if route == "measure" and norm == "l2" and _nonpos(c, env):
+            return [Use.of("l2-neg-gram", c=-c, A=u)]
         return [Use.of("outer-bound", c=c, u=u, v=u)]
     if route == "measure" and norm == "l2":
-        skew = {(a, b): sp.cancel((table.get((a, b), 0) - table.get((b, a), 0)) / 2) for a in basis for b in basis}
-        sym = {(a, b): sp.cancel((table.get((a, b), 0) + table.get((b, a), 0)) / 2) for a in basis for b in basis}
+        skew = {(a, b): sp.cancel((table.get((a, b), ZERO) - table.get((b, a), ZERO)) * HALF)
+                for a in basis for b in basis}
+        sym = {(a, b): sp.cancel((table.get((a, b), ZERO) + table.get((b, a), ZERO)) * HALF)
+               for a in basis for b in basis}
         skew = {k: v for k, v in skew.items() if v != 0}
         sym = {k: v for k, v in sym.items() if v != 0}
-        if skew:
+        sym_one = _rank_one(sym, basis) if sym else None
+        if skew and (not sym or (sym_one is not None and _nonpos(sym_one[0], env))):
             S = sp.MatAdd(*[c * word_expr(a) * word_expr(b).T for (a, b), c in skew.items()])
-            rest = _outer_uses(sym, basis, norm, route, nz, env) if sym else []
+            rest = [Use.of("l2-neg-gram", c=-sym_one[0], A=vector_sum(sym_one[1]))] if sym else []
             return [Use.of("l2-skew", S=S)] + rest
-    return [Use.of("outer-bound", c=c, u=word_expr(a), v=word_expr(b)) for (a, b), c in table.items()]
+    by_right: dict[Word, dict[Word, sp.Basic]] = {}
+    by_left: dict[Word, dict[Word, sp.Basic]] = {}
+    for (a, b), c in table.items():
+        by_right.setdefault(b, {})[a] = c
+        by_left.setdefault(a, {})[b] = c
+    if len(by_right) <= len(by_left):
+        return [Use.of("outer-bound", c=c, u=u, v=word_expr(b))
+                for b, us in by_right.items() for c, u in [_factored(us)]]
+    return [Use.of("outer-bound", c=c, u=word_expr(a), v=v)
+            for a, vs in by_left.items() for c, v in [_factored(vs)]]
+
+
+def _factored(coeffs: dict[Word, sp.Basic]) -> tuple[sp.Basic, sp.Basic]:
+    """(c, u) with sum coeff_w w = c u, c the common factor of the coefficients."""
+    values = list(coeffs.values())
+    c = values[0] if len(values) == 1 else sp.gcd_list(values)
+    if c == 0 or not c.free_symbols and c.is_negative:
+        c = -c if c != 0 else sp.Integer(1)
+    return c, vector_sum({w: sp.cancel(v / c) for w, v in coeffs.items()})
+
+
+def _nonpos(c: sp.Basic, env) -> bool:
+    try:
+        return enclose(c, env).is_nonpos()
+    except Exception:  # untrusted guess only; the kernel decides
+        return False
 
 
 # -- proposals ------------------------------------------------------------------------------------------

@@ -128,13 +128,11 @@ def search(rule: Rule, claim: Claim) -> tuple[Refutation | None, int]:
     tried = 0
     for n in (1, 2, 3, 4):
         param_sets = list(itertools.product(*param_choices)) if param_choices else [()]
-        rng.shuffle(param_sets)
         param_sets.sort(key=lambda ps: 0 if kind != "growth" else _gamma_rank(nf_dw, pnames, ps, n))
         for ps in param_sets[:12]:
             params = dict(zip(pnames, ps))
             vec_choices = [_vectors(asm.activity_interval(v), n, rng) for v in vectors]
             combos = list(itertools.product(*vec_choices)) if vec_choices else [()]
-            rng.shuffle(combos)
             mats = {k: _matrices(p, n, rng) for k, p in asm.matrices.items()}
             starts = _start_weights(norm, n, rng) if (kind == "derivative" and not weighted and depends_on_w) \
                 else [([[Fraction(0)] * n for _ in range(n)], None, None)]

@@ -12,7 +12,18 @@ from . import __version__
 from .check import ClaimResult, RuleReport
 from .errors import InputError
 from .kernel.lemmas import LEMMAS
+from .parse import format_expression
 from .verdict import Verdict
+
+
+def show(obj) -> str:
+    """Print a SymPy object in the rule grammar (falls back to SymPy's own printer)."""
+    if isinstance(obj, sp.Basic):
+        try:
+            return format_expression(obj)
+        except Exception:
+            return sp.sstr(obj)
+    return str(obj)
 
 JSON_SCHEMA_VERSION = 1
 
@@ -31,10 +42,10 @@ def result_dict(r: ClaimResult) -> dict[str, Any]:
     if r.certificate is not None:
         c = r.certificate
         out["certificate"] = {
-            "route": c.route, "norm": c.norm, "rate": sp.sstr(c.gamma), "rate_latex": sp.latex(c.gamma),
-            "drive_bound": sp.sstr(c.beta), "drive_bound_latex": sp.latex(c.beta),
-            "positive_part": c.positive_part, "statement": c.bound_text,
-            "steps": [{"lemma": s.lemma, "statement": s.statement,
+            "route": c.route, "norm": c.norm, "rate": show(c.gamma), "rate_latex": sp.latex(c.gamma),
+            "drive_bound": show(c.beta), "drive_bound_latex": sp.latex(c.beta),
+            "positive_part": c.positive_part, "statement": c.bound.render(show),
+            "steps": [{"lemma": s.lemma, "statement": s.render(show),
                        "source": LEMMAS[s.lemma].source if s.lemma in LEMMAS else "identity of normal forms"}
                       for s in c.steps],
         }
@@ -98,10 +109,10 @@ def text_report(rep: RuleReport, verbose: bool = True) -> str:
     for r in rep.results:
         lines.append(f"  [{r.verdict.value.upper():>12}] {MEASURE_NAMES[r.claim.measure]} {r.claim.bound}")
         if r.certificate is not None:
-            lines.append(f"      bound: {r.certificate.bound_text}")
+            lines.append(f"      bound: {r.certificate.bound.render(show)}")
             if verbose:
                 for i, s in enumerate(r.certificate.steps, 1):
-                    lines.append(f"      {i}. [{s.lemma}] {s.statement}")
+                    lines.append(f"      {i}. [{s.lemma}] {s.render(show)}")
         elif r.refutation is not None:
             w = r.refutation.witness
             lines.append(f"      counterexample (kernel-checked, exact): n = {w.n}, "
@@ -142,7 +153,7 @@ def markdown_report(rep: RuleReport) -> str:
         if r.certificate is not None:
             for i, s in enumerate(r.certificate.steps, 1):
                 src = LEMMAS[s.lemma].source if s.lemma in LEMMAS else "normal-form identity"
-                out.append(f"{i}. `{s.lemma}` — {s.statement} _({src})_")
+                out.append(f"{i}. `{s.lemma}` — {s.render(show)} _({src})_")
             out.append("")
         elif r.refutation is not None:
             out += [f"Counterexample: {r.refutation.explanation}", ""]
@@ -160,7 +171,7 @@ def latex_report(rep: RuleReport) -> str:
         if r.certificate is not None:
             c = r.certificate
             out.append("\\begin{enumerate}")
-            out += [f"\\item \\texttt{{{_tex(s.lemma)}}}: {_tex(s.statement)}" for s in c.steps]
+            out += [f"\\item \\texttt{{{_tex(s.lemma)}}}: ${s.render(sp.latex)}$" for s in c.steps]
             out.append("\\end{enumerate}")
             out.append(f"Rate $\\gamma = {sp.latex(c.gamma)}$, drive bound $\\beta = {sp.latex(c.beta)}$.")
         elif r.refutation is not None:

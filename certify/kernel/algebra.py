@@ -27,7 +27,7 @@ from typing import Mapping
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
-from sympy.matrices.expressions.hadamard import HadamardProduct
+from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
 from ..errors import KernelError
 from ..functions import activation_by_sympy
@@ -172,8 +172,14 @@ class Normalizer:
             for w, c in self.nf(expr.args[0]).items():
                 add_into(out, (("diag", w),), c)
             return out
-        if isinstance(expr, HadamardProduct):
-            args = list(expr.args)
+        if isinstance(expr, (HadamardProduct, HadamardPower)):
+            if isinstance(expr, HadamardPower):
+                k = expr.exp
+                if not (k.is_Integer and int(k) >= 1):
+                    raise KernelError(f"Hadamard power with exponent {k} is not supported")
+                args = [expr.base] * int(k)
+            else:
+                args = list(expr.args)
             acc = self.nf(args[0])
             for arg in args[1:]:
                 other = self.nf(arg)

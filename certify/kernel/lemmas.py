@@ -160,9 +160,9 @@ def _scalar(use: Use, key: str) -> sp.Basic:
 
 # -- term lemmas: (template NF, bound) -------------------------------------------------------------
 
-def check_term(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Basic, str]:
+def check_term(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Basic, tuple]:
     """Returns the term's normal form, its bound beta (mu(T) <= beta, or ||T|| <= beta on the norm
-    route) and a statement for people. Raises KernelError if the lemma does not apply."""
+    route) and a statement for people (a str.format template and its arguments). Raises KernelError if the lemma does not apply."""
     lemma = LEMMAS.get(use.lemma)
     if lemma is None or use.lemma not in TERM_LEMMAS:
         raise KernelError(f"'{use.lemma}' is not a term lemma of the library")
@@ -173,7 +173,7 @@ def check_term(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Ba
     if use.lemma == "scaled-identity":
         c = _scalar(use, "c")
         beta = c if route == "measure" else ctx.magnitude(c)
-        return nz.nf(c * I), beta, f"mu({c} I) = {c}" if route == "measure" else f"||{c} I|| = {beta}"
+        return nz.nf(c * I), beta, (("mu({0} I) = {0}", (c,)) if route == "measure" else ("||{0} I|| = {1}", (c, beta)))
     if use.lemma == "diagonal":
         c, v = _scalar(use, "c"), use.get("v")
         iv = ctx.vec(v, "v")
@@ -184,17 +184,19 @@ def check_term(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Ba
             beta = c * _rational(iv.lo)
         else:
             beta = ctx.magnitude(c) * _rational(iv.magnitude())
-        return nz.nf(c * DiagMatrix(v)), beta, f"mu({c} diag({v})) <= {beta}  (v in {iv})"
+        return nz.nf(c * DiagMatrix(v)), beta, ("mu(({0}) diag({1})) <= {2}  since {1} in {3} componentwise",
+                                                 (c, v, beta, iv))
     if use.lemma == "outer-bound":
         c, u, v = _scalar(use, "c"), use.get("u"), use.get("v")
         ru, rv = ctx.vec(u, "u").magnitude(), ctx.vec(v, "v").magnitude()
         beta = ctx.magnitude(c) * N * _rational(ru) * _rational(rv)
         return (nz.nf(c * u * v.T), beta,
-                f"mu({c} ({u})({v})^T) <= |c| n max|u_i| max|v_j| = {beta}  (|u_i| <= {ru}, |v_j| <= {rv})")
+                ("mu(({0}) ({1})({2})^T) <= |{0}| n max|u_i| max|v_j| = {3}  since |u_i| <= {4}, |v_j| <= {5}",
+                 (c, u, v, beta, ru, rv)))
     if use.lemma == "l2-neg-gram":
         c, A = _scalar(use, "c"), use.get("A")
         ctx.nonneg(c, "c")
-        return nz.nf(-c * A * A.T), sp.Integer(0), f"mu_2(-{c} ({A})({A})^T) <= 0 since {c} >= 0"
+        return nz.nf(-c * A * A.T), sp.Integer(0), ("mu_2(-({0}) ({1})({1})^T) <= 0 since {0} >= 0", (c, A))
     if use.lemma in ("l2-neg-congruence", "l2-neg-schur"):
         c, v, K = _scalar(use, "c"), use.get("v"), use.get("K")
         ctx.nonneg(c, "c")
@@ -204,13 +206,13 @@ def check_term(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Ba
             template = -c * DiagMatrix(v) * K * DiagMatrix(v)
         else:
             template = -c * HadamardProduct(K, v * v.T)
-        return nz.nf(template), sp.Integer(0), f"mu_2({template}) <= 0 since {c} >= 0 and {K} is psd"
+        return nz.nf(template), sp.Integer(0), ("mu_2({0}) <= 0 since {1} >= 0 and {2} is psd", (template, c, K))
     if use.lemma == "l2-skew":
         S = use.get("S")
         nf = nz.nf(S)
         if nf_add(nf, nz.transpose(nf)):
             raise KernelError(f"'{S}' is not skew-symmetric: S + S^T is not identically 0")
-        return nf, sp.Integer(0), f"mu_2({S}) = 0 since it is skew-symmetric"
+        return nf, sp.Integer(0), ("mu_2({0}) = 0 since it is skew-symmetric", (S,))
     raise KernelError(f"no check for lemma '{use.lemma}'")  # pragma: no cover - table and code agree
 
 
@@ -219,10 +221,10 @@ TERM_LEMMAS = ("scaled-identity", "diagonal", "outer-bound", "l2-neg-gram", "l2-
 DECAY_LEMMAS = ("diagonal-decay", "gram-decay", "psd-decay")
 
 
-def check_decay(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Basic, str, str]:
+def check_decay(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Basic, str, tuple]:
     """A structured decay -M W (side 'left') or -W M (side 'right'). Returns the NF of that term,
     the extra decay rate delta (a lower bound on the smallest eigenvalue / entry of M), the side
-    and a statement. Which sides are allowed depends on the route and norm."""
+    and a statement (template, args). Which sides are allowed depends on the route and norm."""
     if use.lemma not in DECAY_LEMMAS:
         raise KernelError(f"'{use.lemma}' is not a decay lemma of the library")
     lemma = LEMMAS[use.lemma]
@@ -253,7 +255,9 @@ def check_decay(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.B
         M = c * K
         delta = sp.Integer(0)
     term = -(M * W) if side == "left" else -(W * M)
-    return ctx.nz.nf(term), delta, side, f"{side} decay -({M}) with smallest eigenvalue >= {delta}"
+    where = "-({0}) W" if side == "left" else "-W ({0})"
+    return ctx.nz.nf(term), delta, side, (where + ": a decay by a psd matrix with smallest eigenvalue >= {1}",
+                                          (M, delta))
 
 
 def gamma_of(nf_dw: NF) -> sp.Basic:

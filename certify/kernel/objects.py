@@ -88,9 +88,21 @@ class FlowProof:
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a checked derivation: the lemma used and what it states here. `template` is a
+    str.format pattern whose fields are filled with `args` (SymPy objects checked by the kernel);
+    reports choose how to print them (plain SymPy by default, the rule grammar, LaTeX)."""
+
     lemma: str
-    statement: str      # plain-text mathematics, produced by the kernel from checked data
-    latex: str = ""
+    template: str
+    args: tuple = ()
+
+    def render(self, show=None) -> str:
+        show = show or sp.sstr
+        return self.template.format(*(show(a) if isinstance(a, sp.Basic) else str(a) for a in self.args))
+
+    @property
+    def statement(self) -> str:
+        return self.render()
 
 
 @dataclass(frozen=True)
@@ -101,8 +113,12 @@ class Certificate:
     gamma: sp.Basic          # decay rate used in the bound (gamma + delta from diagonal decays)
     beta: sp.Basic           # bound on mu(G) (or ||G||), an expression in parameters and n
     positive_part: bool      # the statement is about max(mu, 0)
-    bound_text: str          # the certified inequality, for people
+    bound: Step              # the certified inequality (the last step's conclusion)
     steps: tuple[Step, ...]
+
+    @property
+    def bound_text(self) -> str:
+        return self.bound.render()
 
 
 @dataclass(frozen=True)

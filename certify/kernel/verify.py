@@ -40,26 +40,25 @@ def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) 
     steps: list[Step] = []
 
     # 1. the split dW = -gamma W + decays + terms, checked as an identity of normal forms
-    pieces, deltas, sides = [], [], set()
+    pieces, deltas = [], []
     for use in proof.decays:
-        nf, delta, side, text = check_decay(use, proof.route, norm, ctx)
+        nf, delta, _side, (template, args) = check_decay(use, proof.route, norm, ctx)
         pieces.append(nf)
         deltas.append(delta)
-        sides.add(side)
-        steps.append(Step(use.lemma, text))
+        steps.append(Step(use.lemma, template, args))
     betas = []
     for use in proof.terms:
-        nf, beta, text = check_term(use, proof.route, norm, ctx)
+        nf, beta, (template, args) = check_term(use, proof.route, norm, ctx)
         pieces.append(nf)
         betas.append(beta)
-        steps.append(Step(use.lemma, text))
+        steps.append(Step(use.lemma, template, args))
     if not nf_equal(reconstruct(proof.gamma, pieces, nz), nf_dw):
         raise KernelError("the proposed split does not add up to dW: the normal forms differ")
-    steps.insert(0, Step("split", f"dW/dt = -({proof.gamma}) W + (the {len(pieces)} pieces below), "
-                                  "an identity of non-commutative polynomials, valid for every n"))
+    steps.insert(0, Step("split", "dW/dt = -({0}) W + (the {1} pieces below): an identity of non-commutative "
+                                  "polynomials, valid for every n", (proof.gamma, len(pieces))))
     beta = sp.Add(*betas) if betas else sp.Integer(0)
-    steps.append(Step("subadditivity", f"the drive G satisfies {MU[norm] if proof.route == 'measure' else NORM[norm]}"
-                                       f"(G) <= {beta}"))
+    m_g = MU[norm] if proof.route == "measure" else NORM[norm]
+    steps.append(Step("subadditivity", "the drive G (the terms above) satisfies " + m_g + "(G) <= {0}", (beta,)))
     delta = sp.Add(*deltas) if deltas else sp.Integer(0)
     rate = sp.cancel(proof.gamma + delta)
     positive_part = proof.route == "measure" and bool(proof.decays)
@@ -67,14 +66,15 @@ def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) 
     # 2. the flow inequality
     m = f"{MU[norm]}(W)" if proof.route == "measure" else f"||W||_{norm[1:]}"
     if proof.route == "measure" and not proof.decays:
-        steps.append(Step("measure-flow", f"D+ {m} <= -({proof.gamma}) {m} + {beta}"))
+        steps.append(Step("measure-flow", "D+ " + m + " <= -({0}) " + m + " + {1}", (proof.gamma, beta)))
     elif proof.route == "measure":
         lemma = "row-scaling-decay" if norm == "linf" else "column-scaling-decay"
-        steps.append(Step(lemma, f"while {m} >= 0: D+ {m} <= -({rate}) {m} + {beta}"))
+        steps.append(Step(lemma, "while " + m + " >= 0: D+ " + m + " <= -({0}) " + m + " + {1}", (rate, beta)))
     else:
-        steps.append(Step("norm-flow", f"D+ {m} <= -({rate}) {m} + {beta}"))
+        steps.append(Step("norm-flow", "D+ " + m + " <= -({0}) " + m + " + {1}", (rate, beta)))
 
     # 3. the claim
+    mu_t, mu_0 = f"{MU[norm]}(W(t))", f"{MU[norm]}(W(0))"
     if claim.bound == "nonincreasing":
         if proof.route != "measure" or proof.decays:
             raise KernelError("a nonincreasing claim needs the plain measure route (no structured decays)")
@@ -82,30 +82,31 @@ def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) 
             raise KernelError("the proof's gamma is not the coefficient of -W in dW")
         if not _finite(beta) or not enclose(beta, ctx.env).is_nonpos():
             raise KernelError(f"the drive bound beta = {beta} is not <= 0 for every admissible parameter")
-        text = f"{MU[norm]}(W(t)) <= exp(-({proof.gamma}) t) {MU[norm]}(W(0))"
-        steps.append(Step("gronwall", text))
+        bound = Step("gronwall", mu_t + " <= exp(-({0}) t) " + mu_0, (proof.gamma,))
     else:
         if not _finite(beta):
             raise KernelError(f"the drive bound beta = {beta} is not finite: an activity is unbounded")
         if not enclose(rate, ctx.env).is_positive():
             raise KernelError(f"the decay rate {rate} is not > 0 for every admissible parameter; "
                               "an explicit bound for all t needs decay")
-        e = f"exp(-({rate}) t)"
+        e = "exp(-({0}) t)"
         if proof.route == "norm":
-            text = f"{MU[norm]}(W(t)) <= ||W(t)|| <= {e} ||W(0)|| + (1 - {e}) ({beta})/({rate})"
-            steps.append(Step("measure-below-norm", "mu(W) <= ||W||"))
+            steps.append(Step("measure-below-norm", "mu(W) <= ||W|| in every induced norm"))
+            bound = Step("gronwall", mu_t + " <= ||W(t)|| <= " + e + " ||W(0)|| + (1 - " + e + ") ({1})/({0})",
+                         (rate, beta))
         elif positive_part:
-            text = (f"max({MU[norm]}(W(t)), 0) <= {e} max({MU[norm]}(W(0)), 0) + "
-                    f"(1 - {e}) max({beta}, 0)/({rate})")
+            bound = Step("gronwall", "max(" + mu_t + ", 0) <= " + e + " max(" + mu_0 + ", 0) + (1 - " + e
+                         + ") max({1}, 0)/({0})", (rate, beta))
         else:
-            text = f"{MU[norm]}(W(t)) <= {e} {MU[norm]}(W(0)) + (1 - {e}) ({beta})/({rate})"
-        steps.append(Step("gronwall", text))
+            bound = Step("gronwall", mu_t + " <= " + e + " " + mu_0 + " + (1 - " + e + ") ({1})/({0})",
+                         (rate, beta))
+    steps.append(bound)
     if claim.measure.startswith("weighted-"):
         steps.append(Step("unit-weights", "the bound holds for the weighted norm with unit weights"))
     for step in steps:
         if step.lemma != "split" and step.lemma not in LEMMAS:
             raise KernelError(f"unknown lemma {step.lemma!r}")  # pragma: no cover
-    return Certificate(claim, proof.route, norm, rate, beta, positive_part, text, tuple(steps))
+    return Certificate(claim, proof.route, norm, rate, beta, positive_part, bound, tuple(steps))
 
 
 # -- counterexamples --------------------------------------------------------------------------------
