@@ -63,7 +63,11 @@ def decide(rule: Rule, claim: Claim) -> ClaimResult:
     refutation, tried = falsify.search(rule, claim)
     if refutation is not None:
         return ClaimResult(claim, Verdict.REFUTED, refutation=refutation)
-    reasons.append(f"no counterexample among {tried} small instances")
+    if tried:
+        reasons.append(f"no counterexample among {tried} small instances (n <= 4)")
+    else:
+        reasons.append("no counterexample search: a 'bounded' claim is refuted only through linear growth, "
+                       "which needs a drive independent of W")
     return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(reasons))
 
 

@@ -21,7 +21,15 @@ from .kernel.algebra import NF, Normalizer, Word, contains_w, nf_add
 from .kernel.intervals import enclose
 from .kernel.lemmas import gamma_of
 from .kernel.objects import N, Assumptions, Claim, FlowProof, Use, base_norm
+from .parse import format_expression
 from .rule import Rule
+
+
+def _show(expr: sp.Basic) -> str:
+    try:
+        return format_expression(expr)
+    except Exception:  # display only
+        return sp.sstr(expr)
 
 W_ATOM = ("leaf", "W", "W", False)
 ZERO = sp.Integer(0)
@@ -222,7 +230,7 @@ def drive_terms(drive: NF, norm: str, route: str, nz: Normalizer, asm: Assumptio
                 and word[0] == word[2] and word[1][0] == "leaf" and word[1][2] == "matrix"):
             uses.append(Use.of("l2-neg-congruence", c=-c, v=word_expr(word[0][1]), K=atom_expr(word[1])))
             continue
-        return [], f"no lemma of the library bounds the term {sp.sstr(c * word_expr(word))} in {norm}"
+        return [], f"no lemma of the library bounds the term {_show(c * word_expr(word))} in {norm}"
     if table:
         uses.extend(_outer_uses(table, basis, norm, route, nz, env))
     return uses, ""
@@ -321,7 +329,7 @@ def propose(rule: Rule, claim: Claim) -> list[Proposal]:
     asm = rule.assumptions()
     norm = base_norm(claim.measure)
     if split.unhandled:
-        bad = " + ".join(sp.sstr(split.drive.get(w, 1) * word_expr(w)) for w in split.unhandled[:3])
+        bad = " + ".join(_show(word_expr(w)) for w in split.unhandled[:3])
         return [Proposal(None, f"no lemma of the library handles the W-dependent term(s) {bad}")]
     routes = ["measure"] if claim.bound == "nonincreasing" else ["measure", "norm"]
     out = []

@@ -122,6 +122,8 @@ def search(rule: Rule, claim: Claim) -> tuple[Refutation | None, int]:
     weighted = claim.measure.startswith("weighted-")
     depends_on_w = any(contains_w(w) for w in nf_dw if w != (("leaf", "W", "W", False),))
     kind = "derivative" if claim.bound == "nonincreasing" else "growth"
+    if kind == "growth" and depends_on_w:
+        return None, 0   # the kernel accepts growth witnesses only for W-independent drives
     pnames = [k for k, _ in rule.parameters]
     param_choices = [_samples(r.interval) for _, r in rule.parameters]
     vectors = sorted(rule.vectors)

@@ -197,6 +197,12 @@ class Normalizer:
             inner = self.nf(expr.expr)
             if not inner:
                 raise KernelError("an activation of the zero vector must be evaluated, not normalised")
+            rows, cols = expr.expr.shape
+            if rows == 1 and cols != 1:
+                # f applied to a covector is the transpose of f applied to the vector: one canonical atom
+                return {(("fun", act.name, freeze(self.transpose(inner)), True),): sp.Integer(1)}
+            if cols != 1:
+                raise KernelError("activations apply to vectors only")
             return {(("fun", act.name, freeze(inner), False),): sp.Integer(1)}
         raise KernelError(f"the kernel does not know the matrix operation {type(expr).__name__}: {expr}")
 
