@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fractions import Fraction
+
+import sympy as sp
+
 from . import derive, falsify
-from .errors import KernelError
-from .kernel.objects import BOUNDS, MEASURES, Certificate, Claim, Refutation
+from .errors import KernelError, SideConditionError
+from .kernel.intervals import INF, Interval
+from .kernel.objects import BOUNDS, MEASURES, Assumptions, Certificate, Claim, N, Refutation
 from .kernel.verify import check_proof
 from .rule import Rule
 from .verdict import Verdict
@@ -27,6 +32,8 @@ class ClaimResult:
     certificate: Certificate | None = None
     refutation: Refutation | None = None
     reasons: tuple[str, ...] = ()       # why attempts failed (always filled for INCONCLUSIVE)
+    conditional: Certificate | None = None   # a kernel-checked certificate under extra conditions
+    conditions: tuple = ()                   # those extra conditions (SymPy relations)
 
     @property
     def summary(self) -> str:
@@ -50,25 +57,84 @@ class RuleReport:
 
 def decide(rule: Rule, claim: Claim) -> ClaimResult:
     reasons: list[str] = []
+    conditional: tuple[Certificate, tuple] | None = None
     for proposal in derive.propose(rule, claim):
         if proposal.proof is None:
             reasons.append(proposal.reason)
             continue
         try:
             cert = check_proof(rule.dW, rule.assumptions(), claim, proposal.proof)
+        except SideConditionError as err:
+            reasons.append(f"kernel rejected the {proposal.proof.route} route: {err}")
+            if conditional is None:
+                conditional = _under_conditions(rule, claim, proposal.proof, err)
+            continue
         except KernelError as err:
             reasons.append(f"kernel rejected the {proposal.proof.route} route: {err}")
             continue
         return ClaimResult(claim, Verdict.CERTIFIED, certificate=cert)
+    extra = {} if conditional is None else {"conditional": conditional[0], "conditions": conditional[1]}
     refutation, tried = falsify.search(rule, claim)
     if refutation is not None:
-        return ClaimResult(claim, Verdict.REFUTED, refutation=refutation)
+        return ClaimResult(claim, Verdict.REFUTED, refutation=refutation, **extra)
     if tried:
         reasons.append(f"no counterexample among {tried} small instances (n <= 4)")
     else:
         reasons.append("no counterexample search: a 'bounded' claim is refuted only through linear growth, "
                        "which needs a drive independent of W")
-    return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(reasons))
+    return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(reasons), **extra)
+
+
+def _under_conditions(rule: Rule, claim: Claim, proof, err: SideConditionError, depth: int = 3):
+    """Narrow the parameter ranges by the failed side condition(s) and ask the kernel again. Returns
+    (certificate, conditions) when the kernel accepts the proof under the narrowed ranges."""
+    asm = rule.assumptions()
+    conditions: list = []
+    for _ in range(depth):
+        narrowed = _narrow(asm, err.relation)
+        if narrowed is None:
+            return None
+        asm = narrowed
+        conditions.append(err.relation)
+        try:
+            return check_proof(rule.dW, asm, claim, proof), tuple(conditions)
+        except SideConditionError as again:
+            err = again
+        except KernelError:
+            return None
+    return None
+
+
+def _narrow(asm: Assumptions, relation) -> Assumptions | None:
+    """The assumptions with one parameter's range intersected with the solution set of `relation`
+    (only for relations in a single parameter, the network size n aside)."""
+    params = [s for s in relation.free_symbols if s != N]
+    if len(params) != 1 or str(params[0]) not in asm.parameters:
+        return None
+    p = params[0]
+    try:
+        sol = sp.solve_univariate_inequality(relation, p, relational=False)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if not isinstance(sol, sp.Interval):
+        return None
+
+    def end(x):
+        if x in (sp.oo, -sp.oo):
+            return INF if x == sp.oo else -INF
+        return Fraction(int(x.p), int(x.q)) if x.is_Rational else None
+
+    lo, hi = end(sol.start), end(sol.end)
+    if lo is None or hi is None:
+        return None
+    old = asm.parameters[str(p)]
+    new_lo, lo_closed = max((old.lo, not old.lo_closed), (lo, bool(sol.left_open)))
+    new_hi, hi_closed = min((old.hi, old.hi_closed), (hi, not sol.right_open))
+    try:
+        iv = Interval(new_lo, new_hi, not lo_closed, hi_closed)
+    except KernelError:
+        return None  # empty: the condition contradicts the declared range
+    return Assumptions({**asm.parameters, str(p): iv}, asm.activity, asm.matrices)
 
 
 def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,

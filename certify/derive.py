@@ -188,7 +188,8 @@ def _rank_one(table: dict[tuple[Word, Word], sp.Basic], basis: list[Word]) -> tu
     return None
 
 
-def drive_terms(drive: NF, norm: str, route: str, nz: Normalizer, asm: Assumptions) -> tuple[list[Use], str]:
+def drive_terms(drive: NF, norm: str, route: str, nz: Normalizer, asm: Assumptions,
+                nonincreasing: bool = False) -> tuple[list[Use], str]:
     """Lemma uses covering the drive, and '' — or ([], reason) when some term has no lemma."""
     env = asm.symbol_env()
     uses: list[Use] = []
@@ -232,11 +233,11 @@ def drive_terms(drive: NF, norm: str, route: str, nz: Normalizer, asm: Assumptio
             continue
         return [], f"no lemma of the library bounds the term {_show(c * word_expr(word))} in {norm}"
     if table:
-        uses.extend(_outer_uses(table, basis, norm, route, nz, env))
+        uses.extend(_outer_uses(table, basis, norm, route, nz, env, nonincreasing))
     return uses, ""
 
 
-def _outer_uses(table, basis, norm, route, nz, env) -> list[Use]:
+def _outer_uses(table, basis, norm, route, nz, env, nonincreasing=False) -> list[Use]:
     """Lemma uses for sum C[a, b] a b^T: one rank-one term when possible (a Gram term in l2 when
     its coefficient is <= 0), a skew part plus such a term in l2, else outer products grouped by
     their shared factor (one combined vector per group keeps interval bounds tight)."""
@@ -244,7 +245,9 @@ def _outer_uses(table, basis, norm, route, nz, env) -> list[Use]:
     if one is not None:
         c, s = one
         u = vector_sum(s)
-        if route == "measure" and norm == "l2" and _nonpos(c, env):
+        # in l2, -c u u^T with c >= 0 is a Gram term; when the sign of c is unknown and the claim needs
+        # mu_2(G) <= 0, propose the Gram lemma anyway: its failed side condition names the parameter region
+        if route == "measure" and norm == "l2" and (_nonpos(c, env) or (nonincreasing and not _nonneg(c, env))):
             return [Use.of("l2-neg-gram", c=-c, A=u)]
         return [Use.of("outer-bound", c=c, u=u, v=u)]
     if route == "measure" and norm == "l2":
@@ -278,6 +281,13 @@ def _factored(coeffs: dict[Word, sp.Basic]) -> tuple[sp.Basic, sp.Basic]:
     if c == 0 or not c.free_symbols and c.is_negative:
         c = -c if c != 0 else sp.Integer(1)
     return c, vector_sum({w: sp.cancel(v / c) for w, v in coeffs.items()})
+
+
+def _nonneg(c: sp.Basic, env) -> bool:
+    try:
+        return enclose(c, env).is_nonneg()
+    except Exception:  # untrusted guess only; the kernel decides
+        return False
 
 
 def _nonpos(c: sp.Basic, env) -> bool:
@@ -342,7 +352,7 @@ def propose(rule: Rule, claim: Claim) -> list[Proposal]:
         if why:
             out.append(Proposal(None, why))
             continue
-        terms, why = drive_terms(split.drive, norm, route, nz, asm)
+        terms, why = drive_terms(split.drive, norm, route, nz, asm, claim.bound == "nonincreasing")
         if why:
             out.append(Proposal(None, why))
             continue

@@ -66,3 +66,12 @@ class InputError(CertifyError, ValueError):
 
 class KernelError(CertifyError):
     """The trusted kernel refused a certificate or a counterexample; the message gives the reason."""
+
+
+class SideConditionError(KernelError):
+    """A lemma's side condition is not implied by the declared ranges. `relation` is the condition as a
+    SymPy relation (e.g. k >= 0), so that a caller can ask the kernel again under narrower ranges."""
+
+    def __init__(self, message: str, relation: object):
+        super().__init__(message)
+        self.relation = relation

@@ -45,6 +45,7 @@ def result_dict(r: ClaimResult) -> dict[str, Any]:
             "route": c.route, "norm": c.norm, "rate": show(c.gamma), "rate_latex": sp.latex(c.gamma),
             "drive_bound": show(c.beta), "drive_bound_latex": sp.latex(c.beta),
             "positive_part": c.positive_part, "statement": c.bound.render(show),
+            "conditions_checked": [show(x) for x in c.conditions],
             "steps": [{"lemma": s.lemma, "statement": s.render(show),
                        "source": LEMMAS[s.lemma].source if s.lemma in LEMMAS else "identity of normal forms"}
                       for s in c.steps],
@@ -61,6 +62,10 @@ def result_dict(r: ClaimResult) -> dict[str, Any]:
         }
     if r.reasons:
         out["reasons"] = list(r.reasons)
+    if r.conditional is not None:
+        out["conditional"] = {"conditions": [show(c) for c in r.conditions],
+                              "statement": r.conditional.bound.render(show),
+                              "note": "kernel-checked under the declared ranges narrowed by these conditions"}
     return out
 
 
@@ -129,6 +134,10 @@ def text_report(rep: RuleReport, verbose: bool = True) -> str:
         else:
             for reason in r.reasons:
                 lines.append(f"      - {reason}")
+        if r.conditional is not None:
+            conds = ", ".join(show(c) for c in r.conditions)
+            lines.append(f"      holds under the extra condition {conds} (kernel-checked): "
+                         f"{r.conditional.bound.render(show)}")
     for m in rep.mismatches:
         lines.append(f"  EXPECTATION MISMATCH: {m}")
     return "\n".join(lines)

@@ -121,3 +121,20 @@ def test_sign_unknown_parameter_is_not_certified():
     res = check_rule(rule, measure="l2", bound="nonincreasing").results[0]
     assert res.verdict is Verdict.REFUTED
     assert res.refutation.witness.parameters["k"] < 0
+
+
+def test_parameter_conditions_are_reported_as_relations():
+    """When a side condition fails on the declared range, the kernel re-checks the proof on the narrowed
+    range and the result carries the condition as a SymPy relation (and stays refuted/inconclusive)."""
+    k, gamma = sp.symbols("k gamma", real=True)
+    rule = Rule.create("-gamma*W - k*r*r.T", parameters={"gamma": ">= 0", "k": "real"}, activity={"r": [-1, 1]})
+    res = check_rule(rule, measure="l2", bound="nonincreasing").results[0]
+    assert res.verdict is Verdict.REFUTED
+    assert res.conditions == (sp.Ge(k, 0),)
+    assert res.conditional is not None and res.conditional.beta == 0
+    weak = Rule.create("-gamma*W + k*r*r.T", parameters={"gamma": ">= 0", "k": "> 0"}, activity={"r": [-1, 1]})
+    res = check_rule(weak, measure="l2", bound="bounded").results[0]
+    assert res.verdict is Verdict.REFUTED and res.conditions == (sp.Gt(gamma, 0),)
+    # a certified result lists the side conditions it verified
+    ok = check_rule(ANTI, measure="l2", bound="nonincreasing").results[0]
+    assert sp.Ge(k, 0) in ok.certificate.conditions and sp.Le(0, 0) not in ok.certificate.conditions

@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardProduct
 
-from ..errors import KernelError
+from ..errors import KernelError, SideConditionError
 from ..functions import ACTIVATIONS
 from .algebra import NF, Normalizer, Word, contains_w, nf_add, nf_equal, nf_scale
 from .intervals import INF, Interval, enclose
@@ -120,12 +120,18 @@ class Context:
         self.asm = asm
         self.nz = normalizer
         self.env = asm.symbol_env()
+        self.conditions: list[sp.Basic] = []   # every side condition verified, as SymPy relations
 
     def nonneg(self, c: sp.Basic, what: str) -> None:
         iv = enclose(c, self.env)
         if not iv.is_nonneg():
-            raise KernelError(f"side condition {what} = {c} >= 0 is not implied by the declared ranges "
-                              f"(it ranges over {iv})")
+            raise SideConditionError(f"side condition {what} = {c} >= 0 is not implied by the declared ranges "
+                                     f"(it ranges over {iv})", sp.Ge(c, 0))
+        self.record(sp.Ge(c, 0))
+
+    def record(self, relation: sp.Basic) -> None:
+        if relation is not sp.true and relation not in self.conditions:
+            self.conditions.append(relation)
 
     def magnitude(self, c: sp.Basic) -> sp.Basic:
         iv = enclose(c, self.env)

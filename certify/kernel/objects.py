@@ -115,6 +115,7 @@ class Certificate:
     positive_part: bool      # the statement is about max(mu, 0)
     bound: Step              # the certified inequality (the last step's conclusion)
     steps: tuple[Step, ...]
+    conditions: tuple = ()   # the side conditions verified over the declared ranges (SymPy relations)
 
     @property
     def bound_text(self) -> str:

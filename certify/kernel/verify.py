@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..errors import KernelError
+from ..errors import KernelError, SideConditionError
 from . import exact
 from .algebra import Evaluator, Normalizer, contains_w, nf_equal
 from .intervals import enclose
@@ -80,15 +80,20 @@ def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) 
             raise KernelError("a nonincreasing claim needs the plain measure route (no structured decays)")
         if sp.cancel(proof.gamma - gamma_of(nf_dw)) != 0:
             raise KernelError("the proof's gamma is not the coefficient of -W in dW")
-        if not _finite(beta) or not enclose(beta, ctx.env).is_nonpos():
-            raise KernelError(f"the drive bound beta = {beta} is not <= 0 for every admissible parameter")
+        if not _finite(beta):
+            raise KernelError(f"the drive bound beta = {beta} is not finite: an activity is unbounded")
+        if not enclose(beta, ctx.env).is_nonpos():
+            raise SideConditionError(f"the drive bound beta = {beta} is not <= 0 for every admissible parameter",
+                                     sp.Le(beta, 0))
+        ctx.record(sp.Le(beta, 0))
         bound = Step("gronwall", mu_t + " <= exp(-({0}) t) " + mu_0, (proof.gamma,))
     else:
         if not _finite(beta):
             raise KernelError(f"the drive bound beta = {beta} is not finite: an activity is unbounded")
         if not enclose(rate, ctx.env).is_positive():
-            raise KernelError(f"the decay rate {rate} is not > 0 for every admissible parameter; "
-                              "an explicit bound for all t needs decay")
+            raise SideConditionError(f"the decay rate {rate} is not > 0 for every admissible parameter; "
+                                     "an explicit bound for all t needs decay", sp.Gt(rate, 0))
+        ctx.record(sp.Gt(rate, 0))
         e = "exp(-({0}) t)"
         if proof.route == "norm":
             steps.append(Step("measure-below-norm", "mu(W) <= ||W|| in every induced norm"))
@@ -106,7 +111,8 @@ def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) 
     for step in steps:
         if step.lemma != "split" and step.lemma not in LEMMAS:
             raise KernelError(f"unknown lemma {step.lemma!r}")  # pragma: no cover
-    return Certificate(claim, proof.route, norm, rate, beta, positive_part, bound, tuple(steps))
+    return Certificate(claim, proof.route, norm, rate, beta, positive_part, bound, tuple(steps),
+                       tuple(ctx.conditions))
 
 
 # -- counterexamples --------------------------------------------------------------------------------
