@@ -205,7 +205,7 @@ class Rule:
         for key, _ in parameters:
             loc.name(key, "parameters", "parameter")
         for key, _ in activity:
-            loc.name(key, "activity", "activity vector")
+            loc.name(key, "activity", "vector")
         pnames = {k for k, _ in parameters}
         mnames = {k for k, _ in matrices}
         for key, _ in activity:
@@ -224,10 +224,11 @@ class Rule:
             parsed = parse_weight_flow(strings["dW"], symbols)
         except InputError as err:
             line, col = loc.value_position("rule", "dW")
+            if col is None:  # the column inside the string cannot be placed in the file: say where instead
+                message = f"{err.message} (column {err.column} of the dW expression)" if err.column else err.message
+                raise InputError(message, file=file, line=line, symbol=err.symbol, hint=err.hint) from None
             raise err.located(file=file, line=line, column_offset=col) from None
-        network = []
-        for key, value in data.get("network", {}).items():
-            network.append((key, str(value)))
+        network = _network(data.get("network", {}), loc)
         claim = None
         if "claim" in data:
             c = data["claim"]
@@ -257,7 +258,7 @@ class Rule:
         expect.sort(key=lambda e: (MEASURES.index(e[0]), BOUNDS.index(e[1])))
         return Rule(dW=parsed.expr, name=name, summary=strings["summary"], reference=strings["reference"],
                     parameters=tuple(sorted(parameters)), activity=tuple(sorted(activity)),
-                    matrices=tuple(sorted(matrices)), network=tuple(sorted(network)), claim=claim,
+                    matrices=tuple(sorted(matrices)), network=network, claim=claim,
                     expect=tuple(expect), source=file)
 
 
@@ -287,9 +288,10 @@ class _Locator:
             stripped = line.strip()
             m = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
             if m:
-                current = m.group(1).split(".")[0].strip('"')
-                if key is None and current == table:
-                    return i, 1
+                parts = [p.strip().strip('"') for p in m.group(1).split(".")]
+                current = parts[0]
+                if current == table and (key is None or (len(parts) > 1 and parts[1] == key)):
+                    return i, line.index("[") + 1
                 continue
             if current == table and key is not None:
                 m = re.match(r'^\s*"?' + re.escape(key) + r'"?\s*=\s*', line)
@@ -298,12 +300,22 @@ class _Locator:
         return None, None
 
     def value_position(self, table: str, key: str) -> tuple[int | None, int | None]:
+        """Line and column of the first character inside the string value of `key`. The column is
+        None when columns inside the value do not map onto the file: escape sequences in a basic
+        string, or a string that spans several lines."""
         line, col = self.position(table, key)
-        if line is not None and col is not None:
-            ch = self.lines[line - 1][col - 1:col]
-            if ch in ('"', "'"):
-                col += 1
-        return line, col
+        if line is None or col is None:
+            return None, None
+        rest = self.lines[line - 1][col - 1:]
+        for quote in ('"' * 3, "'" * 3, '"', "'"):
+            if rest.startswith(quote):
+                body = rest[len(quote):]
+                if quote not in body:
+                    return line, None
+                if quote[0] == '"' and "\\" in body.split(quote)[0]:
+                    return line, None
+                return line, col + len(quote)
+        return line, None
 
     def error(self, message: str, table: str, key: str | None, **kw: Any) -> InputError:
         line, col = self.position(table, key)
@@ -316,6 +328,35 @@ class _Locator:
             line, col = self.position(table, key)
             raise InputError(err.message, file=self.file, line=line, column=col, symbol=key,
                              hint=err.hint) from None
+
+
+NETWORK_FORMS = ("H", "FR")
+NETWORK_ACTIVATIONS = ("tanh", "logistic", "relu", "leaky-relu", "softplus", "linear")
+
+
+def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str], ...]:
+    """[network] is kept for the network analysis; its values are validated now."""
+    out = []
+    for key, value in table.items():
+        if key == "slope":
+            ok = (isinstance(value, list) and len(value) == 2 and value[0] == 0
+                  and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value) and value[1] > 0)
+            if not ok:
+                raise loc.error("slope must be [0, g] with g > 0", "network", key, symbol=key,
+                                hint="write slope = [0, 1]")
+            out.append((key, f"[0, {_fmt(_number(value[1]))}]"))
+            continue
+        if not isinstance(value, str):
+            raise loc.error(f"[network].{key} must be a string", "network", key, symbol=key,
+                            hint=f'write {key} = "..."')
+        if key == "form" and value not in NETWORK_FORMS:
+            raise loc.error(f"unknown network form {value!r}", "network", key, symbol=key,
+                            hint="form = \"H\" (x' = -x + W phi(x) + u) or \"FR\" (x' = -x + phi(W x + u))")
+        if key == "activation" and value not in NETWORK_ACTIVATIONS:
+            raise loc.error(f"unknown activation {value!r}", "network", key, symbol=key,
+                            hint=f"use one of: {', '.join(NETWORK_ACTIVATIONS)}, or slope = [0, g]")
+        out.append((key, value))
+    return tuple(sorted(out))
 
 
 def parse_range(value: Any) -> Interval:
@@ -358,16 +399,30 @@ def parse_range(value: Any) -> Interval:
     raise ValueError(f"cannot read the range {value!r}")
 
 
+MAX_NUMBER_DIGITS = 60  # decimal digits allowed in the numbers of a range (and in their exponents)
+
+
 def _number(x: Any) -> Fraction:
     if isinstance(x, float):
         if x != x or x in (INF, -INF):
             raise ValueError("NaN and infinity are not allowed as numbers")
-        return Fraction(repr(x))
-    if isinstance(x, int):
-        return Fraction(x)
-    if isinstance(x, str) and _NUMBER.match(x.strip()):
-        return Fraction(x.strip())
-    raise ValueError(f"{x!r} is not a number")
+        value = Fraction(repr(x))
+    elif isinstance(x, int) and not isinstance(x, bool):
+        value = Fraction(x)
+    elif isinstance(x, str) and _NUMBER.match(x.strip()):
+        text = x.strip()
+        exponent = re.search(r"[eE]([+-]?\d+)", text)
+        if exponent and abs(int(exponent.group(1)[:8])) > MAX_NUMBER_DIGITS:
+            raise ValueError(f"the exponent of {text} is out of range (at most {MAX_NUMBER_DIGITS})")
+        try:
+            value = Fraction(text)
+        except ZeroDivisionError:
+            raise ValueError(f"{text} has a zero denominator") from None
+    else:
+        raise ValueError(f"{x!r} is not a number")
+    if max(abs(value.numerator), value.denominator).bit_length() > 4 * MAX_NUMBER_DIGITS:
+        raise ValueError(f"{x!r} has too many digits (at most about {MAX_NUMBER_DIGITS})")
+    return value
 
 
 def _ranges(table: Mapping[str, Any], name: str, loc: _Locator) -> list[tuple[str, Range]]:

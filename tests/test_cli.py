@@ -439,9 +439,6 @@ def test_python_dash_m_certify(tmp_path):
     assert proc.stderr == ""
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
-                   reason="rule.py _number: a range such as k = \"1/0\" raises ZeroDivisionError, which cmd_check "
-                          "does not catch: a traceback and exit status 1 (= REFUTED) instead of ERROR, exit 2")
 def test_zero_denominator_range_is_an_error_verdict(tmp_path, capsys):
     path = write(tmp_path, "zero.toml", '[rule]\ndW = "-k*W"\n\n[parameters]\nk = "1/0"\n')
     code, doc = run_json(capsys, path)

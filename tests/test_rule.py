@@ -205,11 +205,8 @@ def test_expression_error_column_points_into_the_dW_string(text, token):
     assert line[info.value.column - 1] == token
 
 
-# -- bugs found while writing these tests (see the report); strict xfail flips when fixed ---------------
+# -- bugs found while writing these tests, fixed since: regression tests ---------------
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
-                   reason="rule.py _number: Fraction('1/0') raises ZeroDivisionError, which "
-                          "_ranges does not turn into an InputError")
 @pytest.mark.parametrize("value", ['"1/0"', '">= 1/0"', '"[0, 1/0]"'])
 def test_range_with_zero_denominator_is_an_input_error(value):
     with pytest.raises(InputError) as info:
@@ -217,9 +214,6 @@ def test_range_with_zero_denominator_is_an_input_error(value):
     assert (info.value.line, info.value.symbol) == (5, "k")
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="rule.py: a huge number such as 1e5000 loads, then Range.text() / "
-                          "canonical_text() / hash raise ValueError (int-to-str digit limit)")
 def test_huge_range_number_is_rejected_or_printable():
     try:
         rule = Rule.from_text(rule_text("-k*W", '[parameters]\nk = "1e5000"\n'))
@@ -228,9 +222,6 @@ def test_huge_range_number_is_rejected_or_printable():
     assert len(rule.hash) == 64
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="rule.py _Locator.position: a measure named in an [expect.<m>] header "
-                          "is searched for as a key line, so the error has no line")
 def test_unknown_measure_in_expect_header_has_a_line():
     with pytest.raises(InputError) as info:
         Rule.from_text(rule_text("-W", '[expect.l5]\nnonincreasing = "certified"\n'))
@@ -238,9 +229,6 @@ def test_unknown_measure_in_expect_header_has_a_line():
     assert info.value.line == 4
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="rule.py _Locator.value_position skips one quote only: in a "
-                          "triple-quoted dW the column is 2 too small")
 @pytest.mark.parametrize("quote", ['"""', "'''"])
 def test_expression_error_column_in_triple_quoted_dW(quote):
     text = f"[rule]\ndW = {quote}W + r{quote}\n"
@@ -249,42 +237,32 @@ def test_expression_error_column_in_triple_quoted_dW(quote):
     assert (info.value.line, info.value.column) == (2, text.splitlines()[1].index("+") + 1)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="rule.py: columns inside dW are counted in the decoded string, so an "
-                          "escape sequence before the error (\\u0072 is 'r') shifts the column")
 def test_expression_error_column_after_an_escape_sequence():
+    """Columns inside a string with escape sequences do not map onto the file: the error gives the line
+    and states the column inside the expression instead of a wrong file column."""
     text = '[rule]\ndW = "\\u0072*r.T + r"\n'
     with pytest.raises(InputError) as info:
         Rule.from_text(text)
-    assert info.value.column == text.splitlines()[1].index("+") + 1
+    assert info.value.line == 2 and info.value.column is None
+    assert "column 7 of the dW expression" in info.value.message  # "r*r.T + r" decoded
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="rule.py Rule.from_dict: an expression error in dW that cannot be "
-                          "located in the file (inline table) keeps the column counted inside "
-                          "the string, presented as a file column with no line")
 def test_unlocatable_expression_error_has_no_stray_column():
     with pytest.raises(InputError) as info:
         Rule.from_text('rule = {dW = "W + r"}\n')
     assert info.value.column is None or info.value.line is not None
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="rule.py from_dict: [network] values are stored with str() and never "
-                          "checked; DESIGN.md allows form H or FR and a known activation")
 def test_unknown_network_form_is_an_input_error():
     with pytest.raises(InputError) as info:
         Rule.from_text(rule_text("-W", '[network]\nform = "X"\n'))
     assert info.value.symbol == "form"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="rule.py from_dict passes what='activity vector' to check_name, which "
-                          "writes 'a activity vector name'")
 def test_reserved_activity_name_message_is_grammatical():
     with pytest.raises(InputError) as info:
         Rule.from_text(rule_text("-W", "[activity]\nW = [0, 1]\n"))
-    assert "cannot be an activity vector name" in info.value.message
+    assert "cannot be a vector name" in info.value.message
 
 
 # -- no input is ever executed ---------------------------------------------------------------------
