@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -28,6 +29,11 @@ def show(obj) -> str:
 JSON_SCHEMA_VERSION = 1
 
 
+def latex(obj) -> str:
+    """SymPy's LaTeX, with its '+ -' for negative terms of matrix sums tidied to '-'."""
+    return re.sub(r"\+ -\s*", "- ", sp.latex(obj))
+
+
 def _frac(x: Fraction | None) -> str | None:
     return None if x is None else str(x)
 
@@ -42,8 +48,8 @@ def result_dict(r: ClaimResult) -> dict[str, Any]:
     if r.certificate is not None:
         c = r.certificate
         out["certificate"] = {
-            "route": c.route, "norm": c.norm, "rate": show(c.gamma), "rate_latex": sp.latex(c.gamma),
-            "drive_bound": show(c.beta), "drive_bound_latex": sp.latex(c.beta),
+            "route": c.route, "norm": c.norm, "rate": show(c.gamma), "rate_latex": latex(c.gamma),
+            "drive_bound": show(c.beta), "drive_bound_latex": latex(c.beta),
             "positive_part": c.positive_part, "statement": c.bound.render(show),
             "conditions_checked": [show(x) for x in c.conditions],
             "steps": [{"lemma": s.lemma, "statement": s.render(show),
@@ -74,7 +80,7 @@ def report_dict(rep: RuleReport) -> dict[str, Any]:
     return {
         "schema_version": JSON_SCHEMA_VERSION, "tool": f"certify {__version__}",
         "file": rule.source, "rule": rule.name, "summary": rule.summary, "reference": rule.reference,
-        "dW": rule.dW_text, "dW_latex": sp.latex(rule.dW), "rule_hash": rule.hash,
+        "dW": rule.dW_text, "dW_latex": latex(rule.dW), "rule_hash": rule.hash,
         "assumptions": {"parameters": {k: r.text() for k, r in rule.parameters},
                         "activity": {k: r.text() for k, r in rule.activity},
                         "matrices": dict(rule.matrices)},
@@ -156,7 +162,7 @@ def markdown_report(rep: RuleReport) -> str:
         out += [rule.summary, ""]
     if rule.reference:
         out += [f"Reference: {rule.reference}", ""]
-    out += [f"Weight flow: $\\dot W = {sp.latex(rule.dW)}$", ""]
+    out += [f"Weight flow: $\\dot W = {latex(rule.dW)}$", ""]
     for r in rep.results:
         out += [f"## {MEASURE_NAMES[r.claim.measure]}, {r.claim.bound}: **{r.verdict.value}**", ""]
         if r.certificate is not None:
@@ -174,15 +180,15 @@ def markdown_report(rep: RuleReport) -> str:
 def latex_report(rep: RuleReport) -> str:
     rule = rep.rule
     out = [f"\\section*{{{_tex(rule.name)}: {rep.verdict.value}}}",
-           f"Weight flow: $\\dot W = {sp.latex(rule.dW)}$.", "\\begin{itemize}"]
+           f"Weight flow: $\\dot W = {latex(rule.dW)}$.", "\\begin{itemize}"]
     for r in rep.results:
         out.append(f"\\item {_tex(MEASURE_NAMES[r.claim.measure])}, {r.claim.bound}: \\textbf{{{r.verdict.value}}}.")
         if r.certificate is not None:
             c = r.certificate
             out.append("\\begin{enumerate}")
-            out += [f"\\item \\texttt{{{_tex(s.lemma)}}}: ${s.render(sp.latex)}$" for s in c.steps]
+            out += [f"\\item \\texttt{{{_tex(s.lemma)}}}: ${s.render(latex)}$" for s in c.steps]
             out.append("\\end{enumerate}")
-            out.append(f"Rate $\\gamma = {sp.latex(c.gamma)}$, drive bound $\\beta = {sp.latex(c.beta)}$.")
+            out.append(f"Rate $\\gamma = {latex(c.gamma)}$, drive bound $\\beta = {latex(c.beta)}$.")
         elif r.refutation is not None:
             out.append(_tex(r.refutation.explanation))
         else:
