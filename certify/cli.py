@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - optional module
         balance_cli = None
     if balance_cli is not None:
-        balance_cli.add_parser(sub)
+        balance_cli.add_parser(sub).set_defaults(func=balance_cli.run)
     return parser
 
 
@@ -133,4 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console_main() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)

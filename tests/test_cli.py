@@ -444,3 +444,17 @@ def test_zero_denominator_range_is_an_error_verdict(tmp_path, capsys):
     code, doc = run_json(capsys, path)
     assert code == 2
     assert doc["verdict"] == "error" and doc["error"]["symbol"] == "k"
+
+
+def test_balance_subcommand_is_wired_into_certify(tmp_path, capsys):
+    import numpy as np
+    from certify.cli import main as certify_main
+    acyclic = tmp_path / "acyclic.npy"
+    np.save(acyclic, np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0]]))
+    assert certify_main(["balance", str(acyclic)]) == 1
+    out = capsys.readouterr().out
+    assert "no balanced state" in out and "0<-1" in out
+    J = tmp_path / "J.npy"
+    np.save(J, np.random.default_rng(0).normal(size=(20, 20)))
+    assert certify_main(["balance", str(J), "--out", str(tmp_path / "b.npz")]) == 0
+    assert (tmp_path / "b.npz").exists()
