@@ -34,9 +34,12 @@ class ClaimResult:
     reasons: tuple[str, ...] = ()       # why attempts failed (always filled for INCONCLUSIVE)
     conditional: Certificate | None = None   # a kernel-checked certificate under extra conditions
     conditions: tuple = ()                   # those extra conditions (SymPy relations)
+    network: object | None = None            # contraction claims: FixedResult / PlasticResult / refutation
 
     @property
     def summary(self) -> str:
+        if self.claim.bound == "contracting":
+            return network_summary(self)
         if self.certificate is not None:
             from .report import show
             return self.certificate.bound.render(show)
@@ -83,6 +86,62 @@ def decide(rule: Rule, claim: Claim) -> ClaimResult:
         reasons.append("no counterexample search: a 'bounded' claim is refuted only through linear growth, "
                        "which needs a drive independent of W")
     return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(reasons), **extra)
+
+
+def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
+    """Does the network of [network] contract while W follows dW? Kernel-checked rates only."""
+    from . import contraction
+    from .errors import InputError
+    from .kernel.algebra import Normalizer
+    from .network import network_of
+
+    net = network_of(rule)
+    claim = Claim(measure, "contracting")
+    if net is None:
+        raise InputError("claim 'contracting' needs a [network] table", file=rule.source, symbol="network",
+                         hint='add [network] with form = "H" or "FR", an activation and W0 = [[...]]')
+    if net.W0 is None:
+        raise InputError("claim 'contracting' needs numeric initial weights W0 in [network]", file=rule.source,
+                         symbol="W0", hint='add W0 = [[0, 1], [1, 0]] or W0 = "weights.npy" under [network]')
+    fixed = not Normalizer(dict(rule.matrices)).nf(rule.dW)
+    if fixed:
+        res = contraction.certify_fixed(net)
+        if res.best is not None:
+            return ClaimResult(claim, Verdict.CERTIFIED, network=res)
+        refutation = contraction.refute_fixed(net)
+        if refutation is not None:
+            return ClaimResult(claim, Verdict.REFUTED, network=refutation)
+        reasons = tuple(f"{a.norm}: {'rate ' + str(a.rate) + ' <= 0' if a.rate is not None else a.note}"
+                        for a in res.attempts)
+        return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=reasons + ("no verified refutation found",),
+                           network=res)
+    plastic, reasons = contraction.certify_plastic(rule, net)
+    if plastic is not None:
+        return ClaimResult(claim, Verdict.CERTIFIED, network=plastic)
+    at_start = contraction.certify_fixed(net)
+    extra = (f"at W0 alone the best rate is {at_start.best.rate} ({at_start.best.norm})"
+             if at_start.best else "W0 itself is not certified contracting",)
+    return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(reasons) + extra, network=at_start)
+
+
+def network_summary(r: ClaimResult) -> str:
+    from .contraction import FixedResult, PlasticResult
+    from .report import q
+    net = r.network
+    if isinstance(net, PlasticResult):
+        src = f"from the {net.claim.measure} {net.claim.bound} flow bound"
+        if net.c_all > 0:
+            return f"contracts for all t >= 0 at rate {q(net.c_all)} ({src})"
+        return f"contracts for t >= T = {q(net.T)} at rate {q(net.c_after)} ({src}; T is a rigorous upper bound)"
+    if isinstance(net, FixedResult) and net.best is not None and r.verdict is Verdict.CERTIFIED:
+        return f"contracts at rate {q(net.best.rate)} in {net.best.norm}"
+    if r.verdict is Verdict.REFUTED:
+        return f"not contracting: {getattr(net, 'explanation', net)}"
+    if isinstance(net, FixedResult):
+        rates = [a.rate for a in net.attempts if a.rate is not None]
+        best = f"best rate found {q(max(rates))} (not > 0)" if rates else "no rate verified"
+        return f"no contraction certificate and no verified refutation; {best}"
+    return "no contraction certificate: " + "; ".join(r.reasons)
 
 
 def _under_conditions(rule: Rule, claim: Claim, proof, err: SideConditionError, depth: int = 3):
@@ -148,11 +207,8 @@ def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
         m = measure or (rule.claim[0] if rule.claim else "l2")
         b = bound or (rule.claim[1] if rule.claim else "nonincreasing")
         if b == "contracting":
-            result = ClaimResult(Claim(m, "bounded"), Verdict.INCONCLUSIVE, reasons=(
-                "network contraction claims are not decided by this version: the network analysis "
-                "(Perron weights, LMI metrics) is not built yet; the weight-flow bounds below still hold",))
-            return RuleReport(rule, "claim", (result,), Verdict.INCONCLUSIVE,
-                              note="claim 'contracting' is not supported yet")
+            result = decide_contracting(rule, m)
+            return RuleReport(rule, "claim", (result,), result.verdict, mismatches=_mismatches(rule, (result,)))
         result = decide(rule, Claim(m, b))
         return RuleReport(rule, "claim", (result,), result.verdict, mismatches=_mismatches(rule, (result,)))
     measures = (measure,) if measure else EXPLORED_MEASURES
@@ -180,12 +236,13 @@ def _aggregate(results: list[ClaimResult]) -> Verdict:
 
 def _check_expectations(rule: Rule) -> RuleReport:
     pairs = [(m, b) for m, b, _ in rule.expect]
-    if rule.claim is not None and rule.claim[1] != "contracting" and tuple(rule.claim) not in pairs:
+    if rule.claim is not None and tuple(rule.claim) not in pairs:
         pairs.insert(0, tuple(rule.claim))
     if not pairs:
         return check_rule(rule)
-    results = tuple(decide(rule, Claim(m, b)) for m, b in pairs)
-    if rule.claim is not None and rule.claim[1] != "contracting":
+    results = tuple(decide_contracting(rule, m) if b == "contracting" else decide(rule, Claim(m, b))
+                    for m, b in pairs)
+    if rule.claim is not None:
         verdict = next(r.verdict for r in results if (r.claim.measure, r.claim.bound) == tuple(rule.claim))
     else:
         verdict = _aggregate(list(results))

@@ -42,9 +42,27 @@ def _matrix(rows) -> list[list[str]]:
     return [[str(Fraction(x)) for x in row] for row in rows]
 
 
+def network_dict(net) -> dict[str, Any] | None:
+    from .contraction import FixedResult, PlasticResult
+    if isinstance(net, PlasticResult):
+        return {"kind": "plastic", "flow_claim": f"{net.claim.measure} {net.claim.bound}",
+                "flow_bound": net.flow_statement, "rate_all_t": str(net.c_all), "T": str(net.T),
+                "T_float": float(net.T), "rate_after_T": str(net.c_after)}
+    if isinstance(net, FixedResult):
+        return {"kind": "fixed", "best": None if net.best is None else
+                {"norm": net.best.norm, "rate": str(net.best.rate), "data": net.best.data},
+                "attempts": [{"norm": a.norm, "rate": None if a.rate is None else str(a.rate), "note": a.note}
+                             for a in net.attempts]}
+    if net is not None:
+        return {"kind": "refutation", "explanation": str(getattr(net, "explanation", net))}
+    return None
+
+
 def result_dict(r: ClaimResult) -> dict[str, Any]:
     out: dict[str, Any] = {"measure": r.claim.measure, "bound": r.claim.bound, "verdict": r.verdict.value,
                            "summary": r.summary}
+    if r.network is not None:
+        out["network"] = network_dict(r.network)
     if r.certificate is not None:
         c = r.certificate
         out["certificate"] = {
@@ -118,6 +136,10 @@ def text_report(rep: RuleReport, verbose: bool = True) -> str:
     if rep.note:
         lines.append(f"  note      {rep.note}")
     for r in rep.results:
+        if r.claim.bound == "contracting":
+            lines.append(f"  [{r.verdict.value.upper():>12}] the network contracts")
+            lines.extend(_network_lines(r, verbose))
+            continue
         lines.append(f"  [{r.verdict.value.upper():>12}] {MEASURE_NAMES[r.claim.measure]} {r.claim.bound}")
         if r.certificate is not None:
             lines.append(f"      bound: {r.certificate.bound.render(show)}")
@@ -147,6 +169,29 @@ def text_report(rep: RuleReport, verbose: bool = True) -> str:
     for m in rep.mismatches:
         lines.append(f"  EXPECTATION MISMATCH: {m}")
     return "\n".join(lines)
+
+
+def q(x: Fraction) -> str:
+    """A rational for people: exact when short, else a decimal (JSON keeps the exact value)."""
+    x = Fraction(x)
+    return str(x) if x.denominator <= 10**4 else f"{float(x):.6g}"
+
+
+def _network_lines(r: ClaimResult, verbose: bool) -> list[str]:
+    from .contraction import FixedResult, PlasticResult
+    d = r.network
+    lines = [f"      {r.summary}"]
+    if isinstance(d, PlasticResult):
+        lines.append(f"      weight flow (kernel-checked): {d.flow_statement}")
+        lines.append("      network condition: contraction rate c(t) = 1 - g max(0, m(t)), m(t) the flow bound")
+    elif isinstance(d, FixedResult) and (verbose or r.verdict is not Verdict.CERTIFIED):
+        for a in d.attempts:
+            rate = "not verified" if a.rate is None else f"rate {q(a.rate)}"
+            lines.append(f"      - {a.norm}: {rate}{' (' + a.note + ')' if a.note else ''}")
+    if r.verdict is Verdict.INCONCLUSIVE:
+        lines += [f"      - {reason}" for reason in r.reasons if not isinstance(d, FixedResult)
+                  or reason == "no verified refutation found"]
+    return lines
 
 
 def text_error(err: InputError) -> str:

@@ -27,7 +27,7 @@ from .parse import Symbols, check_name, format_expression, parse_weight_flow
 MATRIX_PROPERTIES = ("any", "symmetric", "psd", "nsd", "skew", "diagonal")
 VERDICT_NAMES = ("certified", "refuted", "inconclusive")
 CLAIM_BOUNDS = BOUNDS + ("contracting",)
-NETWORK_KEYS = ("form", "activation", "slope", "W0", "input")
+NETWORK_KEYS = ("form", "activation", "slope", "W0", "input")  # see certify/network.py
 
 TABLES = {
     "rule": ("name", "summary", "reference", "dW"),
@@ -250,12 +250,12 @@ class Rule:
                 raise loc.error(f"[expect.{measure}] must be a table of bound = verdict", "expect", measure,
                                 symbol=measure, hint=f'write  [expect.{measure}]  then  nonincreasing = "certified"')
             for bound, verdict in table.items():
-                if bound not in BOUNDS or verdict not in VERDICT_NAMES:
+                if bound not in CLAIM_BOUNDS or verdict not in VERDICT_NAMES:
                     raise loc.error(f"bad expectation {bound} = {verdict!r} in [expect.{measure}]", "expect",
                                     bound, symbol=str(bound),
                                     hint=f"bounds: {', '.join(BOUNDS)}; verdicts: {', '.join(VERDICT_NAMES)}")
                 expect.append((measure, bound, verdict))
-        expect.sort(key=lambda e: (MEASURES.index(e[0]), BOUNDS.index(e[1])))
+        expect.sort(key=lambda e: (MEASURES.index(e[0]), CLAIM_BOUNDS.index(e[1])))
         return Rule(dW=parsed.expr, name=name, summary=strings["summary"], reference=strings["reference"],
                     parameters=tuple(sorted(parameters)), activity=tuple(sorted(activity)),
                     matrices=tuple(sorted(matrices)), network=network, claim=claim,
@@ -346,9 +346,28 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
                                 hint="write slope = [0, 1]")
             out.append((key, f"[0, {_fmt(_number(value[1]))}]"))
             continue
+        if key == "W0" and isinstance(value, list):
+            try:
+                value = matrix_text(value)
+            except ValueError as exc:
+                raise loc.error(f"bad inline W0: {exc}", "network", key, symbol=key,
+                                hint="write W0 = [[0, 1], [1, 0]] (rows of numbers) or a .npy/.csv file name") \
+                    from None
+        elif key == "input":
+            try:
+                value = Range(parse_range(value)).text()
+            except ValueError as exc:
+                raise loc.error(f"bad input bound: {exc}", "network", key, symbol=key,
+                                hint="write input = [-1, 1] (a componentwise bound on u)") from None
         if not isinstance(value, str):
             raise loc.error(f"[network].{key} must be a string", "network", key, symbol=key,
                             hint=f'write {key} = "..."')
+        if key == "W0" and value.lstrip().startswith("["):
+            try:
+                value = matrix_text(parse_matrix_text(value))
+            except ValueError as exc:
+                raise loc.error(f"bad inline W0: {exc}", "network", key, symbol=key,
+                                hint="write W0 = [[0, 1], [1, 0]] (rows of numbers)") from None
         if key == "form" and value not in NETWORK_FORMS:
             raise loc.error(f"unknown network form {value!r}", "network", key, symbol=key,
                             hint="form = \"H\" (x' = -x + W phi(x) + u) or \"FR\" (x' = -x + phi(W x + u))")
@@ -357,6 +376,26 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
                             hint=f"use one of: {', '.join(NETWORK_ACTIVATIONS)}, or slope = [0, g]")
         out.append((key, value))
     return tuple(sorted(out))
+
+
+def matrix_text(rows: Any) -> str:
+    """Canonical text of a rectangular matrix of exact numbers: '[[0, 1/2], [1, 0]]'."""
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, list) and r for r in rows):
+        raise ValueError("a matrix is a non-empty list of non-empty rows")
+    if any(len(r) != len(rows[0]) for r in rows):
+        raise ValueError("rows have different lengths")
+    return "[" + ", ".join("[" + ", ".join(_fmt(_number(x)) for x in r) + "]" for r in rows) + "]"
+
+
+def parse_matrix_text(text: str) -> list[list[Fraction]]:
+    """Read '[[0, 1/2], [1, 0]]' (numbers: integers, decimals, fractions) without evaluating anything."""
+    body = text.strip()
+    if not (body.startswith("[") and body.endswith("]")):
+        raise ValueError("an inline matrix starts with '[[' and ends with ']]'")
+    rows = re.findall(r"\[([^\[\]]*)\]", body[1:-1])
+    if not rows or re.sub(r"\[[^\[\]]*\]", "", body[1:-1]).strip(" ,") != "":
+        raise ValueError("an inline matrix is a list of rows [a, b, ...] separated by commas")
+    return [[_number(tok.strip()) for tok in row.split(",")] for row in rows]
 
 
 def parse_range(value: Any) -> Interval:
@@ -407,7 +446,7 @@ def _number(x: Any) -> Fraction:
         if x != x or x in (INF, -INF):
             raise ValueError("NaN and infinity are not allowed as numbers")
         value = Fraction(repr(x))
-    elif isinstance(x, int) and not isinstance(x, bool):
+    elif isinstance(x, (int, Fraction)) and not isinstance(x, bool):
         value = Fraction(x)
     elif isinstance(x, str) and _NUMBER.match(x.strip()):
         text = x.strip()

@@ -70,8 +70,10 @@ def _matrix(prop, n, rng):
             "diagonal": np.diag(np.diag(B))}.get(prop, B)
 
 
-CERTIFIED = [(p, i) for p in RULES for i, r in enumerate(report(p).results) if r.verdict is Verdict.CERTIFIED]
-REFUTED = [(p, i) for p in RULES for i, r in enumerate(report(p).results) if r.verdict is Verdict.REFUTED]
+CERTIFIED = [(p, i) for p in RULES for i, r in enumerate(report(p).results)
+             if r.verdict is Verdict.CERTIFIED and r.certificate is not None]
+REFUTED = [(p, i) for p in RULES for i, r in enumerate(report(p).results)
+           if r.verdict is Verdict.REFUTED and r.refutation is not None]
 
 
 @pytest.mark.parametrize("path, index", CERTIFIED,

@@ -19,7 +19,8 @@ from .intervals import Interval
 N = sp.Symbol("n", integer=True, positive=True)
 
 MEASURES = ("l1", "l2", "linf", "weighted-l1", "weighted-linf", "weighted-l2")
-BOUNDS = ("nonincreasing", "bounded")
+BOUNDS = ("nonincreasing", "bounded")           # claims about the weight flow
+CLAIM_KINDS = BOUNDS + ("contracting",)          # plus: the network contracts
 
 
 def base_norm(measure: str) -> str:
@@ -52,8 +53,8 @@ class Claim:
     def __post_init__(self) -> None:
         if self.measure not in MEASURES:
             raise ValueError(f"unknown measure {self.measure!r}; expected one of {', '.join(MEASURES)}")
-        if self.bound not in BOUNDS:
-            raise ValueError(f"unknown bound {self.bound!r}; expected one of {', '.join(BOUNDS)}")
+        if self.bound not in CLAIM_KINDS:
+            raise ValueError(f"unknown bound {self.bound!r}; expected one of {', '.join(CLAIM_KINDS)}")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ def _finite(expr: sp.Basic) -> bool:
 def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) -> Certificate:
     """Re-check a proposed derivation of `claim` for the weight flow dW/dt = `dW`."""
     norm = base_norm(claim.measure)
+    if claim.bound not in ("nonincreasing", "bounded"):
+        raise KernelError(f"check_proof decides weight-flow claims only, not {claim.bound!r}")
     if proof.norm != norm:
         raise KernelError(f"the proof is about {proof.norm}, the claim about {claim.measure}")
     if proof.route not in ("measure", "norm"):

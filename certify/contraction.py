@@ -1,0 +1,158 @@
+"""Network contraction (UNTRUSTED search; every verdict comes from kernel/contraction.py).
+
+Fixed weights: try every norm -- Perron weights of the Metzler majorant for weighted l1 (form H) and
+weighted linf (form FR), unit weights, the mismatched pairings, and the multiplier LMI (cvxpy/SCS,
+when `certify.lmi` is available) -- let the kernel compute or verify each rate, keep the best.
+Plastic weights: combine a kernel-checked flow bound with the network condition (check_plastic).
+Refutation of a fixed network: two equilibria or an unstable one (certify.equilibria, when present).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from . import derive
+from .errors import KernelError
+from .kernel import contraction as kc
+from .kernel.objects import Claim
+from .network import Network
+from .rule import Rule
+
+
+@dataclass(frozen=True)
+class Attempt:
+    norm: str                    # e.g. "weighted-l1 (Perron)", "l2 metric (diagonal P)"
+    rate: Fraction | None        # kernel-checked rate (None: not verified)
+    note: str = ""
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FixedResult:
+    best: Attempt | None
+    attempts: tuple[Attempt, ...]
+
+
+def _rational_weights(eta) -> list[Fraction]:
+    return [Fraction(float(x)) for x in eta]
+
+
+def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
+    """Every certificate the tools can find for the network with weights W (default: W0)."""
+    from . import measures
+
+    Wq = [list(r) for r in (W if W is not None else net.W0)]
+    Wf = np.array([[float(x) for x in r] for r in Wq])
+    n = len(Wq)
+    g = Fraction(1) if net.linear else net.g
+    attempts: list[Attempt] = []
+    forms = ("H", "FR") if net.linear else (net.form,)
+    for form in forms:
+        for norm in ("l1", "linf"):
+            candidates = [("unit weights", [1] * n)]
+            try:
+                _, eta = (measures.best_weighted_l1 if norm == "l1" else measures.best_weighted_linf)(Wf)
+                candidates.append(("Perron weights", _rational_weights(eta)))
+            except Exception as exc:  # numeric trouble: just fewer candidates
+                attempts.append(Attempt(f"weighted-{norm}", None, f"Perron weights failed: {exc}"))
+            for label, eta in candidates:
+                try:
+                    rate = kc.linear_rate(Wq, norm, eta) if net.linear else kc.weighted_rate(Wq, g, form, norm, eta)
+                except KernelError as err:
+                    attempts.append(Attempt(f"weighted-{norm} ({label})", None, str(err)))
+                    continue
+                exact_pair = net.linear or (form, norm) in (("H", "l1"), ("FR", "linf"))
+                how = "exact for this form" if exact_pair else "mismatched pairing (positive-part diagonal)"
+                attempts.append(Attempt(f"weighted-{norm} ({label})", rate, how,
+                                        {"eta": [str(x) for x in eta], "form": form}))
+    if use_lmi:
+        attempts.extend(_lmi_attempts(net, Wf, g))
+    good = [a for a in attempts if a.rate is not None and a.rate > 0]
+    best = max(good, key=lambda a: a.rate) if good else None
+    return FixedResult(best, tuple(attempts))
+
+
+def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction) -> list[Attempt]:
+    try:
+        from . import lmi
+    except ImportError:
+        return [Attempt("l2 metric", None, "the LMI search module is not available")]
+    out = []
+    form = net.form
+    n = Wf.shape[0]
+    for structure in ("diag",) + (("full",) if n <= 60 else ()):
+        try:
+            res = lmi.search_metric(Wf, float(g), form, structure=structure)
+        except Exception as exc:  # solver failure is "not certified", never a verdict
+            out.append(Attempt(f"l2 metric ({structure} P)", None, f"search failed: {exc}"))
+            continue
+        if res.P is None or res.c is None or res.c <= 0:
+            out.append(Attempt(f"l2 metric ({structure} P)", None, f"no positive rate found ({res.status})"))
+            continue
+        c = Fraction(float(res.c))
+        try:
+            method = kc.check_lmi(Wf, g, form, np.asarray(res.P, float), np.asarray(res.lam, float), c)
+        except KernelError as err:
+            out.append(Attempt(f"l2 metric ({structure} P)", None, f"kernel rejected the candidate: {err}"))
+            continue
+        out.append(Attempt(f"l2 metric ({structure} P)", c, f"multiplier LMI, {method}",
+                           {"structure": structure}))
+    return out
+
+
+def refute_fixed(net: Network):
+    """A kernel-verified refutation (two equilibria or an unstable one) or None."""
+    try:
+        from . import equilibria
+    except ImportError:
+        return None
+    try:
+        return equilibria.refute_verified(net.W0_float(), np.zeros(net.n), net.form, net.activation or "tanh")
+    except (KernelError, AttributeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class PlasticResult:
+    claim: Claim
+    c_all: Fraction
+    T: Fraction
+    c_after: Fraction
+    flow_statement: str
+
+
+PLASTIC_ORDER = ("nonincreasing", "bounded")
+
+
+def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, list[str]]:
+    """Try flow bounds in the norms the network condition accepts; the kernel decides each."""
+    asm = rule.assumptions()
+    reasons: list[str] = []
+    if net.linear:
+        norms = ("l2", "l1", "linf")
+    else:
+        norms = ("l1",) if net.form == "H" else ("linf",)
+        norms = norms + ("l2",)
+    best: PlasticResult | None = None
+    for norm in norms:
+        for bound in PLASTIC_ORDER:
+            claim = Claim(norm, bound)
+            for prop in derive.propose(rule, claim):
+                if prop.proof is None:
+                    continue
+                try:
+                    c_all, T, c_after = kc.check_plastic(rule.dW, asm, claim, prop.proof, [list(r) for r in net.W0],
+                                                         net.form, net.g, net.linear)
+                except KernelError as err:
+                    reasons.append(f"{norm} {bound} ({prop.proof.route} route): {err}")
+                    continue
+                from .kernel.verify import check_proof
+                from .report import show
+                statement = check_proof(rule.dW, asm, claim, prop.proof).bound.render(show)
+                cand = PlasticResult(claim, c_all, T, c_after, statement)
+                if best is None or (cand.c_all, -cand.T, cand.c_after) > (best.c_all, -best.T, best.c_after):
+                    best = cand
+    return best, reasons

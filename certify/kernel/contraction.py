@@ -1,0 +1,264 @@
+"""Contraction certificates of a network with fixed weights (TRUSTED).
+
+Networks (THEORY.md section 3), activation slopes in [0, g], D = diag(d), d_i in [0, g]:
+    form H:  x' = -x + W phi(x) + u      Jacobian -I + W D
+    form FR: x' = -x + phi(W x + u)      Jacobian -I + D W
+A certificate proves  mu(J) <= -c  for every such Jacobian, in a stated norm, with c > 0; then
+every two trajectories approach each other at rate c in that norm (Lohmiller & Slotine 1998).
+
+Non-Euclidean (Davydov, Proskurnikov, Bullo, IEEE TAC 2025, arXiv 2110.08298), eta > 0:
+    H in weighted l1:    sup_D mu_{1,eta}(-I + W D)  = -1 + g max(0, mu_{1,eta}(W))
+    FR in weighted linf: sup_D mu_{inf,eta}(-I + D W) = -1 + g max(0, mu_{inf,eta}(W))
+    H in weighted linf / FR in weighted l1 (mismatched): -1 + g max_i [(w_ii)_+ + sum_{j != i} |w_ij| eta_j / eta_i]
+    (rows for linf, columns for l1). The rate is computed exactly in rationals.
+Linear activation (D = I exactly): mu(-I + W) = -1 + mu(W) in every norm.
+Euclidean (multiplier LMI, incremental sector condition), P > 0, Lambda = diag(lam) >= 0:
+    H:  M = [[-2(1-c)P, PW + g Lambda], [W^T P + g Lambda, -2 Lambda]]  <  0
+    FR: M = [[-2(1-c)P, P + g W^T Lambda], [P + g Lambda W, -2 Lambda]] <  0
+proves contraction at rate c in the metric P. -M is proved positive definite exactly (rationals,
+small n) or by the verified floating-point Cholesky of verified.py with a rigorous bound on the
+rounding errors made while forming M in floating point (large n).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import KernelError
+from . import exact
+from .verified import U, is_pd_verified, round_down, round_up
+
+EXACT_LIMIT = 40   # n up to which the LMI is checked in exact rationals
+
+
+def _weights(eta, n: int) -> list[Fraction]:
+    w = exact.to_fraction_vector(eta, "eta")
+    if len(w) != n or any(x <= 0 for x in w):
+        raise KernelError(f"weights must be {n} positive numbers")
+    return w
+
+
+def weighted_rate(W, g, form: str, norm: str, eta) -> Fraction:
+    """The exact contraction rate c = -sup_D mu(Jacobian) proved by the weights eta (may be <= 0,
+    in which case nothing is proved)."""
+    A = exact.to_fraction_matrix(W, "W")
+    n = len(A)
+    if n == 0 or any(len(r) != n for r in A):
+        raise KernelError("W must be a non-empty square matrix")
+    g = Fraction(g)
+    if g < 0:
+        raise KernelError("the slope bound g must be >= 0")
+    w = _weights(eta, n)
+    if (form, norm) == ("H", "l1"):
+        mu = exact.mu1_weighted_exact(A, w)
+        return 1 - g * max(Fraction(0), mu)
+    if (form, norm) == ("FR", "linf"):
+        mu = exact.muinf_weighted_exact(A, w)
+        return 1 - g * max(Fraction(0), mu)
+    if (form, norm) == ("H", "linf"):
+        worst = max(max(A[i][i], Fraction(0)) + sum(abs(A[i][j]) * w[j] for j in range(n) if j != i) / w[i]
+                    for i in range(n))
+        return 1 - g * worst
+    if (form, norm) == ("FR", "l1"):
+        worst = max(max(A[j][j], Fraction(0)) + sum(abs(A[i][j]) * w[i] for i in range(n) if i != j) / w[j]
+                    for j in range(n))
+        return 1 - g * worst
+    raise KernelError(f"no non-Euclidean rule for form {form!r} in {norm!r}")
+
+
+def linear_rate(W, norm: str, eta=None) -> Fraction:
+    """Linear activation: J = -I + W exactly, rate 1 - mu(W) (l1, linf with weights eta)."""
+    A = exact.to_fraction_matrix(W, "W")
+    n = len(A)
+    w = _weights(eta if eta is not None else [1] * n, n)
+    if norm == "l1":
+        return 1 - exact.mu1_weighted_exact(A, w)
+    if norm == "linf":
+        return 1 - exact.muinf_weighted_exact(A, w)
+    raise KernelError(f"linear_rate handles l1 and linf; use check_lmi for l2 (got {norm!r})")
+
+
+def _lmi_exact(W, g: Fraction, form: str, P, lam, c: Fraction) -> list[list[Fraction]]:
+    """-M(c) in exact rationals."""
+    A = exact.to_fraction_matrix(W, "W")
+    Pm = exact.to_fraction_matrix(P, "P")
+    lv = exact.to_fraction_vector(lam, "lam")
+    n = len(A)
+    PW = [[sum(Pm[i][k] * A[k][j] for k in range(n)) for j in range(n)] for i in range(n)]
+    if form == "H":
+        B = [[PW[i][j] + (g * lv[i] if i == j else 0) for j in range(n)] for i in range(n)]
+    else:
+        # P + g W^T Lambda: entry (i, j) = P_ij + g W_ji lam_j
+        B = [[Pm[i][j] + g * A[j][i] * lv[j] for j in range(n)] for i in range(n)]
+    s = 2 * (1 - c)
+    top = [[s * Pm[i][j] for j in range(n)] + [-B[i][j] for j in range(n)] for i in range(n)]
+    bottom = [[-B[j][i] for j in range(n)] + [2 * lv[i] if i == j else Fraction(0) for j in range(n)]
+              for i in range(n)]
+    return top + bottom
+
+
+def _lmi_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np.ndarray, np.ndarray]:
+    """-M(c) formed in binary64 with an entrywise bound R on |computed - exact|.
+
+    Inputs W, P, lam are binary64 arrays (exact rationals). The slope bound g and the coefficient
+    s = 2(1 - c) are replaced by binary64 numbers g~ >= g and s~ <= s: a larger slope bound and a
+    smaller s only make the matrix inequality harder, so proving it for (g~, s~) proves it for (g, s).
+    Every entry of the off-diagonal block is a sum of at most n + 1 products of binary64 numbers,
+    computed with error at most gamma_{n+1} times the sum of the absolute values of the products
+    (any order of summation); the diagonal blocks have one rounding each. R adds these bounds up,
+    itself computed in floating point and then inflated by (1 + 2 gamma_{n+2}) to cover its own
+    rounding.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    P = np.asarray(P, dtype=np.float64)
+    lam = np.asarray(lam, dtype=np.float64)
+    n = W.shape[0]
+    if not np.array_equal(P, P.T):
+        raise KernelError("P must be exactly symmetric")
+    gf = round_up(g)
+    sf = round_down(2 * (1 - c))
+    gl = gf * lam                       # one rounding each
+    if form == "H":
+        B = P @ W
+        B[np.diag_indices(n)] += gl
+        mag = np.abs(P) @ np.abs(W)
+        mag[np.diag_indices(n)] += np.abs(gl)
+    else:
+        B = P + gf * (W.T * lam[None, :])
+        mag = np.abs(P) + np.abs(gf * (W.T * lam[None, :]))
+    m = n + 2
+    gamma = float(Fraction(m) * U / (1 - Fraction(m) * U))
+    factor = (1 + 2 * gamma) * (1 + 4 * float(U))
+    # off-diagonal block: products and sums (gamma_{n+2}), plus the rounding of g~ lam_i (u |g~ lam_i|)
+    r_off = (gamma * mag + np.abs(B) * float(U)) * factor
+    top = sf * P
+    r_top = np.abs(top) * float(U) * factor
+    minusM = np.block([[top, -B], [-B.T, np.diag(2 * lam)]])
+    R = np.block([[r_top, r_off], [r_off.T, np.zeros((n, n))]])
+    return minusM, R
+
+
+def check_lmi(W, g, form: str, P, lam, c) -> str:
+    """Prove that (P, lam) certifies contraction at rate c: -M(c) positive definite, P > 0, lam >= 0.
+    Returns the method used ('exact' or 'verified-cholesky'); raises KernelError otherwise."""
+    if form not in ("H", "FR"):
+        raise KernelError(f"unknown network form {form!r}")
+    g = Fraction(g)
+    c = Fraction(c)
+    Wf = np.asarray(W, dtype=np.float64) if not isinstance(W, list) else None
+    n = len(W)
+    lam_list = exact.to_fraction_vector(lam, "lam")
+    if len(lam_list) != n or any(x < 0 for x in lam_list):
+        raise KernelError("the multiplier must be n non-negative numbers")
+    if n <= EXACT_LIMIT:
+        if not exact.is_pd_exact(exact.to_fraction_matrix(P, "P")):
+            raise KernelError("P is not positive definite")
+        if not exact.is_pd_exact(_lmi_exact(W, g, form, P, lam, c)):
+            raise KernelError(f"the LMI does not hold at rate c = {c}: -M(c) is not positive definite")
+        return "exact"
+    if Wf is None:
+        Wf = np.array([[float(x) for x in row] for row in W])
+    for name, arr in (("W", Wf), ("P", np.asarray(P)), ("lam", np.asarray(lam))):
+        if np.asarray(arr).dtype != np.float64 or not np.all(np.isfinite(arr)):
+            raise KernelError(f"{name} must be a finite float64 array for the verified check")
+    if not is_pd_verified(np.asarray(P, dtype=np.float64)):
+        raise KernelError("P is not verified positive definite")
+    minusM, R = _lmi_float(Wf, g, form, P, lam, c)
+    if not is_pd_verified(minusM, R):
+        raise KernelError(f"the LMI could not be verified at rate c = {c} (verified Cholesky failed)")
+    return "verified-cholesky"
+
+
+# -- plastic weights: the flow bound meets the network condition ----------------------------------------
+
+def _arb_upper(ball) -> Fraction:
+    """An exact rational upper bound of a python-flint arb ball (mid + rad, both exact binary)."""
+    m, e = ball.mid().man_exp()
+    r, f = ball.rad().man_exp()
+    return Fraction(int(m)) * Fraction(2) ** int(e) + Fraction(int(r)) * Fraction(2) ** int(f)
+
+
+def _log_upper(x: Fraction) -> Fraction:
+    import flint
+    ball = flint.arb(flint.fmpq(x.numerator, x.denominator)).log()
+    return _arb_upper(ball)
+
+
+def _start_value(W0, norm: str, route: str) -> Fraction:
+    """mu(W0) (measure route) or ||W0|| (norm route), exactly for l1/linf; for l2 a rational upper
+    bound verified exactly (b I - sym(W0) >= 0, or b^2 I - W0^T W0 >= 0)."""
+    A = exact.to_fraction_matrix(W0, "W0")
+    n = len(A)
+    if norm == "l1":
+        return exact.mu1_exact(A) if route == "measure" else exact.norm1_exact(A)
+    if norm == "linf":
+        return exact.muinf_exact(A) if route == "measure" else exact.norminf_exact(A)
+    Af = np.array([[float(x) for x in r] for r in A])
+    if route == "measure":
+        guess = float(np.linalg.eigvalsh((Af + Af.T) / 2).max())
+        b = Fraction(guess) + Fraction(1, 10**9) + abs(Fraction(guess)) / 10**9
+        if not exact.mu2_le_exact(A, b):
+            raise KernelError("could not bound mu_2(W0) exactly")
+        return b
+    guess = float(np.linalg.norm(Af, 2))
+    b = Fraction(guess) + Fraction(1, 10**9) + Fraction(guess) / 10**9
+    AtA = [[sum(A[k][i] * A[k][j] for k in range(n)) for j in range(n)] for i in range(n)]
+    if not exact.is_psd_exact([[b * b * (i == j) - AtA[i][j] for j in range(n)] for i in range(n)]):
+        raise KernelError("could not bound ||W0||_2 exactly")
+    return b
+
+
+def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
+    """Contraction of the network while W(t) follows dW/dt, for every admissible activity and every
+    parameter in the declared ranges, from the given W0 (n = size of W0).
+
+    The flow bound m(t) >= mu(W(t)) (or ||W(t)||, or max(mu, 0)) comes from check_proof (re-run here).
+    Network condition, exact per norm: H with mu_1 and FR with mu_inf (Davydov et al.), any measure for
+    a linear activation, any induced norm via mu(-I + W D) <= -1 + g ||W||. Then the network
+    contracts at rate c(t) = 1 - g max(0, m(t)). Returns (c_all, T, c_after): c_all > 0 means
+    contraction for all t >= 0 at rate c_all; otherwise contraction at rate c_after for t >= T
+    (T an exact rational upper bound); raises KernelError if neither can be shown.
+    """
+    from .intervals import enclose
+    from .objects import N
+    from .verify import check_proof
+    import sympy as sp
+
+    cert = check_proof(dW, asm, claim, proof)
+    norm, route = cert.norm, cert.route
+    valid = (route == "norm" or linear or (form, norm) in (("H", "l1"), ("FR", "linf")))
+    if not valid:
+        raise KernelError(f"a {route} bound in {norm} does not control the Jacobian of form {form} "
+                          "(mu_2(W) <= 0 is not sufficient for nonlinear activations)")
+    g = Fraction(g)
+    gl = Fraction(1) if linear else g
+    n = len(W0)
+    env = asm.symbol_env()
+    env[N] = type(env[N])(Fraction(n), Fraction(n))
+    m0 = _start_value(W0, norm, route)
+    if cert.positive_part:
+        m0 = max(m0, Fraction(0))
+    rate = enclose(cert.gamma, env)
+    if claim.bound == "nonincreasing":
+        m_inf_hi = Fraction(0) if rate.is_positive() else max(m0, Fraction(0))
+    else:
+        m_inf = enclose(cert.beta * (1 / cert.gamma) if cert.beta != 0 else sp.Integer(0), env)
+        if m_inf.hi == float("inf"):
+            raise KernelError("the drive bound over the decay rate is unbounded over the declared ranges")
+        m_inf_hi = Fraction(m_inf.hi)
+        if cert.positive_part:
+            m_inf_hi = max(m_inf_hi, Fraction(0))
+    worst = max(m0, m_inf_hi, Fraction(0))
+    if 1 - gl * worst > 0:
+        return 1 - gl * worst, Fraction(0), 1 - gl * worst
+    if not (1 - gl * max(m_inf_hi, Fraction(0)) > 0):
+        raise KernelError(f"the asymptotic bound g m_inf = {gl * m_inf_hi} is not < 1: no contraction "
+                          "follows from this flow bound")
+    if not rate.is_positive() or rate.lo <= 0:
+        raise KernelError("the decay rate has no positive lower bound over the declared ranges")
+    c_after = (1 - gl * max(m_inf_hi, Fraction(0))) / 2
+    L = (1 - c_after) / gl                   # need m(t) <= L
+    T = _log_upper((m0 - m_inf_hi) / (L - m_inf_hi)) / Fraction(rate.lo)
+    return Fraction(0), T, c_after

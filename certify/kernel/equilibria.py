@@ -1,0 +1,617 @@
+"""Verified equilibria and unstable equilibria of a fixed network (TRUSTED): refutations of contraction.
+
+The networks: n neurons, weights W (n x n), constant input u, activation phi applied elementwise,
+    form "H":  f(x) = -x + W phi(x) + u          Jacobian  -I + W diag(phi'(x))
+    form "FR": f(x) = -x + phi(W x + u)          Jacobian  -I + diag(phi'(W x + u)) W
+phi in {tanh, logistic, softplus, linear, relu, leaky-relu (slope `leak` in (0, 1) for negative arguments)}.
+The argument of phi ("pre-activation") is x in form H and W x + u in form FR.
+
+Why an equilibrium refutes contraction (THEORY.md section 3). A system contracting in any norm (or any
+Riemannian metric) with rate c > 0 has exactly one equilibrium, and every equilibrium is exponentially
+stable. So each of these refutes contraction in every norm:
+  (a) two zeros of f in two disjoint boxes;
+  (b) a zero x* of f near which f is C^1 and whose Jacobian J(x*) has an eigenvalue with Re > 0
+      (a solution starting at x* + e v, v the eigen-direction, leaves x* at a rate >= Re(lambda) > 0,
+      while contraction would keep its distance to the constant solution x* from growing).
+
+What each check proves, and why:
+
+* EXACT POINT (`verify_equilibrium_box` with radius 0). x* is a rational vector and f(x*) = 0 is
+  evaluated in exact rational arithmetic. This needs phi(z) exactly at every pre-activation z: always for
+  linear/relu/leaky-relu; for tanh and logistic only at z = 0 (tanh 0 = 0, logistic 0 = 1/2; any other
+  rational z gives an irrational value); never for softplus. The derivative is then exact too where it
+  exists (tanh'(0) = 1, logistic'(0) = 1/4, linear 1, relu/leaky-relu 1 or 0/leak off the kink z = 0).
+
+* AFFINE PIECE (relu, leaky-relu, linear, radius > 0). The exact range of every pre-activation over the
+  box is computed (a linear function's range over a box is given by its endpoints). If no range has
+  points on both sides of 0, phi(z_i) = s_i z_i on the whole box with s_i in {1, leak (0 for relu)}
+  (a range touching 0 from one side is still inside one closed piece, where phi(0) = 0 = s_i 0), so f is
+  affine there: f(x) = A x + b. The kernel solves A x = -b exactly (FLINT fmpq_mat), checks the solution
+  x* lies in the box, and re-evaluates f(x*) = 0 exactly with the true phi. A nonsingular A gives at most
+  one zero in the box, so the box holds exactly one. A box that straddles a kink is refused.
+
+* KRAWCZYK (tanh, logistic, softplus, radius > 0): X = [c - r, c + r], r > 0, c the midpoint. In ball
+  arithmetic (Arb through python-flint, every operation encloses the exact result for every point of its
+  input balls) the kernel encloses f(c), the interval Jacobian F'(X) (containing J(x) for every x in X)
+  and K = c - Y f(c) + (I - Y F'(X)) (X - c) for a matrix Y it picks itself (the float inverse of the
+  midpoint Jacobian; any Y works). It then checks K inside the open box, with exact rational comparisons
+  of the balls' outward-rounded endpoints. Proof that this gives exactly one zero in X:
+    - f is C^1 and X convex, so for x in X the mean value theorem per component gives
+      f(x) - f(c) = M (x - c), row i of M being J_i(xi_i) for a point xi_i in X, so M is in F'(X).
+    - g(x) = x - Y f(x) = c - Y f(c) + (I - Y M)(x - c) lies in K, hence in X: g maps X into X and by
+      Brouwer's theorem has a fixed point x* = x* - Y f(x*), i.e. Y f(x*) = 0.
+    - Y is nonsingular: for every C = I - Y M (M in F'(X)) and d with |d_j| <= r_j the value
+      c_i - (Y f(c))_i + sum_j C_ij d_j lies in K_i, inside (c_i - r_i, c_i + r_i); choosing d_j = +-r_j
+      with the sign of +-C_ij and adding the two strict inequalities gives |C| r < r componentwise with
+      r > 0, so the spectral radius of |C|, hence of C, is < 1 (Collatz-Wielandt), so Y M = I - C is
+      nonsingular, and so are Y and M. Hence f(x*) = 0.
+    - Uniqueness: two zeros x, y in X give 0 = M (x - y) with M in F'(X) nonsingular, so x = y.
+  (Krawczyk 1969; Moore 1977; Rump 1983; Neumaier, Interval Methods for Systems of Equations, 5.1.)
+
+* UNSTABLE EQUILIBRIUM (`verify_unstable_equilibrium`): the box above, then the Jacobian at the zero x*:
+  exact and rational when x* is an exact point (with every pre-activation off the kink for relu/leaky-relu,
+  so that f is affine, hence C^1, near x*), otherwise the interval Jacobian J(X), which contains J(x*).
+  Its characteristic polynomial p is computed exactly (fmpq_mat.charpoly) or enclosed coefficientwise
+  (arb_mat.charpoly; enclosures hold for every matrix in J(X), in particular J(x*)). Then one of:
+    - exact root: a positive rational r with p(r) = 0 exactly (r read off a linear factor of p over Q);
+    - sign change: rational 0 < a < b with p(a), p(b) of opposite, certain signs: a real root in (a, b)
+      by the intermediate value theorem, for every polynomial in the enclosure;
+    - Routh: the Routh array of p (exact, or in ball arithmetic: each computed entry contains the exact
+      entry of every polynomial in the enclosure, divisions only by entries certainly nonzero) has a first
+      column of certain, nonzero signs; by Routh's theorem (regular case) the number of sign changes is the
+      number of roots with Re > 0, and it must be >= 1. This also covers complex eigenvalues.
+  No eigenvalue is ever compared with a tolerance; floats only propose Y, brackets and hints.
+
+Trusted base: Python's Fraction, FLINT (fmpq_mat solve/charpoly, fmpq_poly factor, with every root it
+returns re-checked by exact evaluation) and Arb's ball arithmetic (python-flint). Failures raise
+KernelError (cannot verify) or InputError (malformed input). No `assert`, no cvxpy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from flint import arb, arb_mat, ctx, fmpq, fmpq_mat
+
+from ..errors import InputError, KernelError
+from . import exact
+
+FORMS = ("H", "FR")
+ACTIVATIONS = ("tanh", "logistic", "relu", "leaky-relu", "softplus", "linear")
+ALIASES = {"sigmoid": "logistic", "leaky_relu": "leaky-relu", "identity": "linear"}
+PIECEWISE_LINEAR = ("relu", "leaky-relu", "linear")
+DEFAULT_LEAK = Fraction(1, 100)
+DEFAULT_PREC = 128
+
+
+# ---------------------------------------------------------------------------------------------------
+# results
+
+
+def _s(x: Fraction) -> str:
+    return str(x)
+
+
+def _dec(s: str) -> str:
+    return f"{float(Fraction(s)):.10g}"
+
+
+@dataclass(frozen=True)
+class EquilibriumBox:
+    """Proved: f has a zero in the closed box [lo, hi] (exactly one when `unique`); `point` is that zero
+    when it is known exactly (methods "exact-point" and "affine-piece"). Numbers are exact rationals as
+    strings; `network` fingerprints (W, u, form, activation, leak)."""
+    network: str
+    form: str
+    activation: str
+    leak: str | None
+    lo: tuple[str, ...]
+    hi: tuple[str, ...]
+    method: str
+    point: tuple[str, ...] | None
+    unique: bool
+    statement: str
+
+    def lower(self) -> tuple[Fraction, ...]:
+        return tuple(Fraction(x) for x in self.lo)
+
+    def upper(self) -> tuple[Fraction, ...]:
+        return tuple(Fraction(x) for x in self.hi)
+
+    def describe(self) -> str:
+        box = ", ".join(f"[{_dec(a)}, {_dec(b)}]" for a, b in zip(self.lo, self.hi))
+        return f"{self.method}: zero of f in {box}"
+
+
+@dataclass(frozen=True)
+class TwoEquilibria:
+    """Proved: f has a zero in each of two closed boxes that are disjoint (separated along coordinate
+    `separating_coordinate`), so the network has two distinct equilibria and is not contracting in any norm."""
+    first: EquilibriumBox
+    second: EquilibriumBox
+    separating_coordinate: int
+    statement: str
+
+
+@dataclass(frozen=True)
+class UnstableEquilibrium:
+    """Proved: f has a zero x* in `equilibrium`'s box and the Jacobian at x* has an eigenvalue with positive
+    real part. `method` is "exact-root", "sign-change" or "routh"; `eigenvalue` = (lo, hi) encloses a real
+    positive eigenvalue (lo == hi when exact), or is None for "routh", where `unstable_count` is the exact
+    number of eigenvalues with Re > 0. `jacobian` is "exact" (rational) or "interval" (J(X) over the box);
+    `charpoly` gives the exact coefficients (constant term first) when the Jacobian is exact."""
+    equilibrium: EquilibriumBox
+    jacobian: str
+    method: str
+    eigenvalue: tuple[str, str] | None
+    unstable_count: int | None
+    charpoly: tuple[str, ...] | None
+    statement: str
+
+
+# ---------------------------------------------------------------------------------------------------
+# the network, exactly
+
+
+@dataclass(frozen=True)
+class _Net:
+    W: tuple[tuple[Fraction, ...], ...]
+    u: tuple[Fraction, ...]
+    form: str
+    activation: str
+    leak: Fraction | None
+
+    @property
+    def n(self) -> int:
+        return len(self.u)
+
+    def fingerprint(self) -> str:
+        text = repr((self.form, self.activation, str(self.leak), [[str(x) for x in r] for r in self.W],
+                     [str(x) for x in self.u]))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def slope(self) -> Fraction:
+        """The slope of relu/leaky-relu for negative arguments."""
+        return self.leak if self.activation == "leaky-relu" else Fraction(0)
+
+    def preactivation(self, x: list[Fraction]) -> list[Fraction]:
+        if self.form == "H":
+            return list(x)
+        return [sum((w * xj for w, xj in zip(row, x)), Fraction(0)) + ui for row, ui in zip(self.W, self.u)]
+
+    def preactivation_range(self, lo: list[Fraction], hi: list[Fraction]) -> list[tuple[Fraction, Fraction]]:
+        """The exact range of every pre-activation over the box [lo, hi]."""
+        if self.form == "H":
+            return list(zip(lo, hi))
+        out = []
+        for row, ui in zip(self.W, self.u):
+            a = ui + sum((w * (l if w >= 0 else h) for w, l, h in zip(row, lo, hi)), Fraction(0))
+            b = ui + sum((w * (h if w >= 0 else l) for w, l, h in zip(row, lo, hi)), Fraction(0))
+            out.append((a, b))
+        return out
+
+    def phi_exact(self, z: Fraction) -> Fraction | None:
+        """phi(z) when it is rational and known exactly, else None."""
+        a = self.activation
+        if a == "linear":
+            return z
+        if a in ("relu", "leaky-relu"):
+            return z if z >= 0 else self.slope() * z
+        if z == 0 and a == "tanh":
+            return Fraction(0)
+        if z == 0 and a == "logistic":
+            return Fraction(1, 2)
+        return None
+
+    def dphi_exact(self, z: Fraction) -> Fraction | None:
+        """phi'(z) when phi is differentiable at z with a known rational derivative, else None."""
+        a = self.activation
+        if a == "linear":
+            return Fraction(1)
+        if a in ("relu", "leaky-relu"):
+            return None if z == 0 else (Fraction(1) if z > 0 else self.slope())
+        if z == 0 and a == "tanh":
+            return Fraction(1)
+        if z == 0 and a == "logistic":
+            return Fraction(1, 4)
+        return None
+
+    def f_exact(self, x: list[Fraction]) -> list[Fraction]:
+        z = self.preactivation(x)
+        p = [self.phi_exact(zi) for zi in z]
+        for i, pi in enumerate(p):
+            if pi is None:
+                raise KernelError(f"{self.activation}({z[i]}) (pre-activation {i}) is not a rational number the "
+                                  "kernel can evaluate exactly; verify a box with positive radius instead")
+        if self.form == "H":
+            return [-xi + sum((w * pj for w, pj in zip(row, p)), Fraction(0)) + ui
+                    for xi, row, ui in zip(x, self.W, self.u)]
+        return [-xi + pi for xi, pi in zip(x, p)]
+
+    def jacobian_exact(self, x: list[Fraction]) -> list[list[Fraction]]:
+        z = self.preactivation(x)
+        d = [self.dphi_exact(zi) for zi in z]
+        for i, di in enumerate(d):
+            if di is None:
+                raise KernelError(f"phi = {self.activation} has no exactly known derivative at pre-activation {i} "
+                                  f"= {z[i]}" + (" (a kink: f is not differentiable there)" if z[i] == 0 else ""))
+        n = self.n
+        if self.form == "H":
+            return [[-Fraction(int(i == j)) + self.W[i][j] * d[j] for j in range(n)] for i in range(n)]
+        return [[-Fraction(int(i == j)) + d[i] * self.W[i][j] for j in range(n)] for i in range(n)]
+
+    # -- ball arithmetic ------------------------------------------------------------------------
+    def phi_ball(self, z: arb) -> arb:
+        a = self.activation
+        if a == "tanh":
+            return z.tanh()
+        if a == "logistic":
+            return (1 + (z / 2).tanh()) / 2
+        if a == "softplus":
+            return z.exp().log1p()
+        if a == "linear":
+            return z
+        raise KernelError(f"{a} is not smooth; the kernel handles it piece by piece, not by Krawczyk")
+
+    def dphi_ball(self, z: arb) -> arb:
+        a = self.activation
+        if a == "tanh":
+            return z.sech() ** 2
+        if a == "logistic":
+            return (z / 2).sech() ** 2 / 4
+        if a == "softplus":
+            return (1 + (z / 2).tanh()) / 2
+        if a == "linear":
+            return arb(1)
+        raise KernelError(f"{a} is not smooth; the kernel handles it piece by piece, not by Krawczyk")
+
+    def balls(self) -> tuple[list[list[arb]], list[arb]]:
+        return [[_arb(w) for w in row] for row in self.W], [_arb(x) for x in self.u]
+
+    def f_ball(self, x: list[arb]) -> list[arb]:
+        Wb, ub = self.balls()
+        n = self.n
+        if self.form == "H":
+            p = [self.phi_ball(xi) for xi in x]
+            return [-x[i] + sum((Wb[i][j] * p[j] for j in range(n)), arb(0)) + ub[i] for i in range(n)]
+        z = [sum((Wb[i][j] * x[j] for j in range(n)), arb(0)) + ub[i] for i in range(n)]
+        return [-x[i] + self.phi_ball(z[i]) for i in range(n)]
+
+    def jacobian_ball(self, x: list[arb]) -> list[list[arb]]:
+        """J(x) for every x in the balls (an interval Jacobian when x is a box)."""
+        Wb, ub = self.balls()
+        n = self.n
+        eye = [[arb(int(i == j)) for j in range(n)] for i in range(n)]
+        if self.form == "H":
+            d = [self.dphi_ball(xi) for xi in x]
+            return [[Wb[i][j] * d[j] - eye[i][j] for j in range(n)] for i in range(n)]
+        z = [sum((Wb[i][j] * x[j] for j in range(n)), arb(0)) + ub[i] for i in range(n)]
+        d = [self.dphi_ball(zi) for zi in z]
+        return [[d[i] * Wb[i][j] - eye[i][j] for j in range(n)] for i in range(n)]
+
+
+def _arb(q: Fraction) -> arb:
+    """A ball containing the rational q (exact when q is dyadic and fits the working precision)."""
+    return arb(fmpq(q.numerator, q.denominator))
+
+
+def _interval_ball(lo: Fraction, hi: Fraction) -> arb:
+    """A ball containing the interval [lo, hi]."""
+    return _arb(lo).union(_arb(hi))
+
+
+def _exact(b: arb) -> Fraction:
+    """The exact value of an exact, finite arb (an endpoint from .lower() / .upper())."""
+    if not b.is_finite() or not b.is_exact():
+        raise KernelError(f"ball {b} has no finite exact endpoint (the enclosure blew up)")
+    man, e = b.mid().man_exp()
+    man, e = int(man), int(e)
+    return Fraction(man * 2**e) if e >= 0 else Fraction(man, 2**-e)
+
+
+def _low(b: arb) -> Fraction:
+    return _exact(b.lower())
+
+
+def _high(b: arb) -> Fraction:
+    return _exact(b.upper())
+
+
+def _sign(b: arb | Fraction) -> int:
+    """The certain sign of a rational or a ball, 0 if the ball contains 0."""
+    if isinstance(b, Fraction):
+        return (b > 0) - (b < 0)
+    if not b.is_finite():
+        return 0
+    if _low(b) > 0:
+        return 1
+    if _high(b) < 0:
+        return -1
+    return 0
+
+
+def _network(W: object, u: object, form: object, activation: object, leak: object) -> _Net:
+    if form not in FORMS:
+        raise InputError(f"unknown network form {form!r}", symbol="form",
+                         hint="'H' (f = -x + W phi(x) + u) or 'FR' (f = -x + phi(W x + u))")
+    act = ALIASES.get(activation, activation) if isinstance(activation, str) else activation
+    if act not in ACTIVATIONS:
+        raise InputError(f"unknown activation {activation!r}", symbol="activation",
+                         hint=f"use one of: {', '.join(ACTIVATIONS)}")
+    M = exact.to_fraction_matrix(W, "W")
+    v = exact.to_fraction_vector(u, "u")
+    n = len(v)
+    if n == 0 or len(M) != n or any(len(r) != n for r in M):
+        raise InputError(f"W must be n x n and u of length n >= 1; got {len(M)} row(s) and len(u) = {n}",
+                         symbol="W")
+    lk = None
+    if act == "leaky-relu":
+        lk = DEFAULT_LEAK if leak is None else exact.to_fraction(leak, "leak")
+        if not 0 < lk < 1:
+            raise InputError(f"the leaky-relu slope must lie in (0, 1), got {lk}", symbol="leak")
+    elif leak is not None:
+        raise InputError(f"'leak' applies only to leaky-relu, not {act}", symbol="leak")
+    return _Net(tuple(tuple(r) for r in M), tuple(v), form, act, lk)
+
+
+def _box(net: _Net, center: object, radius: object) -> tuple[list[Fraction], list[Fraction], list[Fraction]]:
+    c = exact.to_fraction_vector(center, "center")
+    if len(c) != net.n:
+        raise KernelError(f"the center has {len(c)} entries; the network has {net.n} neurons")
+    if isinstance(radius, (list, tuple, np.ndarray)):
+        r = exact.to_fraction_vector(radius, "radius")
+    else:
+        r = [exact.to_fraction(radius, "radius")] * net.n
+    if len(r) != net.n or any(x < 0 for x in r):
+        raise KernelError("the radius must be a number >= 0 or a vector of n numbers >= 0")
+    return c, [ci - ri for ci, ri in zip(c, r)], [ci + ri for ci, ri in zip(c, r)]
+
+
+def _result(net: _Net, lo, hi, method: str, point, unique: bool, statement: str) -> EquilibriumBox:
+    return EquilibriumBox(net.fingerprint(), net.form, net.activation, None if net.leak is None else str(net.leak),
+                          tuple(map(_s, lo)), tuple(map(_s, hi)), method,
+                          None if point is None else tuple(map(_s, point)), unique, statement)
+
+
+# ---------------------------------------------------------------------------------------------------
+# one equilibrium
+
+
+def _exact_point(net: _Net, x: list[Fraction]) -> EquilibriumBox:
+    fx = net.f_exact(x)
+    for i, v in enumerate(fx):
+        if v != 0:
+            raise KernelError(f"f(x) != 0 at the claimed exact equilibrium: component {i} is {v}")
+    return _result(net, x, x, "exact-point", x, True, "f(x*) = 0 at the rational point x*, evaluated exactly")
+
+
+def _affine_piece(net: _Net, lo: list[Fraction], hi: list[Fraction]) -> EquilibriumBox:
+    n = net.n
+    s = []
+    for i, (a, b) in enumerate(net.preactivation_range(lo, hi)):
+        if net.activation == "linear" or a >= 0:
+            s.append(Fraction(1))
+        elif b <= 0:
+            s.append(net.slope())
+        else:
+            raise KernelError(f"the box straddles the kink of {net.activation}: pre-activation {i} ranges over "
+                              f"[{a}, {b}], which contains points on both sides of 0")
+    # f(x) = A x + b on the box
+    if net.form == "H":   # -x + W S x + u
+        A = [[-Fraction(int(i == j)) + net.W[i][j] * s[j] for j in range(n)] for i in range(n)]
+        rhs = [-x for x in net.u]
+    else:                 # -x + S (W x + u)
+        A = [[-Fraction(int(i == j)) + s[i] * net.W[i][j] for j in range(n)] for i in range(n)]
+        rhs = [-s[i] * net.u[i] for i in range(n)]
+    Aq = fmpq_mat(n, n, [fmpq(a.numerator, a.denominator) for row in A for a in row])
+    bq = fmpq_mat(n, 1, [fmpq(b.numerator, b.denominator) for b in rhs])
+    try:
+        xq = Aq.solve(bq)
+    except ZeroDivisionError:
+        raise KernelError("f is affine on the box with a singular matrix: no isolated equilibrium") from None
+    x = [Fraction(int(xq[i, 0].p), int(xq[i, 0].q)) for i in range(n)]
+    for i in range(n):
+        if not lo[i] <= x[i] <= hi[i]:
+            raise KernelError(f"the zero of the affine piece of f on the box lies outside it (coordinate {i}: "
+                              f"{x[i]} not in [{lo[i]}, {hi[i]}]): the box contains no equilibrium")
+    fx = net.f_exact(x)  # independent re-check with the true activation
+    if any(v != 0 for v in fx):
+        raise KernelError("internal inconsistency: the affine zero is not a zero of f")  # pragma: no cover
+    return _result(net, lo, hi, "affine-piece", x, True,
+                   "f is affine on the box (no pre-activation changes sign) with a nonsingular matrix; its "
+                   "unique zero x* is rational, lies in the box and satisfies f(x*) = 0 exactly")
+
+
+def _krawczyk(net: _Net, c: list[Fraction], lo: list[Fraction], hi: list[Fraction]) -> EquilibriumBox:
+    n = net.n
+    X = [_interval_ball(a, b) for a, b in zip(lo, hi)]
+    D = [_interval_ball(a - ci, b - ci) for a, b, ci in zip(lo, hi, c)]      # X - c
+    J = net.jacobian_ball(X)
+    fc = net.f_ball([_arb(ci) for ci in c])
+    if not all(v.is_finite() for row in J for v in row) or not all(v.is_finite() for v in fc):
+        raise KernelError("the enclosures of f(c) or of the interval Jacobian are not finite")
+    mid = np.array([[float(v.mid()) for v in row] for row in J])
+    try:
+        Yf = np.linalg.inv(mid)
+    except np.linalg.LinAlgError:
+        raise KernelError("the midpoint Jacobian is singular in floating point; Krawczyk needs a "
+                          "preconditioner") from None
+    if not np.all(np.isfinite(Yf)):
+        raise KernelError("the preconditioner is not finite")
+    Y = arb_mat([[arb(float(v)) for v in row] for row in Yf])               # floats are exact in arb
+    IYJ = arb_mat([[arb(int(i == j)) for j in range(n)] for i in range(n)]) - Y * arb_mat(J)
+    Yfc = Y * arb_mat([[v] for v in fc])
+    K_lin = IYJ * arb_mat([[d] for d in D])
+    for i in range(n):
+        Ki = _arb(c[i]) - Yfc[i, 0] + K_lin[i, 0]
+        if not Ki.is_finite() or not (_low(Ki) > lo[i] and _high(Ki) < hi[i]):
+            raise KernelError(f"Krawczyk test failed in coordinate {i}: K_{i} = {Ki} is not inside the open "
+                              f"interval ({float(lo[i])!r}, {float(hi[i])!r}); the box may hold no zero, or be "
+                              "too large or too small for the test")
+    return _result(net, lo, hi, "krawczyk", None, True,
+                   "Krawczyk: K(X) = c - Y f(c) + (I - Y F'(X))(X - c) lies in the interior of X (ball "
+                   "arithmetic), so f has exactly one zero in X")
+
+
+def _verify_box(net: _Net, center: object, radius: object, prec: int) -> EquilibriumBox:
+    c, lo, hi = _box(net, center, radius)
+    if not isinstance(prec, int) or isinstance(prec, bool) or not 53 <= prec <= 4096:
+        raise InputError(f"prec must be an integer in [53, 4096], got {prec!r}", symbol="prec")
+    if all(a == b for a, b in zip(lo, hi)):
+        return _exact_point(net, c)
+    if any(a == b for a, b in zip(lo, hi)):
+        raise KernelError("the radius must be > 0 in every coordinate (or 0 in all, for an exact point)")
+    if net.activation in PIECEWISE_LINEAR:
+        return _affine_piece(net, lo, hi)
+    with ctx.workprec(prec):
+        return _krawczyk(net, c, lo, hi)
+
+
+def verify_equilibrium_box(W: object, u: object, form: str, activation: str, center: object, radius: object,
+                           *, leak: object = None, prec: int = DEFAULT_PREC) -> EquilibriumBox:
+    """Prove that f has exactly one zero in the box [center - radius, center + radius] (radius a number or
+    a vector; 0 everywhere for an exact rational point), or raise KernelError. W, u, center and radius are
+    read exactly (floats by their binary value, strings like "6/5")."""
+    return _verify_box(_network(W, u, form, activation, leak), center, radius, prec)
+
+
+# ---------------------------------------------------------------------------------------------------
+# two equilibria
+
+
+def verify_two_equilibria(W: object, u: object, form: str, activation: str, first: tuple[object, object],
+                          second: tuple[object, object], *, leak: object = None,
+                          prec: int = DEFAULT_PREC) -> TwoEquilibria:
+    """Prove two distinct equilibria: `first` and `second` are (center, radius) pairs; each box is verified
+    as in `verify_equilibrium_box` and the two closed boxes must be disjoint (exact comparison)."""
+    net = _network(W, u, form, activation, leak)
+    try:
+        (c1, r1), (c2, r2) = first, second
+    except (TypeError, ValueError):
+        raise InputError("first and second must be (center, radius) pairs", symbol="first") from None
+    b1 = _verify_box(net, c1, r1, prec)
+    b2 = _verify_box(net, c2, r2, prec)
+    lo1, hi1, lo2, hi2 = b1.lower(), b1.upper(), b2.lower(), b2.upper()
+    for i in range(net.n):
+        if hi1[i] < lo2[i] or hi2[i] < lo1[i]:
+            return TwoEquilibria(b1, b2, i, f"two equilibria of f in disjoint boxes (separated along coordinate "
+                                            f"{i}): the network is not contracting in any norm")
+    raise KernelError("the two boxes overlap (or touch): they need not hold distinct equilibria")
+
+
+# ---------------------------------------------------------------------------------------------------
+# an unstable equilibrium
+
+
+def _routh_first_column(coeffs: list) -> list:
+    """First column of the Routh array of a_0 s^m + a_1 s^(m-1) + ... + a_m (coeffs highest degree first).
+    Works on Fractions or balls; raises when a divisor's sign is not certain."""
+    m = len(coeffs) - 1
+    zero = coeffs[0] * 0
+    width = m // 2 + 1
+    r0 = list(coeffs[0::2]) + [zero] * (width - len(coeffs[0::2]))
+    r1 = list(coeffs[1::2]) + [zero] * (width - len(coeffs[1::2]))
+    col = [r0[0], r1[0]]
+    for _ in range(2, m + 1):
+        if _sign(r1[0]) == 0:
+            raise KernelError("the Routh array has an entry that is zero or of uncertain sign in its first column")
+        r2 = [(r1[0] * r0[j + 1] - r0[0] * r1[j + 1]) / r1[0] for j in range(width - 1)] + [zero]
+        r0, r1 = r1, r2
+        col.append(r1[0])
+    return col[: m + 1]
+
+
+def _hints(J_mid: np.ndarray, eigenvalue: object) -> list[tuple[Fraction, Fraction]]:
+    """Candidate brackets (a, b), 0 < a < b, for a positive real eigenvalue (untrusted suggestions)."""
+    if isinstance(eigenvalue, (tuple, list)) and len(eigenvalue) == 2:
+        a, b = exact.to_fraction(eigenvalue[0], "eigenvalue"), exact.to_fraction(eigenvalue[1], "eigenvalue")
+        return [(a, b)] if 0 < a < b else []
+    if eigenvalue is not None:
+        lams = [complex(eigenvalue)]
+    else:
+        with np.errstate(all="ignore"):
+            lams = list(np.linalg.eigvals(J_mid)) if np.all(np.isfinite(J_mid)) else []
+    out = []
+    for lam in sorted(lams, key=lambda z: -z.real):
+        if lam.real > 0 and abs(lam.imag) <= 1e-9 * max(1.0, abs(lam)):
+            x = Fraction(float(lam.real))
+            for k in (40, 30, 20, 12, 6):
+                d = x / 2**k
+                out.append((x - d, x + d))
+    return out
+
+
+def verify_unstable_equilibrium(W: object, u: object, form: str, activation: str, center: object,
+                                radius: object, *, leak: object = None, eigenvalue: object = None,
+                                prec: int = DEFAULT_PREC) -> UnstableEquilibrium:
+    """Prove an equilibrium in the box (as in `verify_equilibrium_box`) whose Jacobian has an eigenvalue with
+    positive real part. `eigenvalue` is an optional untrusted hint: a number, or a bracket (a, b) with
+    0 < a < b; without it the kernel takes hints from the floating-point eigenvalues."""
+    net = _network(W, u, form, activation, leak)
+    box = _verify_box(net, center, radius, prec)
+    if box.point is not None:
+        xs = [Fraction(v) for v in box.point]
+        J = net.jacobian_exact(xs)   # raises on a kink: f is then not C^1 at x*
+        n = net.n
+        p = fmpq_mat(n, n, [fmpq(v.numerator, v.denominator) for row in J for v in row]).charpoly()
+        coeffs = [Fraction(int(c.p), int(c.q)) for c in p.coeffs()]    # constant term first
+
+        def value(t: Fraction) -> Fraction:
+            acc = Fraction(0)
+            for a in reversed(coeffs):
+                acc = acc * t + a
+            return acc
+
+        poly_text = tuple(map(_s, coeffs))
+        _, factors = p.factor()
+        roots = []
+        for fac, _mult in factors:
+            if fac.degree() == 1:
+                c0, c1 = fac.coeffs()
+                roots.append(-Fraction(int(c0.p), int(c0.q)) / Fraction(int(c1.p), int(c1.q)))
+        for r in sorted(roots, reverse=True):
+            if r > 0 and value(r) == 0:
+                return UnstableEquilibrium(box, "exact", "exact-root", (_s(r), _s(r)), None, poly_text,
+                                           f"J(x*) is rational and its characteristic polynomial vanishes exactly "
+                                           f"at {r} > 0: an eigenvalue {r} > 0, so x* is unstable")
+        J_mid = np.array([[float(v) for v in row] for row in J])
+        for a, b in _hints(J_mid, eigenvalue):
+            sa, sb = _sign(value(a)), _sign(value(b))
+            if sa * sb < 0:
+                return UnstableEquilibrium(box, "exact", "sign-change", (_s(a), _s(b)), None, poly_text,
+                                           "the characteristic polynomial of the rational J(x*) changes sign "
+                                           f"on [{a}, {b}] (exact), so J(x*) has a real eigenvalue > {a} > 0")
+        col = _routh_first_column(list(reversed(coeffs)))
+        statement_tail = ""
+        jac, cp = "exact", poly_text
+    else:
+        with ctx.workprec(prec):
+            c, lo, hi = _box(net, center, radius)
+            X = [_interval_ball(a, b) for a, b in zip(lo, hi)]
+            Jb = net.jacobian_ball(X)
+            P = arb_mat(Jb).charpoly()
+            J_mid = np.array([[float(v.mid()) for v in row] for row in Jb])
+            for a, b in _hints(J_mid, eigenvalue):
+                sa, sb = _sign(P(_arb(a))), _sign(P(_arb(b)))
+                if sa * sb < 0:
+                    return UnstableEquilibrium(box, "interval", "sign-change", (_s(a), _s(b)), None, None,
+                                               "for every matrix in the interval Jacobian J(X) (which contains "
+                                               f"J(x*)) the characteristic polynomial changes sign on [{a}, {b}], "
+                                               f"so J(x*) has a real eigenvalue > {a} > 0")
+            col = _routh_first_column(list(reversed(P.coeffs())))
+        statement_tail = " for every matrix in the interval Jacobian J(X), which contains J(x*)"
+        jac, cp = "interval", None
+    signs = [_sign(v) for v in col]
+    if 0 in signs:
+        raise KernelError("the Routh array's first column has a zero or uncertain entry (singular case); "
+                          "no eigenvalue with positive real part proved")
+    changes = sum(1 for s, t in zip(signs, signs[1:]) if s != t)
+    if changes == 0:
+        raise KernelError("no eigenvalue with positive real part: the Routh array shows every eigenvalue of the "
+                          "Jacobian at this equilibrium has Re < 0")
+    return UnstableEquilibrium(box, jac, "routh", None, changes, cp,
+                               f"Routh's theorem: the first column of the Routh array has {changes} sign "
+                               f"change(s), so J(x*) has {changes} eigenvalue(s) with Re > 0" + statement_tail)

@@ -1,0 +1,93 @@
+"""The network a rule acts in: form, activation slope bound, initial weights (from [network]).
+
+    form H:  x' = -x + W phi(x) + u        form FR: x' = -x + phi(W x + u)
+
+Activations and their slope bounds g (phi' in [0, g]); `linear` has phi' = 1 exactly.
+W0 is an inline matrix ("[[0, 1/2], [1, 0]]"), or a .npy / .csv file named relative to the rule file.
+Floats are read exactly (every binary64 number is a rational).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .rule import Rule, parse_matrix_text, parse_range
+
+SLOPES: dict[str, Fraction] = {
+    "tanh": Fraction(1), "logistic": Fraction(1, 4), "relu": Fraction(1), "leaky-relu": Fraction(1),
+    "softplus": Fraction(1), "linear": Fraction(1),
+}
+
+
+@dataclass(frozen=True)
+class Network:
+    form: str
+    g: Fraction
+    activation: str | None
+    W0: tuple[tuple[Fraction, ...], ...] | None
+
+    @property
+    def linear(self) -> bool:
+        return self.activation == "linear"
+
+    @property
+    def n(self) -> int | None:
+        return None if self.W0 is None else len(self.W0)
+
+    def W0_float(self) -> np.ndarray:
+        return np.array([[float(x) for x in row] for row in self.W0])
+
+    def describe(self) -> str:
+        eq = "x' = -x + W phi(x) + u" if self.form == "H" else "x' = -x + phi(W x + u)"
+        act = self.activation or "slope-restricted phi"
+        return f"{eq}, {act} (phi' in [0, {self.g}]){'' if self.W0 is None else f', n = {self.n}'}"
+
+
+def load_matrix(path: Path, file: str | None) -> list[list[Fraction]]:
+    try:
+        if path.suffix == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        elif path.suffix == ".csv":
+            arr = np.loadtxt(path, delimiter=",", ndmin=2)
+        else:
+            raise InputError(f"W0 file {path.name} has an unknown type", file=file, symbol="W0",
+                             hint="use a .npy or .csv file, or an inline matrix [[...], [...]]")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read W0 from {path}: {exc}", file=file, symbol="W0",
+                         hint="check the path (relative to the rule file) and the format") from None
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or not np.all(np.isfinite(arr)):
+        raise InputError(f"W0 in {path.name} must be a finite square matrix, got shape {arr.shape}", file=file,
+                         symbol="W0", hint="store an n x n array")
+    return [[Fraction(float(x)) for x in row] for row in arr]
+
+
+def network_of(rule: Rule) -> Network | None:
+    spec = dict(rule.network)
+    if not spec:
+        return None
+    form = spec.get("form", "H")
+    activation = spec.get("activation")
+    if "slope" in spec:
+        g = parse_range(spec["slope"]).hi
+        g = Fraction(g)
+    elif activation is not None:
+        g = SLOPES[activation]
+    else:
+        g = Fraction(1)
+    W0 = None
+    if "W0" in spec:
+        text = spec["W0"]
+        if text.lstrip().startswith("["):
+            rows = parse_matrix_text(text)
+        else:
+            base = Path(rule.source).parent if rule.source else Path.cwd()
+            rows = load_matrix(base / text, rule.source)
+        if any(len(r) != len(rows) for r in rows):
+            raise InputError("W0 must be square", file=rule.source, symbol="W0", hint="give n rows of n numbers")
+        W0 = tuple(tuple(r) for r in rows)
+    return Network(form, g, activation, W0)
