@@ -196,18 +196,20 @@ def _start_value(W0, norm: str, route: str) -> Fraction:
     if norm == "linf":
         return exact.muinf_exact(A) if route == "measure" else exact.norminf_exact(A)
     Af = np.array([[float(x) for x in r] for r in A])
-    if route == "measure":
-        guess = float(np.linalg.eigvalsh((Af + Af.T) / 2).max())
-        b = Fraction(guess) + Fraction(1, 10**9) + abs(Fraction(guess)) / 10**9
-        if not exact.mu2_le_exact(A, b):
-            raise KernelError("could not bound mu_2(W0) exactly")
-        return b
-    guess = float(np.linalg.norm(Af, 2))
-    b = Fraction(guess) + Fraction(1, 10**9) + Fraction(guess) / 10**9
     AtA = [[sum(A[k][i] * A[k][j] for k in range(n)) for j in range(n)] for i in range(n)]
-    if not exact.is_psd_exact([[b * b * (i == j) - AtA[i][j] for j in range(n)] for i in range(n)]):
-        raise KernelError("could not bound ||W0||_2 exactly")
-    return b
+
+    def holds(b: Fraction) -> bool:
+        if route == "measure":
+            return exact.mu2_le_exact(A, b)
+        return b >= 0 and exact.is_psd_exact([[b * b * (i == j) - AtA[i][j] for j in range(n)] for i in range(n)])
+
+    guess = Fraction(float(np.linalg.eigvalsh((Af + Af.T) / 2).max() if route == "measure"
+                           else np.linalg.norm(Af, 2)))
+    for margin in (Fraction(0), Fraction(1, 10**12), Fraction(1, 10**9), Fraction(1, 10**6)):
+        b = guess + margin * (1 + abs(guess))
+        if holds(b):
+            return b
+    raise KernelError("could not bound the l2 quantity of W0 exactly")
 
 
 def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
