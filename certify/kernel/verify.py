@@ -237,24 +237,29 @@ def check_witness(dW: sp.Basic, asm: Assumptions, w: Witness) -> Refutation:
     return Refutation(w, lower, allowed, why.format(lower) + f"; the claim allows at most {allowed}")
 
 
+def _eigenpair(M, w: Witness, what: str) -> tuple[list[Fraction], Fraction]:
+    """The witness's (vector, value), checked to be an exact eigenpair of M."""
+    n = len(M)
+    if w.vector is None or w.value is None:
+        raise KernelError(f"{what} needs an eigenvector and its eigenvalue")
+    v = [Fraction(x) for x in w.vector]
+    lam = Fraction(w.value)
+    if len(v) != n or all(x == 0 for x in v):
+        raise KernelError("the witness vector must be a non-zero vector of length n")
+    if any(sum(M[i][j] * v[j] for j in range(n)) != lam * v[i] for i in range(n)):
+        raise KernelError(f"the witness vector is not an eigenvector of {what.split()[-1]} with the stated eigenvalue")
+    return v, lam
+
+
 def _l2_lower(W0, Wd, w: Witness) -> tuple[Fraction, Fraction]:
     """mu_2(W0) exactly from a verified top eigenvector v of sym(W0), and the lower bound
     v^T sym(W') v / v^T v <= D+ mu_2(W(t)) at t = 0."""
     n = len(W0)
-    if w.vector is None or w.value is None:
-        raise KernelError("an l2 witness needs the top eigenvector of sym(W0) and its eigenvalue")
-    v = [Fraction(x) for x in w.vector]
-    lam = Fraction(w.value)
-    if len(v) != n or all(x == 0 for x in v):
-        raise KernelError("the l2 witness vector must be a non-zero vector of length n")
     S = [[(W0[i][j] + W0[j][i]) / 2 for j in range(n)] for i in range(n)]
-    if any(sum(S[i][j] * v[j] for j in range(n)) != lam * v[i] for i in range(n)):
-        raise KernelError("the witness vector is not an eigenvector of sym(W0) with the stated eigenvalue")
+    v, lam = _eigenpair(S, w, "an l2 witness for sym(W0)")
     if not exact.is_psd_exact([[lam * (i == j) - S[i][j] for j in range(n)] for i in range(n)]):
         raise KernelError("the stated eigenvalue is not the largest eigenvalue of sym(W0)")
-    vv = sum(x * x for x in v)
-    quad = sum(v[i] * (Wd[i][j] + Wd[j][i]) / 2 * v[j] for i in range(n) for j in range(n))
-    return lam, quad / vv
+    return lam, _rayleigh(Wd, v)
 
 
 def _rayleigh(A, vector) -> Fraction:
@@ -267,13 +272,4 @@ def _rayleigh(A, vector) -> Fraction:
 
 
 def _eigen_lower(Wd, w: Witness) -> Fraction:
-    n = len(Wd)
-    if w.vector is None or w.value is None:
-        raise KernelError("a weighted-l2 witness needs a real eigenvector of W'(0) and its eigenvalue")
-    v = [Fraction(x) for x in w.vector]
-    lam = Fraction(w.value)
-    if len(v) != n or all(x == 0 for x in v):
-        raise KernelError("the eigenvector must be non-zero and of length n")
-    if any(sum(Wd[i][j] * v[j] for j in range(n)) != lam * v[i] for i in range(n)):
-        raise KernelError("the witness vector is not an eigenvector of W'(0)")
-    return lam
+    return _eigenpair(Wd, w, "a weighted-l2 witness for W'(0)")[1]
