@@ -326,7 +326,7 @@ def candidates(W: object, u: object, form: str, activation: str, *, leak: object
 
     def make(kind, centers, radii, lam=None, note=""):
         return Candidate(kind, form, act, Wt, ut, leak, tuple(tuple(float(v) for v in c) for c in centers),
-                         tuple(radii), lam, note)
+                         tuple(float(r) for r in radii), None if lam is None else complex(lam), note)
 
     exact_unstable, exact_two, box_two, box_unstable = [], [], [], []
     for x, lam, ex, radii in info:
@@ -371,6 +371,14 @@ def refute(W: object, u: object, form: str, activation: str, *, leak: object = N
     return None
 
 
+def refute_verified(W: object, u: object, form: str, activation: str, *, leak: object = None,
+                    starts: int | Iterable = 64, seed: int = 0
+                    ) -> "kernel.UnstableEquilibrium | kernel.TwoEquilibria | None":
+    """The kernel's verified refutation for the simplest candidate it accepts, or None."""
+    cand = refute(W, u, form, activation, leak=leak, starts=starts, seed=seed)
+    return None if cand is None else cand.verify()
+
+
 # ---------------------------------------------------------------------------------------------------
 # evidence for people
 
@@ -388,7 +396,7 @@ class DivergingPair:
     note: str = "UNTRUSTED: floating-point simulation (scipy solve_ivp, RK45), supporting evidence only"
 
 
-def diverging_pair(W: object, u: object, form: str, activation: str, t_end: float = 20.0, *,
+def diverging_pair(W: object, u: object, form: str, activation: str, t_end: float = 100.0, *,
                    leak: object = None, delta: float = 1e-3, starts: int | Iterable = 64,
                    seed: int = 0) -> DivergingPair | None:
     """Two trajectories starting 2*delta apart, on either side of an unstable equilibrium along its most
@@ -433,4 +441,4 @@ def diverging_pair(W: object, u: object, form: str, activation: str, t_end: floa
 
 
 __all__ = ["Candidate", "DivergingPair", "candidates", "diverging_pair", "dphi", "find_equilibria", "jacobian",
-           "phi", "refute", "spectrum", "vector_field"]
+           "phi", "refute", "refute_verified", "spectrum", "vector_field"]

@@ -122,8 +122,15 @@ class EquilibriumBox:
         return tuple(Fraction(x) for x in self.hi)
 
     def describe(self) -> str:
-        box = ", ".join(f"[{_dec(a)}, {_dec(b)}]" for a, b in zip(self.lo, self.hi))
-        return f"{self.method}: zero of f in {box}"
+        if self.point is not None and self.lo == self.hi:
+            return "an equilibrium at the exact point x* = (" + ", ".join(map(_dec, self.point)) + ")"
+        box = " x ".join(f"[{_dec(a)}, {_dec(b)}]" for a, b in zip(self.lo, self.hi))
+        if self.point is not None:
+            return f"an equilibrium x* = ({', '.join(map(_dec, self.point))}) (exact; {self.method} on {box})"
+        return f"an equilibrium in the box {box} ({self.method})"
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,10 @@ class TwoEquilibria:
     second: EquilibriumBox
     separating_coordinate: int
     statement: str
+
+    def __str__(self) -> str:
+        return (f"two distinct equilibria: {self.first.describe()}; {self.second.describe()} (disjoint along "
+                f"coordinate {self.separating_coordinate})")
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,15 @@ class UnstableEquilibrium:
     unstable_count: int | None
     charpoly: tuple[str, ...] | None
     statement: str
+
+    def __str__(self) -> str:
+        if self.eigenvalue is None:
+            what = f"{self.unstable_count} eigenvalue(s) with positive real part (Routh)"
+        elif self.eigenvalue[0] == self.eigenvalue[1]:
+            what = f"the eigenvalue {_dec(self.eigenvalue[0])} > 0 (exactly {self.eigenvalue[0]})"
+        else:
+            what = f"a real eigenvalue in [{_dec(self.eigenvalue[0])}, {_dec(self.eigenvalue[1])}], > 0"
+        return f"unstable equilibrium: {self.equilibrium.describe()}; its {self.jacobian} Jacobian has {what}"
 
 
 # ---------------------------------------------------------------------------------------------------
