@@ -138,8 +138,11 @@ def refute_fixed(net: Network):
         from . import equilibria
     except ImportError:
         return None
+    if net.activation is None:
+        return None   # only a slope bound: no particular activation to find equilibria of
     try:
-        return equilibria.refute_verified(net.W0_float(), np.zeros(net.n), net.form, net.activation or "tanh")
+        exact_W = [[str(x) for x in row] for row in net.W0]   # the kernel reads "6/5" exactly
+        return equilibria.refute_verified(exact_W, ["0"] * net.n, net.form, net.activation)
     except (KernelError, AttributeError, ValueError):
         return None
 
