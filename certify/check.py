@@ -118,21 +118,28 @@ def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
     plastic, reasons = contraction.certify_plastic(rule, net)
     if plastic is not None:
         return ClaimResult(claim, Verdict.CERTIFIED, network=plastic)
+    from .report import q
     at_start = contraction.certify_fixed(net)
-    extra = (f"at W0 alone the best rate is {at_start.best.rate} ({at_start.best.norm})"
-             if at_start.best else "W0 itself is not certified contracting",)
-    return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(reasons) + extra, network=at_start)
+    extra = (f"the network with W fixed at W0 contracts at rate {q(at_start.best.rate)} ({at_start.best.norm}), "
+             "but no bound covers W(t) over the declared ranges" if at_start.best
+             else "W0 itself is not certified contracting",)
+    regions = [x for x in dict.fromkeys(reasons) if x.startswith("contracts at every t")]
+    others = [x for x in dict.fromkeys(reasons) if not x.startswith("contracts at every t")]
+    return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(regions + others) + extra)
 
 
 def network_summary(r: ClaimResult) -> str:
     from .contraction import FixedResult, PlasticResult
-    from .report import q
+    from .report import q, show
     net = r.network
     if isinstance(net, PlasticResult):
         src = f"from the {net.claim.measure} {net.claim.bound} flow bound"
+        cond = (f"; for all t whenever {show(net.all_t_condition)}"
+                if getattr(net.all_t_condition, "free_symbols", None) else "")
         if net.c_all > 0:
-            return f"contracts for all t >= 0 at rate {q(net.c_all)} ({src})"
-        return f"contracts for t >= T = {q(net.T)} at rate {q(net.c_after)} ({src}; T is a rigorous upper bound)"
+            return f"contracts for all t >= 0 at rate {q(net.c_all)} ({src}{cond})"
+        return (f"contracts for t >= T = {q(net.T)} at rate {q(net.c_after)} ({src}; T is a rigorous upper "
+                f"bound{cond})")
     if isinstance(net, FixedResult) and net.best is not None and r.verdict is Verdict.CERTIFIED:
         return f"contracts at rate {q(net.best.rate)} in {net.best.norm}"
     if r.verdict is Verdict.REFUTED:
@@ -141,7 +148,7 @@ def network_summary(r: ClaimResult) -> str:
         rates = [a.rate for a in net.attempts if a.rate is not None]
         best = f"best rate found {q(max(rates))} (not > 0)" if rates else "no rate verified"
         return f"no contraction certificate and no verified refutation; {best}"
-    return "no contraction certificate: " + "; ".join(r.reasons)
+    return "no contraction certificate over the declared parameter ranges (details below)"
 
 
 def _under_conditions(rule: Rule, claim: Claim, proof, err: SideConditionError, depth: int = 3):

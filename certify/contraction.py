@@ -154,6 +154,7 @@ class PlasticResult:
     T: Fraction
     c_after: Fraction
     flow_statement: str
+    all_t_condition: object = None   # SymPy relation: sufficient for contraction at every t >= 0
 
 
 PLASTIC_ORDER = ("nonincreasing", "bounded")
@@ -180,11 +181,53 @@ def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, lis
                                                          net.form, net.g, net.linear)
                 except KernelError as err:
                     reasons.append(f"{norm} {bound} ({prop.proof.route} route): {err}")
+                    region = _region_hint(rule, asm, claim, prop.proof, net)
+                    if region:
+                        reasons.append(region)
                     continue
                 from .kernel.verify import check_proof
                 from .report import show
-                statement = check_proof(rule.dW, asm, claim, prop.proof).bound.render(show)
-                cand = PlasticResult(claim, c_all, T, c_after, statement)
+                cert = check_proof(rule.dW, asm, claim, prop.proof)
+                cand = PlasticResult(claim, c_all, T, c_after, cert.bound.render(show),
+                                     _all_t_condition(cert, net))
                 if best is None or (cand.c_all, -cand.T, cand.c_after) > (best.c_all, -best.T, best.c_after):
                     best = cand
     return best, reasons
+
+
+def _all_t_condition(cert, net: Network):
+    """g max(m(0), beta/gamma) < 1 (bounded) or g m(0) < 1 (nonincreasing), with n = size of W0: the
+    parameter region in which the network contracts at every t >= 0 (sufficient, from the flow bound)."""
+    import sympy as sp
+
+    from .kernel.objects import N
+    m0 = kc._start_value([list(r) for r in net.W0], cert.norm, cert.route)
+    m0 = sp.Rational(m0.numerator, m0.denominator)
+    g = 1 if net.linear else sp.Rational(net.g.numerator, net.g.denominator)
+    if cert.claim.bound == "nonincreasing":
+        expr = g * sp.Max(m0, 0)
+    else:
+        expr = g * sp.Max(m0, cert.beta / cert.gamma, 0)
+    return sp.Lt(expr.subs(N, net.n), 1)
+
+
+def _region_hint(rule: Rule, asm, claim, proof, net: Network) -> str:
+    """When the declared ranges are too wide, the parameter region (a SymPy relation) in which the same
+    kernel-checked flow bound gives contraction at every t -- or '' when there is none to report."""
+    import sympy as sp
+
+    from .kernel.verify import check_proof
+    from .report import show
+    valid = proof.route == "norm" or net.linear or (net.form, proof.norm) in (("H", "l1"), ("FR", "linf"))
+    if not valid:
+        return ""
+    try:
+        cert = check_proof(rule.dW, asm, claim, proof)
+        cond = _all_t_condition(cert, net)
+    except (KernelError, ValueError, TypeError):
+        return ""
+    if not getattr(cond, "free_symbols", None):
+        return ""
+    short = cond.xreplace({x: sp.Float(x, 6) for x in cond.atoms(sp.Rational) if x.q > 10**4})
+    return (f"contracts at every t >= 0 in the parameter region {show(short)} "
+            f"(from the kernel-checked {claim.measure} {claim.bound} flow bound)")

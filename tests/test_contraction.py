@@ -161,3 +161,15 @@ def test_large_drive_is_not_certified():
     res = check_rule(rule).results[0]
     assert res.verdict is Verdict.INCONCLUSIVE
     assert any("not < 1" in r for r in res.reasons)
+
+
+def test_unbounded_parameters_give_the_parameter_region_as_a_relation():
+    """k >= 0 unbounded: no certificate over the declared range, but the report names the region
+    g max(mu_1(W0), k n R^2 / gamma) < 1 in which the kernel-checked flow bound gives contraction for all t."""
+    rule = Rule.from_text('[rule]\ndW = "-gamma*W + k*r*r.T"\n[parameters]\ngamma = "> 0"\nk = ">= 0"\n'
+                          '[activity]\nr = [-1, 1]\n[network]\nform = "H"\nactivation = "tanh"\n'
+                          'W0 = [[0.1, 0.2], [0, -0.3]]\n[claim]\nbound = "contracting"\n')
+    res = check_rule(rule).results[0]
+    assert res.verdict is Verdict.INCONCLUSIVE
+    assert res.reasons[0] == ("contracts at every t >= 0 in the parameter region Max(1/10, 2*k/gamma) < 1 "
+                              "(from the kernel-checked l1 bounded flow bound)")
