@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -46,17 +47,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     rendered: list[str] = []
     json_items = []
     mismatches = 0
+    junit_items = []
     for path in files:
+        started = time.perf_counter()
         try:
             rule = Rule.from_file(path)
             rep = check_rule(rule, measure=args.measure, bound=args.bound, expectations=args.expect)
         except InputError as err:
+            junit_items.append((str(path), err, time.perf_counter() - started))
             verdicts.append(Verdict.ERROR)
             if args.format == "json":
                 json_items.append(report.error_dict(err, str(path)))
             else:
                 rendered.append(report.text_error(err))
             continue
+        junit_items.append((str(path), rep, time.perf_counter() - started))
         verdicts.append(rep.verdict)
         mismatches += len(rep.mismatches)
         if args.format == "json":
@@ -79,6 +84,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         if len(files) > 1:
             counts = {v: verdicts.count(v) for v in Verdict}
             print("\n" + ", ".join(f"{counts[v]} {v.value}" for v in Verdict))
+    if args.junit_xml:
+        from .junit import check_xml, write
+        write(args.junit_xml, check_xml(junit_items, expect=args.expect))
     if args.expect:
         if Verdict.ERROR in verdicts:
             return ExitCode.USAGE_ERROR
@@ -110,7 +118,27 @@ def build_parser() -> argparse.ArgumentParser:
                        help="decide every verdict documented under [expect] in each file; exit 0 when all are "
                             "reproduced, 1 when one is not, 2 on bad input")
     check.add_argument("-q", "--quiet", action="store_true", help="omit derivation steps in text output")
+    check.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report (one testcase per claim)")
     check.set_defaults(func=cmd_check)
+    from . import certificate
+    prove = sub.add_parser("prove", help="write a certificate (JSON + Markdown + LaTeX) per rule file",
+                           description="Decide every claim of each rule file (the documented [expect] claims, else "
+                                       "the stated claim, else every norm) and write <rule-name>.json, .md and .tex "
+                                       "into --out. Exit 0 when all are written and every documented verdict is "
+                                       "reproduced, 1 otherwise, 2 on bad input.")
+    prove.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    prove.add_argument("--out", metavar="DIR", default="proofs", help="where to write the certificates (proofs/)")
+    prove.add_argument("--no-latex", action="store_true", help="do not write the LaTeX rendering")
+    prove.set_defaults(func=certificate.run_prove)
+    verify = sub.add_parser("verify", help="re-check stored certificates with the kernel only (fast, no search)",
+                            description="Validate certificates (*.json) against the published schema, report stale "
+                                        "ones (rule file changed), re-check every proof and counterexample with the "
+                                        "trusted kernel and compare with what the file says. Exit 0 all verified, 1 "
+                                        "some certificate failed or is stale, 2 bad input.")
+    verify.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    verify.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report (one testcase per claim)")
+    verify.add_argument("-q", "--quiet", action="store_true", help="list only failing claims")
+    verify.set_defaults(func=certificate.run_verify)
     try:
         from . import balance_cli
     except ImportError:  # pragma: no cover - optional module

@@ -1,0 +1,894 @@
+"""Certificate files (proofs/*.json): `certify prove` writes them, `certify verify` re-checks them.
+
+A certificate stores, for every claim the rule file asks about, the verdict and everything the trusted
+kernel needs to re-check it *without searching*: for a certified weight-flow claim the `FlowProof` (route,
+norm, gamma, decays and terms as lemma name + instantiation, SymPy objects written as text in the rule
+grammar), for a refuted claim the `Witness` (exact rationals as strings). What the kernel derived from
+them (the bound, the rate, the drive bound, the steps, the counterexample's growth rate) is stored as text
+too, for people and for tamper detection. The layout is published as a JSON Schema
+(certify/schema/certificate.schema.json); docs/ci.md describes the fields.
+
+`verify` never derives or searches: it validates the file against the schema, re-loads the rule from the
+recorded path (STALE when its hash changed), parses the stored expressions with the whitelisting parser
+(never `sympify`/`eval`), hands the rebuilt `FlowProof`/`Witness` to `check_proof`/`check_witness` and
+compares what the kernel derives with what the file says. Any difference is a failure with a reason.
+
+Claims about the network (`bound = "contracting"`) are stored as verdict and summary only: they are not
+re-checkable yet (the network certificates are not serialised); `verify` reports them as skipped and only
+compares their verdict with the rule's documented [expect] verdict.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import platform
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .errors import CertifyError, InputError, KernelError
+
+SCHEMA_VERSION = 1
+SCHEMA_FILE = Path(__file__).with_name("schema") / "certificate.schema.json"
+FORMAT = "certify-certificate"
+NOT_RECHECKABLE = ("not re-checkable yet: network contraction certificates are not stored in certificate files; "
+                   "only the verdict is compared with the rule's [expect]")
+
+CONDITIONAL_NOTE = "kernel-checked under the declared ranges narrowed by these conditions"
+
+
+class CertificateError(CertifyError):
+    """A certificate file cannot be read or does not follow the schema (exit code 2)."""
+
+
+# -- printing and parsing SymPy objects in the rule grammar ---------------------------------------------------
+
+def show(obj: Any) -> str:
+    """Print like report.show: the rule grammar, else SymPy's printer (for relations, Abs, ...)."""
+    import sympy as sp
+
+    from .parse import format_expression
+    if isinstance(obj, sp.Basic):
+        try:
+            return format_expression(obj)
+        except Exception:
+            return sp.sstr(obj)
+    return str(obj)
+
+
+def _expr_text(obj: Any, what: str) -> str:
+    """Exact text of a SymPy object in the rule grammar; refuses anything the parser could not read back."""
+    from .parse import format_expression
+    try:
+        return format_expression(obj)
+    except ValueError as exc:
+        raise CertificateError(f"{what} = {obj} cannot be written in the rule grammar ({exc}); the certificate "
+                               "would not be re-checkable") from None
+
+
+def _symbols(rule):
+    from .parse import Symbols
+    return Symbols(parameters=frozenset(k for k, _ in rule.parameters),
+                   matrices=frozenset(k for k, _ in rule.matrices))
+
+
+def _parse(text: str, rule, what: str):
+    from .parse import parse_expression
+    try:
+        return parse_expression(text, _symbols(rule)).expr
+    except InputError as err:
+        raise KernelError(f"{what}: cannot read {text!r}: {err.message}") from None
+
+
+# -- versions, seal -----------------------------------------------------------------------------------------
+
+def versions() -> dict[str, str]:
+    from importlib import metadata
+    out = {"certify": __version__, "python": platform.python_version()}
+    for dist in ("sympy", "numpy", "python-flint"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:  # pragma: no cover - a dependency
+            out[dist] = "not installed"
+    return out
+
+
+def seal(doc: dict[str, Any]) -> str:
+    """SHA-256 of the certificate's content (every field but `seal`, keys sorted). It detects edits made
+    after `certify prove` wrote the file; it is a checksum, not a signature (anyone can recompute it)."""
+    body = {k: v for k, v in doc.items() if k != "seal"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- serialising proofs and witnesses ---------------------------------------------------------------------
+
+def proof_dict(proof) -> dict[str, Any]:
+    def use(u) -> dict[str, Any]:
+        return {"lemma": u.lemma,
+                "with": {k: (str(v) if k == "side" else _expr_text(v, f"{u.lemma}.{k}")) for k, v in u.data}}
+    return {"route": proof.route, "norm": proof.norm, "gamma": _expr_text(proof.gamma, "gamma"),
+            "decays": [use(u) for u in proof.decays], "terms": [use(u) for u in proof.terms]}
+
+
+# the instantiation each lemma of the library takes (kernel/lemmas.py reads exactly these keys)
+LEMMA_ARGUMENTS = {
+    "scaled-identity": {"c"}, "diagonal": {"c", "v"}, "outer-bound": {"c", "u", "v"}, "l2-neg-gram": {"c", "A"},
+    "l2-neg-congruence": {"c", "v", "K"}, "l2-neg-schur": {"c", "v", "K"}, "l2-skew": {"S"},
+    "diagonal-decay": {"side", "c", "v"}, "gram-decay": {"side", "c", "A"}, "psd-decay": {"side", "c", "K"},
+}
+
+
+def proof_from_dict(d: dict[str, Any], rule):
+    import sympy as sp
+
+    from .kernel.objects import FlowProof, Use
+
+    def use(u: dict[str, Any], where: str) -> Use:
+        wanted = LEMMA_ARGUMENTS.get(u["lemma"])
+        if wanted is not None and set(u["with"]) != wanted:
+            raise KernelError(f"{where} '{u['lemma']}' takes {sorted(wanted)}, the certificate gives "
+                              f"{sorted(u['with'])}")
+        data = {}
+        for key, text in u["with"].items():
+            data[key] = sp.Symbol(text) if key == "side" else _parse(text, rule, f"{where} '{u['lemma']}', {key}")
+        return Use(u["lemma"], tuple(sorted(data.items())))
+    return FlowProof(d["route"], d["norm"], _parse(d["gamma"], rule, "proof gamma"),
+                     tuple(use(u, "decay") for u in d["decays"]), tuple(use(u, "term") for u in d["terms"]))
+
+
+def _frac(x) -> str:
+    return str(Fraction(x))
+
+
+def witness_dict(ref) -> dict[str, Any]:
+    w = ref.witness
+    return {"kind": w.kind, "n": w.n, "parameters": {k: _frac(v) for k, v in sorted(w.parameters.items())},
+            "W0": [[_frac(x) for x in row] for row in w.W0],
+            "activity": {k: [_frac(x) for x in v] for k, v in sorted(w.activity.items())},
+            "matrices": {k: [[_frac(x) for x in row] for row in v] for k, v in sorted(w.matrices.items())},
+            "vector": None if w.vector is None else [_frac(x) for x in w.vector],
+            "value": None if w.value is None else _frac(w.value),
+            "growth_lower_bound": _frac(ref.lower), "allowed": _frac(ref.allowed),
+            "explanation": ref.explanation}
+
+
+def witness_from_dict(d: dict[str, Any], claim):
+    from .kernel.objects import Witness
+
+    def vec(xs):
+        return tuple(Fraction(x) for x in xs)
+
+    def mat(rows):
+        return tuple(vec(r) for r in rows)
+    return Witness(claim, d["kind"], d["n"], {k: Fraction(v) for k, v in d["parameters"].items()}, mat(d["W0"]),
+                   {k: vec(v) for k, v in d["activity"].items()}, {k: mat(v) for k, v in d["matrices"].items()},
+                   None if d["vector"] is None else vec(d["vector"]),
+                   None if d["value"] is None else Fraction(d["value"]))
+
+
+def certificate_view(cert) -> dict[str, Any]:
+    """What the kernel derived from a proof, as text (compared field by field by `verify`)."""
+    from .kernel.lemmas import LEMMAS
+    return {"statement": cert.bound.render(show), "rate": show(cert.gamma), "drive_bound": show(cert.beta),
+            "positive_part": cert.positive_part, "conditions_checked": [show(c) for c in cert.conditions],
+            "steps": [{"lemma": s.lemma, "statement": s.render(show), "source": _source(s.lemma, LEMMAS)}
+                      for s in cert.steps]}
+
+
+def _source(lemma: str, lemmas) -> str:
+    return lemmas[lemma].source if lemma in lemmas else "identity of normal forms"
+
+
+def _assumptions(rule) -> dict[str, dict[str, str]]:
+    return {"parameters": {k: r.text() for k, r in rule.parameters},
+            "activity": {k: r.text() for k, r in rule.activity},
+            "matrices": dict(rule.matrices)}
+
+
+# -- prove ----------------------------------------------------------------------------------------------------
+
+def _conditional_proof(rule, claim):
+    """Re-find the proof and the narrowed ranges behind a conditional result (as check.decide found them)."""
+    from . import derive
+    from .check import _narrow, _under_conditions
+    from .errors import SideConditionError
+    from .kernel.verify import check_proof
+    for proposal in derive.propose(rule, claim):
+        if proposal.proof is None:
+            continue
+        try:
+            check_proof(rule.dW, rule.assumptions(), claim, proposal.proof)
+        except SideConditionError as err:
+            found = _under_conditions(rule, claim, proposal.proof, err)
+            if found is None:
+                continue
+            asm = rule.assumptions()
+            for rel in found[1]:
+                asm = _narrow(asm, rel)
+            return proposal.proof, found[1], asm
+        except KernelError:
+            continue
+        return None
+    return None
+
+
+def _certified_proof(rule, claim):
+    """The proof that check.decide certified (the first proposal the kernel accepts)."""
+    from . import derive
+    from .kernel.verify import check_proof
+    for proposal in derive.propose(rule, claim):
+        if proposal.proof is None:
+            continue
+        try:
+            check_proof(rule.dW, rule.assumptions(), claim, proposal.proof)
+        except KernelError:
+            continue
+        return proposal.proof
+    raise CertificateError(f"no proposal of the derivation re-checks for {claim.measure} {claim.bound}")
+
+
+def claim_dict(rule, result) -> dict[str, Any]:
+    from .rule import Range
+    from .verdict import Verdict
+    claim = result.claim
+    expected = {(m, b): v for m, b, v in rule.expect}.get((claim.measure, claim.bound))
+    out: dict[str, Any] = {"measure": claim.measure, "bound": claim.bound, "verdict": result.verdict.value,
+                           "expected": expected, "recheckable": claim.bound != "contracting",
+                           "summary": result.summary}
+    if claim.bound == "contracting":
+        from .report import network_dict
+        out["note"] = NOT_RECHECKABLE
+        if result.network is not None:
+            out["network"] = network_dict(result.network)
+        if result.reasons:
+            out["reasons"] = list(result.reasons)
+        return out
+    if result.verdict is Verdict.CERTIFIED:
+        out["proof"] = proof_dict(_certified_proof(rule, claim))
+        out["certificate"] = certificate_view(result.certificate)
+    elif result.verdict is Verdict.REFUTED:
+        out["counterexample"] = witness_dict(result.refutation)
+    if result.reasons:
+        out["reasons"] = list(result.reasons)
+    if result.conditional is not None:
+        found = _conditional_proof(rule, claim)
+        if found is not None:
+            proof, conditions, asm = found
+            out["conditional"] = {
+                "conditions": [show(c) for c in conditions],
+                "parameters": {k: Range(asm.parameters[k]).text() for k, _ in rule.parameters},
+                "proof": proof_dict(proof), "statement": result.conditional.bound.render(show),
+                "note": CONDITIONAL_NOTE}
+    return out
+
+
+def build(rule, rep, rule_path: Path, out_dir: Path) -> dict[str, Any]:
+    """The certificate of a checked rule (a RuleReport from check_rule(rule, expectations=True))."""
+    rel = Path(os.path.relpath(Path(rule_path).resolve(), Path(out_dir).resolve())).as_posix()
+    doc: dict[str, Any] = {
+        "format": FORMAT, "schema_version": SCHEMA_VERSION, "created_by": versions(),
+        "rule": {"name": rule.name, "file": rel, "hash": rule.hash, "canonical_text": rule.canonical_text(),
+                 "dW": rule.dW_text, "assumptions": _assumptions(rule)},
+        "mode": "expect" if rule.expect else "claim" if rule.claim else "explore", "verdict": rep.verdict.value,
+        "claims": [claim_dict(rule, r) for r in rep.results],
+    }
+    doc["seal"] = seal(doc)
+    return doc
+
+
+def file_stem(name: str) -> str:
+    """The certificate's file name (without suffix): the rule's name, made safe as a file name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-") or "rule"
+
+
+@dataclass
+class Proved:
+    source: Path
+    name: str | None = None
+    files: list[Path] = field(default_factory=list)
+    verdict: str = "error"
+    claims: int = 0
+    mismatches: tuple[str, ...] = ()
+    error: str | None = None
+    bad_input: bool = False      # the error is in the rule file (exit 2), not in the certificate (exit 1)
+    seconds: float = 0.0
+
+
+def prove_file(path: Path, out_dir: Path, latex: bool = True) -> Proved:
+    """Decide every claim of one rule file, write <name>.json (+ .md, .tex) into out_dir and re-verify it."""
+    from . import report
+    from .check import check_rule
+    from .rule import Rule
+    t0 = time.perf_counter()
+    out = Proved(Path(path))
+    try:
+        rule = Rule.from_file(path)
+        rep = check_rule(rule, expectations=True)
+        out.name, out.verdict, out.claims = rule.name, rep.verdict.value, len(rep.results)
+        out.mismatches = rep.mismatches
+        if rep.mismatches:
+            raise CertificateError("documented verdicts not reproduced; no certificate written: fix the rule or "
+                                   "its [expect]")
+        doc = build(rule, rep, Path(path), out_dir)
+        problems = schema_errors(doc) or verify_document(doc, rule_base=out_dir, rule=rule).problems()
+        if problems:
+            raise CertificateError("the certificate does not re-check: " + "; ".join(problems))
+    except InputError as err:
+        out.error, out.bad_input = report.text_error(err), True
+        return out
+    except (CertificateError, KernelError) as err:
+        out.error = f"FAILED {path}: {err}"
+        return out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / file_stem(rule.name)
+    out.files = [stem.with_suffix(".json"), stem.with_suffix(".md")]
+    out.files[0].write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out.files[1].write_text(markdown(doc), encoding="utf-8")
+    if latex:
+        out.files.append(stem.with_suffix(".tex"))
+        out.files[2].write_text(report.latex_report(rep) + "\n", encoding="utf-8")
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+# -- verify -------------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+    jsonschema.Draft202012Validator.check_schema(schema())
+    return jsonschema.Draft202012Validator(schema())
+
+
+def schema_errors(doc: Any) -> list[str]:
+    """Readable schema violations ('at claims/0/proof/gamma: ...'), empty when the document is valid."""
+    out = []
+    for err in sorted(_validator().iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        message = err.message if len(err.message) <= 300 else err.message[:300] + "..."
+        out.append(f"at {where}: {message}")
+    return out
+
+
+@dataclass
+class ClaimCheck:
+    measure: str
+    bound: str
+    verdict: str
+    status: str                 # 'verified' | 'failed' | 'skipped'
+    message: str
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.measure} {self.bound}"
+
+
+@dataclass
+class Verified:
+    """The outcome of verifying one certificate file."""
+
+    path: str
+    status: str = "verified"     # 'verified' | 'failed' | 'stale' | 'error'
+    rule_file: str | None = None
+    file_problems: list[str] = field(default_factory=list)
+    claims: list[ClaimCheck] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def problems(self) -> list[str]:
+        return self.file_problems + [f"{c.name}: {c.message}" for c in self.claims if c.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "verified"
+
+
+def _same_expr(stored: str, derived, rule) -> bool:
+    """Stored text equals the kernel's value: the same text, or (if the printer differs) the same rational
+    function, decided by SymPy's polynomial arithmetic on the parsed text."""
+    import sympy as sp
+    if stored == show(derived):
+        return True
+    try:
+        value = _parse(stored, rule, "value")
+        return sp.cancel(value - derived) == 0
+    except Exception:
+        return False
+
+
+def _compare_view(stored: dict[str, Any], cert, rule, what: str) -> list[str]:
+    derived = certificate_view(cert)
+    out = []
+    if stored["statement"] != derived["statement"]:
+        out.append(f"{what}bound: the certificate says '{stored['statement']}', the kernel derives "
+                   f"'{derived['statement']}'")
+    for key, label in (("rate", "rate gamma"), ("drive_bound", "drive bound beta")):
+        if not _same_expr(stored[key], cert.gamma if key == "rate" else cert.beta, rule):
+            out.append(f"{what}{label}: the certificate says '{stored[key]}', the kernel derives '{derived[key]}'")
+    if stored["positive_part"] != derived["positive_part"]:
+        out.append(f"{what}positive_part: the certificate says {stored['positive_part']}, the kernel derives "
+                   f"{derived['positive_part']}")
+    if stored["conditions_checked"] != derived["conditions_checked"]:
+        out.append(f"{what}side conditions: the certificate says {stored['conditions_checked']}, the kernel "
+                   f"checked {derived['conditions_checked']}")
+    s_steps, d_steps = stored["steps"], derived["steps"]
+    if len(s_steps) != len(d_steps):
+        out.append(f"{what}the certificate lists {len(s_steps)} steps, the kernel's derivation has {len(d_steps)}")
+    for i, (s, d) in enumerate(zip(s_steps, d_steps), 1):
+        for key in ("lemma", "statement", "source"):
+            if s[key] != d[key]:
+                out.append(f"{what}step {i} {key}: the certificate says '{s[key]}', the kernel derives '{d[key]}'")
+    return out
+
+
+def _subset(inner, outer) -> bool:
+    def lo_ok():
+        return inner.lo > outer.lo or (inner.lo == outer.lo and (outer.lo_closed or not inner.lo_closed))
+
+    def hi_ok():
+        return inner.hi < outer.hi or (inner.hi == outer.hi and (outer.hi_closed or not inner.hi_closed))
+    return lo_ok() and hi_ok()
+
+
+_RELATION = re.compile(r"^(.*?)\s*(<=|>=|<|>)\s*(.*)$")
+
+
+def _check_conditional(cond: dict[str, Any], rule, claim) -> list[str]:
+    """Re-check a conditional result: narrowed ranges inside the declared ones, the stated conditions true on
+    them (exact interval arithmetic), the proof accepted by the kernel under them."""
+    from .kernel.intervals import enclose
+    from .kernel.objects import Assumptions
+    from .kernel.verify import check_proof
+    from .rule import parse_range
+    asm = rule.assumptions()
+    out = []
+    if set(cond["parameters"]) != set(asm.parameters):
+        return [f"conditional: narrowed ranges are given for {sorted(cond['parameters'])}, the rule declares "
+                f"{sorted(asm.parameters)}"]
+    narrowed = {}
+    for name, text in cond["parameters"].items():
+        try:
+            iv = parse_range(text)
+        except (ValueError, KernelError) as exc:
+            return [f"conditional: cannot read the range of {name}: {exc}"]
+        if not _subset(iv, asm.parameters[name]):
+            out.append(f"conditional: the range {text} of {name} is not inside the declared range "
+                       f"{dict(rule.parameters)[name].text()}")
+        narrowed[name] = iv
+    if out:
+        return out
+    n_asm = Assumptions(narrowed, asm.activity, asm.matrices)
+    env = n_asm.symbol_env()
+    for text in cond["conditions"]:
+        m = _RELATION.match(text)
+        try:
+            if m is None:
+                raise KernelError("not a relation a <= b, a < b, a >= b or a > b")
+            lhs, op, rhs = m.groups()
+            iv = enclose(_parse(lhs, rule, "condition") - _parse(rhs, rule, "condition"), env)
+            holds = {"<=": iv.is_nonpos, "<": iv.is_negative, ">=": iv.is_nonneg, ">": iv.is_positive}[op]()
+        except KernelError as exc:
+            out.append(f"conditional: cannot check the condition '{text}': {exc}")
+            continue
+        if not holds:
+            out.append(f"conditional: the condition '{text}' does not hold on the narrowed ranges")
+    try:
+        cert = check_proof(rule.dW, n_asm, claim, proof_from_dict(cond["proof"], rule))
+    except KernelError as exc:
+        return out + [f"conditional: the kernel rejects the proof under the narrowed ranges: {exc}"]
+    if cert.bound.render(show) != cond["statement"]:
+        out.append(f"conditional: the certificate says '{cond['statement']}', the kernel derives "
+                   f"'{cert.bound.render(show)}'")
+    return out
+
+
+def verify_claim(c: dict[str, Any], rule) -> ClaimCheck:
+    """Re-check one stored claim with the kernel only."""
+    from .kernel.objects import Claim
+    from .kernel.verify import check_proof, check_witness
+    t0 = time.perf_counter()
+    res = ClaimCheck(c["measure"], c["bound"], c["verdict"], "verified", "")
+    problems: list[str] = []
+    expected = {(m, b): v for m, b, v in rule.expect}.get((c["measure"], c["bound"]))
+    if c["expected"] != expected:
+        problems.append(f"the certificate records the documented verdict {c['expected']!r}, the rule file "
+                        f"documents {expected!r}")
+    if expected is not None and c["verdict"] != expected:
+        problems.append(f"verdict '{c['verdict']}' differs from the verdict documented in the rule: '{expected}'")
+    if c["recheckable"] != (c["bound"] != "contracting"):
+        problems.append("'recheckable' must be false exactly for 'contracting' claims")
+    if c["bound"] == "contracting":
+        if c.get("note") != NOT_RECHECKABLE:
+            problems.append(f"note: a contracting claim must say '{NOT_RECHECKABLE}'")
+        if any(k in c for k in ("proof", "certificate", "counterexample", "conditional")):
+            problems.append("a contracting claim stores no proof, certificate, counterexample or conditional result")
+        if problems:
+            res.status, res.message = "failed", "; ".join(problems)
+        else:
+            res.status, res.message = "skipped", f"{c['verdict']} ({NOT_RECHECKABLE})"
+        res.seconds = time.perf_counter() - t0
+        return res
+    claim = Claim(c["measure"], c["bound"])
+    has_proof, has_witness = "proof" in c, "counterexample" in c
+    derived = "certified" if has_proof else "refuted" if has_witness else "inconclusive"
+    if has_proof and has_witness:
+        problems.append("the certificate holds both a proof and a counterexample")
+    elif c["verdict"] != derived:
+        problems.append(f"the certificate says '{c['verdict']}' but holds "
+                        + ("a proof (verdict certified)" if has_proof else
+                           "a counterexample (verdict refuted)" if has_witness else
+                           "neither a proof nor a counterexample (verdict inconclusive)"))
+    message = ""
+    if has_proof:
+        if "certificate" not in c:
+            problems.append("a proof without the kernel's statement ('certificate') to compare with")
+        else:
+            try:
+                cert = check_proof(rule.dW, rule.assumptions(), claim, proof_from_dict(c["proof"], rule))
+            except KernelError as exc:
+                problems.append(f"the kernel rejects the proof: {exc}")
+            else:
+                problems += _compare_view(c["certificate"], cert, rule, "")
+                if c["summary"] != cert.bound.render(show):
+                    problems.append(f"summary: the certificate says '{c['summary']}', the kernel derives "
+                                    f"'{cert.bound.render(show)}'")
+                message = f"certified: {cert.bound.render(show)}"
+    elif "certificate" in c:
+        problems.append("the kernel's statement ('certificate') is given without the proof it came from")
+    if has_witness:
+        w = c["counterexample"]
+        try:
+            ref = check_witness(rule.dW, rule.assumptions(), witness_from_dict(w, claim))
+        except (KernelError, ValueError, ZeroDivisionError) as exc:
+            problems.append(f"the kernel rejects the counterexample: {exc}")
+        else:
+            for key, value in (("growth_lower_bound", ref.lower), ("allowed", ref.allowed)):
+                if Fraction(w[key]) != value:
+                    problems.append(f"counterexample {key}: the certificate says {w[key]}, the kernel derives "
+                                    f"{_frac(value)}")
+            if w["explanation"] != ref.explanation:
+                problems.append(f"counterexample explanation: the certificate says '{w['explanation']}', the "
+                                f"kernel derives '{ref.explanation}'")
+            if c["summary"] != ref.explanation:
+                problems.append(f"summary: the certificate says '{c['summary']}', the kernel derives "
+                                f"'{ref.explanation}'")
+            message = f"refuted: {ref.explanation}"
+    if not has_proof and not has_witness:
+        reasons = c.get("reasons", [])
+        if not reasons:
+            problems.append("an inconclusive claim must give its reasons")
+        elif c["summary"] != "; ".join(reasons):
+            problems.append("summary: an inconclusive claim's summary must be its reasons joined by '; '")
+        message = "inconclusive: nothing for the kernel to re-check (" + "; ".join(reasons) + ")"
+    if "note" in c:
+        problems.append("only 'contracting' claims carry a note")
+    if "network" in c:
+        problems.append("only 'contracting' claims carry a network result")
+    if "conditional" in c:
+        if c["conditional"]["note"] != CONDITIONAL_NOTE:
+            problems.append(f"conditional note: expected '{CONDITIONAL_NOTE}'")
+        problems += _check_conditional(c["conditional"], rule, claim)
+    res.seconds = time.perf_counter() - t0
+    if problems:
+        res.status, res.message = "failed", "; ".join(problems)
+    elif not has_proof and not has_witness:
+        res.status, res.message = "skipped", message
+    else:
+        res.message = message
+    return res
+
+
+def _required_claims(rule, claims: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The claims a certificate of this rule must hold (as check_rule(rule, expectations=True) decides them)."""
+    from .kernel.objects import MEASURES as EXPLORED_MEASURES   # as check.EXPLORED_MEASURES
+    pairs = [(m, b) for m, b, _ in rule.expect]
+    if rule.claim is not None and tuple(rule.claim) not in pairs:
+        pairs.insert(0, tuple(rule.claim))
+    if pairs:
+        return pairs
+    verdicts = {(c["measure"], c["bound"]): c["verdict"] for c in claims}
+    out = []
+    for m in EXPLORED_MEASURES:
+        out.append((m, "nonincreasing"))
+        if verdicts.get((m, "nonincreasing")) != "certified":
+            out.append((m, "bounded"))
+    return out
+
+
+def _overall(rule, claims: list[dict[str, Any]]) -> str:
+    verdicts = {(c["measure"], c["bound"]): c["verdict"] for c in claims}
+    if rule.claim is not None and tuple(rule.claim) in verdicts:
+        return verdicts[tuple(rule.claim)]
+    values = list(verdicts.values())
+    if "certified" in values:
+        return "certified"
+    if values and all(v == "refuted" for v in values):
+        return "refuted"
+    return "inconclusive"
+
+
+def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certificate>", rule=None) -> Verified:
+    """Verify a certificate already read and schema-checked. `rule_base` is the directory the recorded rule
+    path is relative to (the certificate's directory)."""
+    from .rule import Rule
+    t0 = time.perf_counter()
+    out = Verified(path)
+    problems = out.file_problems
+    if doc.get("seal") != seal(doc):
+        problems.append("the file was edited after `certify prove` wrote it: its seal does not match its content")
+    rec = doc["rule"]
+    rule_file = (Path(rule_base) / rec["file"])
+    out.rule_file = os.path.normpath(rule_file)
+    try:
+        recorded = Rule.from_text(rec["canonical_text"])
+        if recorded.hash != rec["hash"] or rec["canonical_text"] != recorded.canonical_text():
+            problems.append("the recorded canonical text of the rule does not have the recorded hash")
+    except InputError as err:
+        problems.append(f"the recorded canonical text of the rule is not a valid rule: {err.message}")
+    if rule is None:
+        if not rule_file.exists():
+            out.status = "failed"
+            problems.append(f"the rule file {out.rule_file} recorded in the certificate does not exist")
+            out.seconds = time.perf_counter() - t0
+            return out
+        try:
+            rule = Rule.from_file(rule_file)
+        except InputError as err:
+            out.status = "stale"
+            problems.append(f"the rule file {out.rule_file} no longer loads: {err}")
+            out.seconds = time.perf_counter() - t0
+            return out
+    if rule.hash != rec["hash"]:
+        out.status = "stale"
+        diff = [line for line in difflib.unified_diff(rec["canonical_text"].splitlines(),
+                                                      rule.canonical_text().splitlines(), lineterm="", n=0)
+                if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+        problems.append(f"the rule file {out.rule_file} changed since the certificate was made (recorded "
+                        f"hash {rec['hash'][:12]}..., now {rule.hash[:12]}...): "
+                        + ", ".join(diff[:6]) + (" ..." if len(diff) > 6 else "")
+                        + f"; regenerate it with `certify prove {out.rule_file} --out {os.path.normpath(rule_base)}`")
+        out.seconds = time.perf_counter() - t0
+        return out
+    if rec["name"] != rule.name:
+        problems.append(f"rule name: the certificate says '{rec['name']}', the rule file says '{rule.name}'")
+    if rec["dW"] != rule.dW_text:
+        problems.append(f"rule dW: the certificate says '{rec['dW']}', the rule file says '{rule.dW_text}'")
+    if rec["assumptions"] != _assumptions(rule):
+        problems.append(f"assumptions: the certificate says {rec['assumptions']}, the rule file declares "
+                        f"{_assumptions(rule)}")
+    claims = doc["claims"]
+    seen = [(c["measure"], c["bound"]) for c in claims]
+    required = _required_claims(rule, claims)
+    for pair in required:
+        if pair not in seen:
+            problems.append(f"the claim {pair[0]} {pair[1]} that the rule asks about is missing")
+    for pair in seen:
+        if pair not in required:
+            problems.append(f"the claim {pair[0]} {pair[1]} is not one the rule asks about")
+        elif seen.count(pair) > 1:
+            problems.append(f"the claim {pair[0]} {pair[1]} appears more than once")
+    if doc["verdict"] != _overall(rule, claims):
+        problems.append(f"overall verdict: the certificate says '{doc['verdict']}', its claims give "
+                        f"'{_overall(rule, claims)}'")
+    for c in claims:
+        try:
+            out.claims.append(verify_claim(c, rule))
+        except (KernelError, CertificateError) as exc:  # defensive: a reason, never a crash
+            out.claims.append(ClaimCheck(c["measure"], c["bound"], c["verdict"], "failed", str(exc)))
+    if problems or any(c.status == "failed" for c in out.claims):
+        out.status = "failed"
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def read_certificate(path: Path) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CertificateError(f"cannot read the certificate: {exc}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CertificateError(f"not valid JSON: {exc}") from None
+    errors = schema_errors(doc)
+    if errors:
+        raise CertificateError("does not follow the certificate schema (certify/schema/certificate.schema.json): "
+                               + "; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""))
+    return doc
+
+
+def verify_file(path: str | Path) -> Verified:
+    """Read, schema-check and verify one certificate file."""
+    t0 = time.perf_counter()
+    try:
+        doc = read_certificate(Path(path))
+    except CertificateError as err:
+        out = Verified(str(path), status="error", file_problems=[str(err)])
+        out.seconds = time.perf_counter() - t0
+        return out
+    return verify_document(doc, Path(path).parent, str(path))
+
+
+def certificate_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(path.glob("*.json"))
+            if not found:
+                raise InputError(f"no certificates (*.json) in directory {p}", file=p,
+                                 hint="write them with `certify prove rules/ --out proofs/`")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError(f"no such file or directory: {p}", file=p, hint="check the path")
+    return files
+
+
+# -- rendering for people ------------------------------------------------------------------------------------
+
+def _md_claim(c: dict[str, Any]) -> list[str]:
+    out = [f"## {c['measure']} {c['bound']}: **{c['verdict']}**", ""]
+    if c.get("expected"):
+        out += [f"Documented in the rule file: {c['expected']}.", ""]
+    if "certificate" in c:
+        cert, proof = c["certificate"], c["proof"]
+        out += [f"**Bound:** `{cert['statement']}`", ""]
+        out += [f"{i}. `{s['lemma']}` — {s['statement']} _({s['source']})_" for i, s in enumerate(cert["steps"], 1)]
+        uses = [f"`{u['lemma']}` with " + ", ".join(f"{k} = `{v}`" for k, v in u["with"].items())
+                for u in proof["decays"] + proof["terms"]]
+        out += ["", f"Proof data for the kernel: route `{proof['route']}`, norm `{proof['norm']}`, "
+                    f"gamma = `{proof['gamma']}`" + ("; " + "; ".join(uses) if uses else "") + ".", ""]
+    elif "counterexample" in c:
+        w = c["counterexample"]
+        params = ", ".join(f"{k} = {v}" for k, v in w["parameters"].items())
+        out += [f"**Counterexample** (exact, kernel-checked; kind `{w['kind']}`): n = {w['n']}"
+                + (f", {params}" if params else ""), ""]
+        out += [f"- {k} = ({', '.join(v)})" for k, v in w["activity"].items()]
+        out += [f"- {k} = {v}" for k, v in w["matrices"].items()]
+        zero = all(x == "0" for row in w["W0"] for x in row)
+        out += ["- W0 = 0" if zero else f"- W0 = {w['W0']}"]
+        if w["vector"] is not None:
+            out += [f"- vector = ({', '.join(w['vector'])})" + (f", value = {w['value']}" if w["value"] else "")]
+        out += ["", w["explanation"], ""]
+    elif c["bound"] == "contracting":
+        out += [c["summary"], "", f"_{c['note']}._", ""]
+    else:
+        out += [f"- {r}" for r in c.get("reasons", [])] + [""]
+    if "conditional" in c:
+        cond = c["conditional"]
+        out += [f"Under the extra condition(s) {', '.join(cond['conditions'])} (ranges "
+                + ", ".join(_decl(k, v) for k, v in cond["parameters"].items())
+                + f"), kernel-checked: `{cond['statement']}`", ""]
+    return out
+
+
+def _decl(name: str, text: str) -> str:
+    """'k >= 0', 'k = 1/2', 'k in [0, 2]' from a range's canonical text."""
+    if text[:1] in "[(":
+        return f"{name} in {text}"
+    if text[:1] in "<>" or text == "real":
+        return f"{name} {text}"
+    return f"{name} = {text}"
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    r = doc["rule"]
+    v = doc["created_by"]
+    asm = r["assumptions"]
+    decl = [_decl(k, x) for k, x in asm["parameters"].items()]
+    decl += [_decl(f"{k}_i", x) for k, x in asm["activity"].items()]
+    decl += [f"{k} {x}" for k, x in asm["matrices"].items()]
+    out = [f"# Certificate: {r['name']} ({doc['verdict']})", "",
+           f"Generated by `certify prove` from [`{r['file']}`]({r['file']}) (rule SHA-256 `{r['hash']}`) with "
+           + ", ".join(f"{k} {x}" for k, x in v.items()) + ". Re-check with "
+           "`certify verify` on the JSON file beside this one: it runs only the trusted kernel.", "",
+           f"Weight flow: `dW/dt = {r['dW']}`" + (f", assuming {', '.join(decl)}" if decl else "") + ".", "",
+           "| claim | verdict | documented | re-checked by `verify` |", "|---|---|---|---|"]
+    for c in doc["claims"]:
+        how = ("no (not re-checkable yet)" if not c["recheckable"] else
+               "proof" if "proof" in c else "counterexample" if "counterexample" in c else "nothing to re-check")
+        out.append(f"| {c['measure']} {c['bound']} | {c['verdict']} | {c['expected'] or '—'} | {how} |")
+    out.append("")
+    for c in doc["claims"]:
+        out += _md_claim(c)
+    return "\n".join(out).rstrip() + "\n"
+
+
+# -- command line ---------------------------------------------------------------------------------------------
+
+def run_prove(args) -> int:
+    """`certify prove FILE|DIR... --out DIR`: exit 0 when every certificate was written and every documented
+    verdict reproduced, 1 when a documented verdict was not reproduced or a certificate does not re-check,
+    2 on bad input."""
+    from .cli import _rule_files
+    from .report import text_error
+    from .rule import Rule
+    try:
+        files = _rule_files(args.paths)
+    except InputError as err:
+        print(text_error(err), file=sys.stderr)
+        return 2
+    out_dir = Path(args.out)
+    names: dict[str, Path] = {}
+    for path in files:   # certificates are named after rules: two rules with one name would overwrite
+        try:
+            stem = file_stem(Rule.from_file(path).name)
+        except InputError:
+            continue     # reported below
+        if stem in names:
+            print(f"ERROR {path}: its certificate would be {out_dir / stem}.json, like that of {names[stem]}; give "
+                  "each rule its own [rule].name", file=sys.stderr)
+            return 2
+        names[stem] = path
+    results = []
+    code = 0
+    for path in files:
+        res = prove_file(path, out_dir, latex=not args.no_latex)
+        results.append(res)
+        if res.error:
+            print(res.error, file=sys.stderr)
+            for m in res.mismatches:
+                print(f"  EXPECTATION MISMATCH: {m}", file=sys.stderr)
+            code = max(code, 2 if res.bad_input else 1)
+            continue
+        line = f"{path}: wrote {res.files[0]} ({res.claims} claim{'s' * (res.claims != 1)}, {res.verdict}"
+        print(line + f", {res.seconds:.2f} s)")
+    written = sum(1 for r in results if not r.error)
+    failed = len(results) - written
+    print(f"{written} certificate(s) written to {out_dir}" + (f", {failed} failed" if failed else ""))
+    return code
+
+
+def run_verify(args) -> int:
+    """`certify verify FILE|DIR...`: 0 all verified, 1 some certificate failed or is stale, 2 bad input.
+    Imports neither the derivation nor the counterexample search: only the parser and the kernel."""
+    t0 = time.perf_counter()
+    try:
+        files = certificate_files(args.paths)
+    except InputError as err:
+        print(f"ERROR {err}", file=sys.stderr)
+        return 2
+    results = [verify_file(f) for f in files]
+    for r in results:
+        print(render_verified(r, verbose=not args.quiet))
+    counts = {s: sum(r.status == s for r in results) for s in ("verified", "failed", "stale", "error")}
+    print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" ({time.perf_counter() - t0:.2f} s)")
+    if args.junit_xml:
+        from .junit import verify_xml, write
+        write(args.junit_xml, verify_xml(results))
+    if counts["error"]:
+        return 2
+    return 1 if counts["failed"] or counts["stale"] else 0
+
+
+def render_verified(r: Verified, verbose: bool = True) -> str:
+    head = {"verified": "VERIFIED", "failed": "FAILED", "stale": "STALE", "error": "ERROR"}[r.status]
+    n_kernel = sum(c.status == "verified" for c in r.claims)
+    lines = [f"{r.path}: {head}" + (f" (rule {r.rule_file}; {n_kernel} of {len(r.claims)} claims re-checked by "
+                                    f"the kernel, {r.seconds:.2f} s)" if r.claims else "")]
+    lines += [f"  - {p}" for p in r.file_problems]
+    for c in r.claims:
+        if verbose or c.status == "failed":
+            lines.append(f"  [{c.status.upper():>8}] {c.name}: {c.message}")
+    return "\n".join(lines)
+
+
+__all__ = ["build", "prove_file", "verify_file", "verify_document", "verify_claim", "schema", "schema_errors",
+           "seal", "markdown", "CertificateError", "SCHEMA_VERSION"]

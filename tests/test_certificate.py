@@ -1,0 +1,485 @@
+"""Certificates (certify/certificate.py): `certify prove`, `certify verify`, the JSON Schema, tampering,
+stale rules and JUnit XML (issue 6, items 1, 2 and 5).
+
+The committed catalog certificates in proofs/ must all validate against the schema and re-verify; edits
+to a copy must make verify fail with a reason: any edit breaks the seal, and semantic edits (a number, a
+lemma, a statement, a parameter range, a verdict) are caught by the kernel re-check even when the seal is
+recomputed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from certify import certificate as C
+from certify.cli import main
+from certify.rule import Rule
+
+REPO = Path(__file__).resolve().parent.parent
+RULES = REPO / "rules"
+PROOFS = REPO / "proofs"
+CERTIFICATES = sorted(PROOFS.glob("*.json"))
+
+
+def load(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def dump(doc: dict, path: Path, reseal: bool = True) -> None:
+    if reseal:
+        doc["seal"] = C.seal(doc)
+    Path(path).write_text(json.dumps(doc, indent=2), encoding="utf-8")
+
+
+def claim(doc: dict, measure: str, bound: str) -> dict:
+    return next(c for c in doc["claims"] if (c["measure"], c["bound"]) == (measure, bound))
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    """A copy of rules/ and the committed certificates with the same relative layout."""
+    shutil.copytree(RULES, tmp_path / "rules")
+    (tmp_path / "proofs").mkdir()
+    for f in CERTIFICATES:
+        shutil.copy(f, tmp_path / "proofs" / f.name)
+    return tmp_path
+
+
+# -- the committed catalog ----------------------------------------------------------------------------------
+
+def test_catalog_certificates_verify_from_the_command_line(capsys):
+    assert main(["verify", str(PROOFS)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(CERTIFICATES)} verified, 0 failed, 0 stale, 0 error" in out
+
+
+def test_every_catalog_rule_has_a_certificate():
+    names = {Rule.from_file(f).name for f in RULES.glob("*.toml")}
+    have = {f.stem for f in CERTIFICATES}
+    assert names <= have, f"run `certify prove rules/ --out proofs/`: missing {sorted(names - have)}"
+    for name in names:
+        assert (PROOFS / f"{name}.md").exists() and (PROOFS / f"{name}.tex").exists()
+
+
+def test_the_schema_is_a_valid_draft_2020_12_schema():
+    jsonschema.Draft202012Validator.check_schema(C.schema())
+
+
+@pytest.mark.parametrize("path", CERTIFICATES, ids=[f.stem for f in CERTIFICATES])
+def test_each_certificate_validates_against_the_schema_and_reverifies(path: Path):
+    doc = load(path)
+    jsonschema.validate(doc, C.schema(), cls=jsonschema.Draft202012Validator)
+    assert doc["schema_version"] == C.SCHEMA_VERSION
+    assert set(doc["created_by"]) >= {"certify", "sympy", "numpy", "python-flint", "python"}
+    assert (path.parent / doc["rule"]["file"]).resolve().parent == RULES
+    result = C.verify_file(path)
+    assert result.ok, result.problems()
+    for c, check in zip(doc["claims"], result.claims):
+        if "proof" in c or "counterexample" in c:
+            assert check.status == "verified", check.message          # re-checked by the kernel
+        else:
+            assert check.status == "skipped"                           # inconclusive / contracting
+            assert c["bound"] == "contracting" or c["verdict"] == "inconclusive"
+    assert f"`{doc['rule']['hash']}`" in path.with_suffix(".md").read_text(encoding="utf-8")
+
+
+def test_certificates_store_proofs_and_witnesses_as_text_and_exact_rationals():
+    doc = load(PROOFS / "oja.json")
+    c = claim(doc, "l2", "bounded")
+    assert c["proof"]["route"] == "norm" and c["proof"]["decays"][0]["with"] == {
+        "c": "k", "side": "left", "v": "hadamard(y, y)"}
+    assert c["certificate"]["drive_bound"] == "k*n" and c["certificate"]["rate"] == "k/4"
+    w = claim(load(PROOFS / "bcm.json"), "l2", "nonincreasing")["counterexample"]
+    assert all(re.fullmatch(r"-?\d+(/\d+)?", x) for x in w["vector"] + [w["value"], w["growth_lower_bound"]])
+    contracting = claim(load(PROOFS / "anti-hebbian-network.json"), "l2", "contracting")
+    assert contracting["recheckable"] is False and "not re-checkable yet" in contracting["note"]
+    assert "proof" not in contracting
+
+
+# -- tampering ----------------------------------------------------------------------------------------------
+
+def _leaves(x, path=()):
+    if isinstance(x, dict):
+        for k, v in x.items():
+            yield from _leaves(v, path + (k,))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _leaves(v, path + (i,))
+    else:
+        yield path, x
+
+
+SWAPS = {"certified": "refuted", "refuted": "inconclusive", "inconclusive": "certified", "left": "right",
+         "right": "left", "measure": "norm", "norm": "measure", "l1": "linf", "linf": "l2", "l2": "l1",
+         "derivative": "growth", "growth": "derivative", "outer-bound": "l2-neg-gram", "l2-neg-gram": "outer-bound",
+         "diagonal-decay": "gram-decay", "gram-decay": "psd-decay", "split": "subadditivity",
+         "subadditivity": "split", "measure-flow": "norm-flow", "norm-flow": "measure-flow",
+         "gronwall": "measure-flow", "l2-neg-schur": "l2-neg-congruence"}
+
+
+def _mutated(value, key):
+    """A different value of the same kind: numbers + 1, names swapped, flags flipped, texts edited."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    if value is None:
+        return "0"
+    if isinstance(key, str) and key in ("lemma", "verdict", "expected", "side", "route", "norm", "kind") \
+            and value in SWAPS:
+        return SWAPS[value]
+    if re.fullmatch(r"-?\d+(/\d+)?", value):
+        return str(Fraction(value) + 1)
+    return value + " + 1" if key in ("gamma", "c", "rate", "drive_bound") else value + " (edited)"
+
+
+def _set(doc, path, value):
+    target = doc
+    for p in path[:-1]:
+        target = target[p]
+    target[path[-1]] = value
+
+
+def test_any_edit_of_a_certificate_fails_with_a_reason():
+    """Without resealing, every field's edit is caught (the seal), whatever the field."""
+    path = PROOFS / "anti-hebbian-decay.json"
+    doc = load(path)
+    edits = 0
+    for leaf, value in _leaves(doc):
+        if leaf == ("seal",):
+            continue
+        bad = copy.deepcopy(doc)
+        _set(bad, leaf, _mutated(value, leaf[-1]))
+        edits += 1
+        if C.schema_errors(bad):
+            continue  # exit 2 with the schema violation as the reason
+        result = C.verify_document(bad, path.parent, str(path))
+        assert not result.ok, leaf
+        assert any("seal" in p for p in result.problems()), leaf
+    assert edits > 60
+
+
+CHECKED_BY_SEAL_ONLY = ("reasons", "network", "created_by")   # for people; documented in docs/ci.md
+WITNESS_DATA = ("parameters", "W0", "activity", "matrices", "vector", "value")
+
+
+@pytest.mark.parametrize("name", ["anti-hebbian-decay", "oja", "schur-anti-hebbian", "gradient",
+                                  "anti-hebbian-network"])
+def test_semantic_edits_are_caught_by_the_kernel_even_with_a_recomputed_seal(name):
+    """Edit every field of every claim and recompute the seal: verify still fails, except on fields that are
+    for people only, and on witness data whose edit leaves a counterexample the kernel accepts with the same
+    growth bound (a valid refutation stays valid)."""
+    path = PROOFS / f"{name}.json"
+    doc = load(path)
+    rule = Rule.from_file(path.parent / doc["rule"]["file"])
+    survivors = []
+    for index, c in enumerate(doc["claims"]):
+        for leaf, value in _leaves(c):
+            bad = copy.deepcopy(c)
+            _set(bad, leaf, _mutated(value, leaf[-1]))
+            if C.schema_errors({**doc, "claims": [bad]}):
+                continue
+            check = C.verify_claim(bad, rule)
+            if check.status == "failed":
+                assert check.message
+                continue
+            survivors.append((index, leaf))
+    unexpected = [(i, leaf) for i, leaf in survivors
+                  if not (leaf[0] in CHECKED_BY_SEAL_ONLY
+                          or (leaf[0] == "counterexample" and leaf[1] in WITNESS_DATA)
+                          or (doc["claims"][i]["bound"] == "contracting" and leaf[0] == "summary"))]
+    assert not unexpected
+
+
+def _tamper_cases():
+    def edit(file, fn, reason):
+        return pytest.param(file, fn, reason, id=f"{file}:{reason[:40]}")
+
+    def term(m, b, key, value, i=0):
+        return lambda d: claim(d, m, b)["proof"]["terms"][i]["with"].__setitem__(key, value)
+
+    return [
+        edit("anti-hebbian-decay", term("l2", "nonincreasing", "c", "2*k"), "the proposed split does not add up"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "l2", "nonincreasing")["proof"]["terms"][0].update(
+            lemma="outer-bound"), "the kernel rejects the proof"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "l2", "nonincreasing")["proof"].update(gamma="2*gamma"),
+             "the kernel rejects the proof"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "l2", "nonincreasing")["certificate"]["steps"][1].update(
+            lemma="l2-skew"), "step 2 lemma"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "l2", "nonincreasing")["certificate"].update(
+            statement="mu_2(W(t)) <= exp(-(2*gamma) t) mu_2(W(0))"), "bound: the certificate says"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "l2", "nonincreasing")["certificate"]["steps"][1].update(
+            statement="mu_2(-(k) (r)(r)^T) <= -1 since k >= 0"), "step 2 statement"),
+        edit("hebbian-decay", lambda d: claim(d, "l2", "bounded")["certificate"].update(drive_bound="k*n/2"),
+             "drive bound beta"),
+        edit("hebbian-decay", lambda d: claim(d, "l2", "bounded")["certificate"].update(rate="2*gamma"),
+             "rate gamma"),
+        edit("hebbian-decay", lambda d: claim(d, "l2", "bounded")["certificate"].update(
+            conditions_checked=["gamma >= 0"]), "side conditions"),
+        edit("oja", lambda d: claim(d, "linf", "bounded")["certificate"].update(positive_part=False),
+             "positive_part"),
+        edit("oja", lambda d: claim(d, "l2", "bounded")["proof"]["decays"][0]["with"].update(side="right"),
+             "the kernel rejects the proof"),
+        edit("gradient-decay", lambda d: claim(d, "l2", "bounded")["proof"].update(route="measure"),
+             "the kernel rejects the proof"),
+        edit("hebbian-decay", term("l2", "bounded", "w", "k"), "'outer-bound' takes ['c', 'u', 'v']"),
+        # verdicts
+        edit("anti-hebbian-decay", lambda d: claim(d, "l2", "nonincreasing").update(verdict="refuted"),
+             "holds a proof"),
+        edit("hebbian", lambda d: claim(d, "l2", "bounded").update(verdict="certified"), "holds a counterexample"),
+        edit("gradient", lambda d: claim(d, "l2", "bounded").update(verdict="refuted"), "neither a proof"),
+        edit("hebbian", lambda d: d.update(verdict="certified"), "overall verdict"),
+        edit("anti-hebbian-network", lambda d: claim(d, "l2", "contracting").update(verdict="refuted"),
+             "differs from the verdict documented"),
+        edit("hebbian", lambda d: claim(d, "l2", "bounded").update(expected="certified"), "documented verdict"),
+        # counterexamples
+        edit("anti-hebbian-decay", lambda d: claim(d, "linf", "nonincreasing")["counterexample"].update(
+            growth_lower_bound="1"), "growth_lower_bound"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "linf", "nonincreasing")["counterexample"]["activity"][
+            "r"].__setitem__(0, "5"), "outside its declared bound"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "linf", "nonincreasing")["counterexample"]["parameters"]
+             .update(k="3"), "outside its declared range"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "linf", "nonincreasing")["counterexample"].update(n=3),
+             "must be 3 x"),
+        edit("bcm", lambda d: claim(d, "l2", "nonincreasing")["counterexample"].update(value="1"),
+             "the kernel rejects the counterexample"),
+        edit("schur-anti-hebbian-indefinite", lambda d: claim(d, "l2", "nonincreasing")["counterexample"]
+             ["matrices"]["K"].__setitem__(0, ["-5"]), "growth_lower_bound"),
+        edit("hebbian", lambda d: claim(d, "l2", "bounded")["counterexample"].update(
+            explanation="mu(W'(0)) >= 2 > 0"), "counterexample explanation"),
+        # parameter ranges and the rule
+        edit("anti-hebbian-decay", lambda d: d["rule"]["assumptions"]["parameters"].update(k="[0, 3]"),
+             "assumptions"),
+        edit("anti-hebbian-decay", lambda d: d["rule"].update(
+            canonical_text=d["rule"]["canonical_text"].replace('k = "[0, 2]"', 'k = "[0, 3]"')),
+             "does not have the recorded hash"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "linf", "nonincreasing")["conditional"]["parameters"]
+             .update(k="[0, 1]"), "does not hold on the narrowed ranges"),
+        edit("anti-hebbian-decay", lambda d: claim(d, "linf", "nonincreasing")["conditional"]["parameters"]
+             .update(k="-1"), "not inside the declared range"),
+        edit("anti-hebbian-decay", lambda d: d["rule"].update(dW="-gamma*W"), "rule dW"),
+        # claims removed or repeated
+        edit("hebbian", lambda d: d["claims"].pop(), "is missing"),
+        edit("hebbian", lambda d: d["claims"].append(copy.deepcopy(d["claims"][0])), "more than once"),
+    ]
+
+
+@pytest.mark.parametrize("name, tamper, reason", _tamper_cases())
+def test_tampered_certificates_fail_with_the_reason(lab, capsys, name, tamper, reason):
+    path = lab / "proofs" / f"{name}.json"
+    doc = load(path)
+    tamper(doc)
+    dump(doc, path, reseal=True)
+    assert main(["verify", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and reason in out, out
+
+
+def test_an_edit_without_resealing_names_the_seal(lab, capsys):
+    path = lab / "proofs" / "hebbian-decay.json"
+    doc = load(path)
+    claim(doc, "l2", "bounded")["certificate"]["drive_bound"] = "k*n/2"
+    dump(doc, path, reseal=False)
+    assert main(["verify", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "seal does not match" in out and "drive bound beta: the certificate says 'k*n/2'" in out
+
+
+# -- stale certificates ---------------------------------------------------------------------------------------
+
+def test_an_edited_rule_makes_its_certificate_stale(lab, capsys):
+    rule = lab / "rules" / "anti-hebbian-decay.toml"
+    rule.write_text(rule.read_text().replace("k = [0, 2]", "k = [0, 3]"))
+    assert main(["verify", str(lab / "proofs")]) == 1
+    out = capsys.readouterr().out
+    assert "anti-hebbian-decay.json: STALE" in out
+    assert 'changed since the certificate was made' in out and '+k = "[0, 3]"' in out
+    assert "certify prove" in out
+    assert f"{len(CERTIFICATES) - 1} verified, 0 failed, 1 stale" in out
+
+
+def test_comments_and_layout_do_not_make_a_certificate_stale(lab):
+    rule = lab / "rules" / "hebbian-decay.toml"
+    rule.write_text("# a new comment\n\n" + rule.read_text())
+    assert C.verify_file(lab / "proofs" / "hebbian-decay.json").ok
+
+
+def test_a_missing_rule_file_fails(lab, capsys):
+    (lab / "rules" / "fixed.toml").unlink()
+    assert main(["verify", str(lab / "proofs" / "fixed.json")]) == 1
+    assert "does not exist" in capsys.readouterr().out
+
+
+# -- bad input: exit 2 ------------------------------------------------------------------------------------------
+
+def test_unreadable_and_schema_violating_files_are_bad_input(lab, capsys):
+    bad = lab / "proofs" / "broken.json"
+    bad.write_text("{not json")
+    assert main(["verify", str(bad)]) == 2
+    assert "not valid JSON" in capsys.readouterr().out
+    doc = load(lab / "proofs" / "oja.json")
+    claim(doc, "l2", "bounded")["proof"]["route"] = "sideways"
+    del doc["created_by"]
+    dump(doc, bad)
+    assert main(["verify", str(bad)]) == 2
+    out = capsys.readouterr().out
+    assert "does not follow the certificate schema" in out and "'created_by' is a required property" in out
+    assert re.search(r"at claims/\d+/proof/route: 'sideways' is not one of", out)
+    assert main(["verify", str(lab / "nowhere")]) == 2
+    (lab / "empty").mkdir()
+    assert main(["verify", str(lab / "empty")]) == 2
+    assert "no certificates (*.json)" in capsys.readouterr().err
+
+
+# -- prove --------------------------------------------------------------------------------------------------
+
+CLAIMED = """\
+[rule]
+name = "claimed"
+dW = "-gamma*W - k*r*r.T"
+
+[parameters]
+gamma = ">= 0"
+k = [0, 1]
+
+[activity]
+r = [-1, 1]
+
+[claim]
+measure = "l2"
+bound = "nonincreasing"
+"""
+
+EXPLORED = """\
+[rule]
+name = "explored"
+dW = "-W + k*r*r.T"
+
+[parameters]
+k = [0, 1]
+
+[activity]
+r = [-1, 1]
+"""
+
+
+def test_prove_writes_json_markdown_latex_that_verify_accepts(tmp_path, capsys):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "claimed.toml").write_text(CLAIMED)
+    (tmp_path / "rules" / "explored.toml").write_text(EXPLORED)
+    out = tmp_path / "proofs"
+    assert main(["prove", str(tmp_path / "rules"), "--out", str(out)]) == 0
+    assert "2 certificate(s) written" in capsys.readouterr().out
+    for name in ("claimed", "explored"):
+        for suffix in (".json", ".md", ".tex"):
+            assert (out / f"{name}{suffix}").exists()
+    claimed, explored = load(out / "claimed.json"), load(out / "explored.json")
+    assert claimed["mode"] == "claim" and [c["measure"] for c in claimed["claims"]] == ["l2"]
+    assert claimed["rule"]["file"] == "../rules/claimed.toml"
+    assert explored["mode"] == "explore" and len(explored["claims"]) >= 6
+    assert main(["verify", str(out)]) == 0
+    # deterministic: proving again gives the same files
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    assert main(["prove", str(tmp_path / "rules"), "--out", str(out)]) == 0
+    assert before == {f.name: f.read_bytes() for f in out.iterdir()}
+
+
+def test_prove_writes_no_certificate_when_a_documented_verdict_is_not_reproduced(tmp_path, capsys):
+    rule = tmp_path / "wrong.toml"
+    rule.write_text(CLAIMED.replace('name = "claimed"', 'name = "wrong"')
+                    + '\n[expect.linf]\nnonincreasing = "certified"\n')
+    assert main(["prove", str(rule), "--out", str(tmp_path / "p")]) == 1
+    err = capsys.readouterr().err
+    assert "EXPECTATION MISMATCH: linf nonincreasing: expected certified, got refuted" in err
+    assert "no certificate written" in err and not (tmp_path / "p").exists()
+
+
+def test_prove_on_bad_input(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[rule]\ndW = "W +"\n')
+    assert main(["prove", str(bad), "--out", str(tmp_path / "p")]) == 2
+    assert "ERROR" in capsys.readouterr().err
+    (tmp_path / "a.toml").write_text(CLAIMED)
+    (tmp_path / "b.toml").write_text(CLAIMED)
+    bad.unlink()
+    assert main(["prove", str(tmp_path), "--out", str(tmp_path / "p")]) == 2
+    assert "give each rule its own [rule].name" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
+# -- JUnit XML ------------------------------------------------------------------------------------------------
+
+def _cases(xml_path: Path) -> dict[tuple[str, str], str]:
+    root = ET.parse(xml_path).getroot()
+    assert root.tag == "testsuites"
+    out = {}
+    for case in root.iter("testcase"):
+        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        out[(Path(case.get("classname")).name, case.get("name"))] = kinds[0] if kinds else "passed"
+    return out
+
+
+def test_check_junit_xml(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[rule]\ndW = "W +"\n')
+    report = tmp_path / "check.xml"
+    files = [str(RULES / "anti-hebbian-decay.toml"), str(RULES / "gradient.toml"), str(bad)]
+    assert main(["check", *files, "-q", "--measure", "linf", "--junit-xml", str(report)]) == 2
+    cases = _cases(report)
+    assert cases == {("anti-hebbian-decay.toml", "linf nonincreasing"): "failure",
+                     ("gradient.toml", "linf bounded"): "skipped",
+                     ("bad.toml", "load"): "error"}
+    assert main(["check", "--expect", str(RULES / "anti-hebbian-decay.toml"), "--junit-xml", str(report)]) == 0
+    assert set(_cases(report).values()) == {"passed"}   # refuted as documented passes
+    root = ET.parse(report).getroot()
+    assert root.get("tests") == "2" and root.get("failures") == "0"
+
+
+def test_verify_junit_xml(lab, capsys):
+    doc = load(lab / "proofs" / "oja.json")
+    claim(doc, "l2", "bounded")["certificate"]["rate"] = "k/2"
+    dump(doc, lab / "proofs" / "oja.json")
+    rule = lab / "rules" / "fixed.toml"
+    rule.write_text(rule.read_text().replace('dW = "0"', 'dW = "0*W"').replace("[rule]", "[rule]\nsummary = \"x\""))
+    report = lab / "verify.xml"
+    assert main(["verify", str(lab / "proofs"), "-q", "--junit-xml", str(report)]) == 1
+    cases = _cases(report)
+    assert cases[("oja.json", "l2 bounded")] == "failure"
+    assert cases[("oja.json", "l2 nonincreasing")] == "passed"
+    assert cases[("fixed.json", "certificate")] == "failure"          # stale
+    assert cases[("gradient.json", "l2 bounded")] == "skipped"        # inconclusive: nothing to re-check
+    assert cases[("small-gain-network.json", "l2 contracting")] == "skipped"
+    assert cases[("hebbian.json", "certificate")] == "passed"
+    text = report.read_text()
+    assert "STALE: the rule file" in text and "rate gamma: the certificate says" in text
+
+
+def test_verify_runs_only_the_parser_and_the_kernel():
+    """No derivation and no counterexample search: those modules are not even imported."""
+    code = ("import sys; from certify.cli import main; rc = main(['verify', 'proofs', '-q']); "
+            "loaded = [m for m in ('certify.derive', 'certify.falsify', 'certify.check') if m in sys.modules]; "
+            "print(rc, loaded)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_certificate_files_are_named_safely_after_rules():
+    assert C.file_stem("hebbian-decay") == "hebbian-decay"
+    assert C.file_stem("../../etc/x y") == "etc-x-y"
+    assert C.file_stem("///") == "rule"
+
+
+def test_lemma_arguments_cover_the_library():
+    from certify.kernel.lemmas import DECAY_LEMMAS, TERM_LEMMAS
+    assert set(C.LEMMA_ARGUMENTS) == set(TERM_LEMMAS) | set(DECAY_LEMMAS)
