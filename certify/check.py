@@ -110,7 +110,9 @@ def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
             return ClaimResult(claim, Verdict.CERTIFIED, network=res)
         refutation = contraction.refute_fixed(net)
         if refutation is not None:
-            return ClaimResult(claim, Verdict.REFUTED, network=refutation)
+            evidence = contraction.diverging_evidence(net)
+            return ClaimResult(claim, Verdict.REFUTED, network=refutation,
+                               reasons=(evidence,) if evidence else ())
         reasons = tuple(f"{a.norm}: {'rate ' + str(a.rate) + ' <= 0' if a.rate is not None else a.note}"
                         for a in res.attempts)
         return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=reasons + ("no verified refutation found",),

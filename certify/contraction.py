@@ -132,6 +132,20 @@ def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction) -> list[Attempt]:
     return out
 
 
+def diverging_evidence(net: Network) -> str | None:
+    """UNTRUSTED supporting evidence for a refutation: two simulated trajectories that separate."""
+    try:
+        from . import equilibria
+        pair = equilibria.diverging_pair(net.W0_float(), np.zeros(net.n), net.form, net.activation or "tanh",
+                                         t_end=50.0)
+    except Exception:  # evidence only: never let it change a verdict
+        return None
+    if pair is None:
+        return None
+    return (f"two simulated trajectories starting {pair.initial_distance:.1e} apart end {pair.final_distance:.3g} "
+            "apart (untrusted floating-point simulation, supporting evidence only)")
+
+
 def refute_fixed(net: Network):
     """A kernel-verified refutation (two equilibria or an unstable one) or None."""
     try:

@@ -191,6 +191,8 @@ def _network_lines(r: ClaimResult, verbose: bool) -> list[str]:
     if r.verdict is Verdict.INCONCLUSIVE:
         lines += [f"      - {reason}" for reason in r.reasons if not isinstance(d, FixedResult)
                   or reason == "no verified refutation found"]
+    elif r.verdict is Verdict.REFUTED:
+        lines += [f"      evidence: {reason}" for reason in r.reasons]
     return lines
 
 
