@@ -97,6 +97,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     return exit_code_for(verdicts)
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from . import report
+    from .check import check_rule
+    from .rule import Rule
+
+    verdicts: list[Verdict] = []
+    try:
+        files = _rule_files(args.paths)
+    except InputError as err:
+        print(report.text_error(err), file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    for path in files:
+        try:
+            rep = check_rule(Rule.from_file(path), measure=args.measure, bound=args.bound)
+        except InputError as err:
+            print(report.text_error(err))
+            verdicts.append(Verdict.ERROR)
+            continue
+        print(report.explain_report(rep) + "\n")
+        verdicts.append(rep.verdict)
+    return exit_code_for(verdicts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -139,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report (one testcase per claim)")
     verify.add_argument("-q", "--quiet", action="store_true", help="list only failing claims")
     verify.set_defaults(func=certificate.run_verify)
+    explain = sub.add_parser("explain", help="print the derivations of rule files step by step, for a reader",
+                             description="Decide each claim and print every step with the lemma it uses, stated "
+                                         "in full, and its source (teaching mode).")
+    explain.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    explain.add_argument("--measure", choices=MEASURES)
+    explain.add_argument("--bound", choices=BOUNDS)
+    explain.set_defaults(func=cmd_explain)
     try:
         from . import balance_cli
     except ImportError:  # pragma: no cover - optional module

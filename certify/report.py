@@ -249,3 +249,34 @@ def _tex(s: str) -> str:
                  ("^", "\\^{}"), ("{", "\\{"), ("}", "\\}")):
         s = s.replace(a, b) if a != "\\" else s.replace(a, b)
     return s
+
+
+def explain_report(rep: RuleReport) -> str:
+    """The derivations for a reader: every step with the lemma it uses, stated in full, and its source."""
+    rule = rep.rule
+    out = [f"{rule.name}: dW/dt = {rule.dW_text}"]
+    if rule.summary:
+        out.append(rule.summary)
+    if rule.reference:
+        out.append(f"source of the rule: {rule.reference}")
+    for r in rep.results:
+        out += ["", f"Claim: {MEASURE_NAMES[r.claim.measure]} {r.claim.bound} -- {r.verdict.value.upper()}"]
+        if r.certificate is not None:
+            for i, s in enumerate(r.certificate.steps, 1):
+                out.append(f"  Step {i}. {s.render(show)}")
+                lemma = LEMMAS.get(s.lemma)
+                if lemma is None:
+                    out.append("     why: both sides expand to the same non-commutative polynomial (kernel normal form)")
+                else:
+                    out.append(f"     lemma '{lemma.name}': {lemma.statement}")
+                    out.append(f"     source: {lemma.source}")
+            out.append(f"  Conclusion: {r.certificate.bound.render(show)}")
+        elif r.refutation is not None:
+            w = r.refutation.witness
+            out.append(f"  A counterexample with n = {w.n}: " + ", ".join(f"{k} = {v}" for k, v in w.parameters.items()))
+            out.append(f"  {r.refutation.explanation}")
+            out.append("  Every number above is exact; the kernel re-computed the growth rate in rational arithmetic.")
+        else:
+            out.append(f"  {r.summary}")
+            out += [f"  - {x}" for x in r.reasons]
+    return "\n".join(out)

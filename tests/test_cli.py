@@ -458,3 +458,15 @@ def test_balance_subcommand_is_wired_into_certify(tmp_path, capsys):
     np.save(J, np.random.default_rng(0).normal(size=(20, 20)))
     assert certify_main(["balance", str(J), "--out", str(tmp_path / "b.npz")]) == 0
     assert (tmp_path / "b.npz").exists()
+
+
+def test_explain_states_every_lemma_with_its_source(capsys):
+    from certify.cli import main as certify_main
+    from certify.kernel.lemmas import LEMMAS
+    assert certify_main(["explain", "rules/hebbian-decay.toml"]) == 0
+    out = capsys.readouterr().out
+    for name in ("outer-bound", "subadditivity", "measure-flow", "gronwall"):
+        assert f"lemma '{name}': {LEMMAS[name].statement}" in out
+    assert "source: Kozachkov & Slotine, arXiv 2212.12639" in out
+    assert certify_main(["explain", "rules/hebbian.toml", "--measure", "l2", "--bound", "nonincreasing"]) == 1
+    assert "Every number above is exact" in capsys.readouterr().out
