@@ -173,3 +173,22 @@ def test_unbounded_parameters_give_the_parameter_region_as_a_relation():
     assert res.verdict is Verdict.INCONCLUSIVE
     assert res.reasons[0] == ("contracts at every t >= 0 in the parameter region Max(1/10, 2*k/gamma) < 1 "
                               "(from the kernel-checked l1 bounded flow bound)")
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_W0_from_files_next_to_the_rule(tmp_path, suffix):
+    W0 = np.array([[0.0, 1.2], [1.2, 0.0]])
+    path = tmp_path / f"w{suffix}"
+    if suffix == ".npy":
+        np.save(path, W0)
+    else:
+        np.savetxt(path, W0, delimiter=",")
+    rule_file = tmp_path / "net.toml"
+    rule_file.write_text(f'[rule]\ndW = "0"\n[network]\nform = "FR"\nactivation = "tanh"\nW0 = "w{suffix}"\n'
+                         '[claim]\nbound = "contracting"\n')
+    res = check_rule(Rule.from_file(rule_file)).results[0]
+    assert res.verdict is Verdict.REFUTED
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[rule]\ndW = "0"\n[network]\nform = "FR"\nW0 = "missing.npy"\n[claim]\nbound = "contracting"\n')
+    with pytest.raises(InputError, match="cannot read W0"):
+        check_rule(Rule.from_file(bad))
