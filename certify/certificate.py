@@ -52,17 +52,7 @@ class CertificateError(CertifyError):
 
 # -- printing and parsing SymPy objects in the rule grammar ---------------------------------------------------
 
-def show(obj: Any) -> str:
-    """Print like report.show: the rule grammar, else SymPy's printer (for relations, Abs, ...)."""
-    import sympy as sp
-
-    from .parse import format_expression
-    if isinstance(obj, sp.Basic):
-        try:
-            return format_expression(obj)
-        except Exception:
-            return sp.sstr(obj)
-    return str(obj)
+from .parse import show  # noqa: E402  (one printer for people)
 
 
 def _expr_text(obj: Any, what: str) -> str:
@@ -725,20 +715,9 @@ def verify_file(path: str | Path) -> Verified:
 
 
 def certificate_files(paths: Sequence[str]) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            found = sorted(path.glob("*.json"))
-            if not found:
-                raise InputError(f"no certificates (*.json) in directory {p}", file=p,
-                                 hint="write them with `certify prove rules/ --out proofs/`")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise InputError(f"no such file or directory: {p}", file=p, hint="check the path")
-    return files
+    from .cli import collect_files
+    return collect_files(paths, "*.json", "certificates",
+                         "write them with `certify prove rules/ --out proofs/`")
 
 
 # -- rendering for people ------------------------------------------------------------------------------------

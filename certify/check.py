@@ -41,7 +41,7 @@ class ClaimResult:
         if self.claim.bound == "contracting":
             return network_summary(self)
         if self.certificate is not None:
-            from .report import show
+            from .parse import show
             return self.certificate.bound.render(show)
         if self.refutation is not None:
             return self.refutation.explanation

@@ -16,21 +16,25 @@ FORMATS = ("text", "json", "markdown", "latex")
 SUFFIX = {"text": ".txt", "json": ".json", "markdown": ".md", "latex": ".tex"}
 
 
-def _rule_files(paths: Sequence[str]) -> list[Path]:
+def collect_files(paths: Sequence[str], pattern: str, what: str, hint: str) -> list[Path]:
+    """Files named on the command line, directories expanded to their `pattern` files (sorted)."""
     files: list[Path] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found = sorted(path.glob("*.toml"))
+            found = sorted(path.glob(pattern))
             if not found:
-                raise InputError(f"no rule files (*.toml) in directory {p}", file=p,
-                                 hint="pass rule files or a directory that holds them")
+                raise InputError(f"no {what} ({pattern}) in directory {p}", file=p, hint=hint)
             files.extend(found)
         elif path.exists():
             files.append(path)
         else:
             raise InputError(f"no such file or directory: {p}", file=p, hint="check the path")
     return files
+
+
+def _rule_files(paths: Sequence[str]) -> list[Path]:
+    return collect_files(paths, "*.toml", "rule files", "pass rule files or a directory that holds them")
 
 
 def cmd_check(args: argparse.Namespace) -> int:

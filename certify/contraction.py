@@ -200,7 +200,7 @@ def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, lis
                         reasons.append(region)
                     continue
                 from .kernel.verify import check_proof
-                from .report import show
+                from .parse import show
                 cert = check_proof(rule.dW, asm, claim, prop.proof)
                 cand = PlasticResult(claim, c_all, T, c_after, cert.bound.render(show),
                                      _all_t_condition(cert, net))
@@ -231,7 +231,7 @@ def _region_hint(rule: Rule, asm, claim, proof, net: Network) -> str:
     import sympy as sp
 
     from .kernel.verify import check_proof
-    from .report import show
+    from .parse import show
     valid = proof.route == "norm" or net.linear or (net.form, proof.norm) in (("H", "l1"), ("FR", "linf"))
     if not valid:
         return ""

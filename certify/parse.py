@@ -1141,3 +1141,14 @@ def _format_matmul(expr: sp.MatMul) -> tuple[str, int]:
     if coeff == -1:
         return f"-{text}", _PRODUCT if len(factors) > 1 else _UNARY
     return f"{_wrap(coeff, _PRODUCT)}*{text}", _PRODUCT
+
+
+def show(obj: object) -> str:
+    """Print for people: SymPy objects in the rule grammar (SymPy's own printer for what the grammar
+    cannot express, e.g. relations), anything else with str()."""
+    if isinstance(obj, sp.Basic):
+        try:
+            return format_expression(obj)
+        except Exception:  # display only
+            return sp.sstr(obj)
+    return str(obj)

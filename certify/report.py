@@ -13,18 +13,8 @@ from . import __version__
 from .check import ClaimResult, RuleReport
 from .errors import InputError
 from .kernel.lemmas import LEMMAS
-from .parse import format_expression
+from .parse import show
 from .verdict import Verdict
-
-
-def show(obj) -> str:
-    """Print a SymPy object in the rule grammar (falls back to SymPy's own printer)."""
-    if isinstance(obj, sp.Basic):
-        try:
-            return format_expression(obj)
-        except Exception:
-            return sp.sstr(obj)
-    return str(obj)
 
 JSON_SCHEMA_VERSION = 1
 
