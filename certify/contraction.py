@@ -191,31 +191,31 @@ def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, lis
                 if prop.proof is None:
                     continue
                 try:
-                    c_all, T, c_after = kc.check_plastic(rule.dW, asm, claim, prop.proof, [list(r) for r in net.W0],
-                                                         net.form, net.g, net.linear)
+                    cert, m0, c_all, T, c_after = kc.check_plastic(rule.dW, asm, claim, prop.proof,
+                                                                   [list(r) for r in net.W0], net.form, net.g,
+                                                                   net.linear)
                 except KernelError as err:
                     reasons.append(f"{norm} {bound} ({prop.proof.route} route): {err}")
                     region = _region_hint(rule, asm, claim, prop.proof, net)
                     if region:
                         reasons.append(region)
                     continue
-                from .kernel.verify import check_proof
                 from .parse import show
-                cert = check_proof(rule.dW, asm, claim, prop.proof)
                 cand = PlasticResult(claim, c_all, T, c_after, cert.bound.render(show),
-                                     _all_t_condition(cert, net))
+                                     _all_t_condition(cert, net, m0))
                 if best is None or (cand.c_all, -cand.T, cand.c_after) > (best.c_all, -best.T, best.c_after):
                     best = cand
     return best, reasons
 
 
-def _all_t_condition(cert, net: Network):
+def _all_t_condition(cert, net: Network, m0: Fraction | None = None):
     """g max(m(0), beta/gamma) < 1 (bounded) or g m(0) < 1 (nonincreasing), with n = size of W0: the
     parameter region in which the network contracts at every t >= 0 (sufficient, from the flow bound)."""
     import sympy as sp
 
     from .kernel.objects import N
-    m0 = kc._start_value([list(r) for r in net.W0], cert.norm, cert.route)
+    if m0 is None:
+        m0 = kc._start_value([list(r) for r in net.W0], cert.norm, cert.route)
     m0 = sp.Rational(m0.numerator, m0.denominator)
     g = 1 if net.linear else sp.Rational(net.g.numerator, net.g.denominator)
     if cert.claim.bound == "nonincreasing":

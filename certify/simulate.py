@@ -28,7 +28,14 @@ class FlowFunction:
         self.params = [k for k, _ in rule.parameters]
         self.symbols = [sp.Symbol(k, real=True) for k in self.params] + [N]
         nz = Normalizer(dict(rule.matrices))
-        self.terms = [(sp.lambdify(self.symbols, c, "numpy"), w) for w, c in nz.nf(rule.dW).items()]
+        self._compiled: dict = {}
+        self.terms = [(self._compile(c), w) for w, c in nz.nf(rule.dW).items()]
+
+    def _compile(self, c):
+        """A NumPy function of (parameters, n) for the scalar coefficient c, compiled once."""
+        if c not in self._compiled:
+            self._compiled[c] = sp.lambdify(self.symbols, c, "numpy")
+        return self._compiled[c]
 
     def _atom(self, atom, env, n):
         tag = atom[0]
@@ -47,7 +54,7 @@ class FlowFunction:
             if atom[0] == "fun":
                 inner = np.zeros((n, 1))
                 for w, c in atom[2]:
-                    inner = inner + float(sp.lambdify(self.symbols, c, "numpy")(*self._vals)) * self._word(w, env, n)
+                    inner = inner + float(self._compile(c)(*self._vals)) * self._word(w, env, n)
                 val = _ACT[atom[1]](inner)
                 out = out @ (val.T if atom[3] else val)
             else:

@@ -273,7 +273,8 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
     a linear activation, any induced norm via mu(-I + W D) <= -1 + g ||W||. Then the network
     contracts at rate c(t) = 1 - g max(0, m(t)). Returns (c_all, T, c_after): c_all > 0 means
     contraction for all t >= 0 at rate c_all; otherwise contraction at rate c_after for t >= T
-    (T an exact rational upper bound); raises KernelError if neither can be shown.
+    (T an exact rational upper bound); raises KernelError if neither can be shown. Also returns the
+    flow Certificate and the start value m0 it was evaluated at, for the report.
     """
     from .intervals import enclose
     from .objects import N
@@ -306,7 +307,7 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
             m_inf_hi = max(m_inf_hi, Fraction(0))
     worst = max(m0, m_inf_hi, Fraction(0))
     if 1 - gl * worst > 0:
-        return 1 - gl * worst, Fraction(0), 1 - gl * worst
+        return cert, m0, 1 - gl * worst, Fraction(0), 1 - gl * worst
     if not (1 - gl * max(m_inf_hi, Fraction(0)) > 0):
         raise KernelError(f"the asymptotic bound g m_inf = {gl * m_inf_hi} is not < 1: no contraction "
                           "follows from this flow bound")
@@ -315,4 +316,4 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
     c_after = (1 - gl * max(m_inf_hi, Fraction(0))) / 2
     L = (1 - c_after) / gl                   # need m(t) <= L
     T = _log_upper((m0 - m_inf_hi) / (L - m_inf_hi)) / Fraction(rate.lo)
-    return Fraction(0), T, c_after
+    return cert, m0, Fraction(0), T, c_after
