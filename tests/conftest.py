@@ -1,11 +1,12 @@
-"""Hypothesis profiles: `ci` (default, fast) and `thorough` (HYPOTHESIS_PROFILE=thorough for deep runs)."""
+"""Hypothesis profiles: `ci` (default: fast and derandomized, so a CI run is reproducible) and `thorough`
+(HYPOTHESIS_PROFILE=thorough: many random examples, for deep runs that hunt for new counterexamples)."""
 
 import os
 
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "ci", max_examples=40, deadline=None, print_blob=True, derandomize=False,
+    "ci", max_examples=40, deadline=None, print_blob=True, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(

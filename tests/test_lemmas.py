@@ -79,9 +79,11 @@ def test_dini_derivative_below_measure_of_velocity_along_simulated_flow(data, no
         k4 = F(W + dt * k3, t + dt)
         W_next = W + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
         dini = (mu(W_next, norm) - mu(W, norm)) / dt
-        # the secant differs from the right derivative by O(dt |W''|); |k4 - k1| ~ dt |W''| bounds it
-        # (mu is 1-Lipschitz in the induced norm, which the entrywise sum dominates)
-        assert dini <= mu(k1, norm) + np.abs(k4 - k1).sum() + 1e-9
+        # The RK4 secant is (mu(W + dt k_avg) - mu(W)) / dt <= mu(k_avg) <= mu(k1) + ||k_avg - k1||: the
+        # discretisation term is exactly ||k_avg - k1|| (the entrywise sum dominates the induced norms).
+        # (An earlier tolerance |k4 - k1| was not a bound and failed on some examples.)
+        k_avg = (k1 + 2 * k2 + 2 * k3 + k4) / 6
+        assert dini <= mu(k1, norm) + np.abs(k_avg - k1).sum() + 1e-9 * (1 + np.abs(W).sum())
         W, t = W_next, t + dt
 
 
