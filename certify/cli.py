@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import InputError
-from .kernel.objects import BOUNDS, MEASURES
+from .kernel.objects import CLAIM_KINDS, MEASURES
 from .verdict import ExitCode, Verdict, exit_code_for
 
 FORMATS = ("text", "json", "markdown", "latex")
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "or error. Without a [claim], explore every norm.")
     check.add_argument("paths", nargs="+", metavar="FILE|DIR")
     check.add_argument("--measure", choices=MEASURES, help="the norm of the claim (overrides the file)")
-    check.add_argument("--bound", choices=BOUNDS, help="the kind of claim (overrides the file)")
+    check.add_argument("--bound", choices=CLAIM_KINDS, help="the kind of claim (overrides the file)")
     check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument("--out", metavar="DIR", help="also write one report per rule file into DIR")
     check.add_argument("--expect", action="store_true",
@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
                                          "in full, and its source (teaching mode).")
     explain.add_argument("paths", nargs="+", metavar="FILE|DIR")
     explain.add_argument("--measure", choices=MEASURES)
-    explain.add_argument("--bound", choices=BOUNDS)
+    explain.add_argument("--bound", choices=CLAIM_KINDS)
     explain.set_defaults(func=cmd_explain)
     try:
         from . import balance_cli

@@ -136,8 +136,8 @@ def diverging_evidence(net: Network) -> str | None:
     """UNTRUSTED supporting evidence for a refutation: two simulated trajectories that separate."""
     try:
         from . import equilibria
-        pair = equilibria.diverging_pair(net.W0_float(), np.zeros(net.n), net.form, net.activation or "tanh",
-                                         t_end=50.0)
+        u = np.array([float(b) for b in net.bias_exact()])
+        pair = equilibria.diverging_pair(net.W0_float(), u, net.form, net.activation or "tanh", t_end=50.0)
     except Exception:  # evidence only: never let it change a verdict
         return None
     if pair is None:
@@ -156,7 +156,7 @@ def refute_fixed(net: Network):
         return None   # only a slope bound: no particular activation to find equilibria of
     try:
         exact_W = [[str(x) for x in row] for row in net.W0]   # the kernel reads "6/5" exactly
-        return equilibria.refute_verified(exact_W, ["0"] * net.n, net.form, net.activation)
+        return equilibria.refute_verified(exact_W, [str(b) for b in net.bias_exact()], net.form, net.activation)
     except (KernelError, AttributeError, ValueError):
         return None
 

@@ -4,6 +4,8 @@
 
 Activations and their slope bounds g (phi' in [0, g]); `linear` has phi' = 1 exactly.
 W0 is an inline matrix ("[[0, 1/2], [1, 0]]"), or a .npy / .csv file named relative to the rule file.
+`bias` (optional) is the constant input u of the network, inline ("[1, 0, -1/2]") or a .npy / .csv file; it does
+not change contraction, but it does change the equilibria used to refute it. Default: u = 0.
 Floats are read exactly (every binary64 number is a rational).
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .rule import Rule, parse_matrix_text, parse_range
+from .rule import Rule, parse_matrix_text, parse_range, parse_vector_text
 
 SLOPES: dict[str, Fraction] = {
     "tanh": Fraction(1), "logistic": Fraction(1, 4), "relu": Fraction(1), "leaky-relu": Fraction(1),
@@ -30,6 +32,11 @@ class Network:
     g: Fraction
     activation: str | None
     W0: tuple[tuple[Fraction, ...], ...] | None
+    bias: tuple[Fraction, ...] | None = None
+
+    def bias_exact(self) -> list[Fraction]:
+        """The constant input u (zero when none was declared); needs W0."""
+        return list(self.bias) if self.bias is not None else [Fraction(0)] * (self.n or 0)
 
     @property
     def linear(self) -> bool:
@@ -90,4 +97,38 @@ def network_of(rule: Rule) -> Network | None:
         if any(len(r) != len(rows) for r in rows):
             raise InputError("W0 must be square", file=rule.source, symbol="W0", hint="give n rows of n numbers")
         W0 = tuple(tuple(r) for r in rows)
-    return Network(form, g, activation, W0)
+    bias = None
+    if "bias" in spec:
+        text = spec["bias"]
+        if text.lstrip().startswith("["):
+            values = parse_vector_text(text)
+        else:
+            base = Path(rule.source).parent if rule.source else Path.cwd()
+            values = load_vector(base / text, rule.source)
+        if W0 is None or len(values) != len(W0):
+            raise InputError(f"bias has {len(values)} entries but W0 is "
+                             f"{'missing' if W0 is None else f'{len(W0)} x {len(W0)}'}", file=rule.source,
+                             symbol="bias", hint="declare W0 and give one bias entry per neuron")
+        bias = tuple(values)
+    return Network(form, g, activation, W0, bias)
+
+
+def load_vector(path: Path, file: str | None) -> list[Fraction]:
+    """A bias vector from .npy or .csv (one row or one column), read exactly."""
+    try:
+        if path.suffix == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        elif path.suffix == ".csv":
+            arr = np.loadtxt(path, delimiter=",", ndmin=1)
+        else:
+            raise InputError(f"bias file {path.name} has an unknown type", file=file, symbol="bias",
+                             hint="use a .npy or .csv file, or an inline vector [...]")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read bias from {path}: {exc}", file=file, symbol="bias",
+                         hint="check the path (relative to the rule file) and the format") from None
+    arr = np.asarray(arr)
+    is_vector = arr.ndim == 1 or (arr.ndim == 2 and 1 in arr.shape)
+    if not is_vector or arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise InputError(f"bias in {path.name} must be a finite vector", file=file, symbol="bias",
+                         hint="store an array of n numbers")
+    return [Fraction(float(x)) for x in arr.reshape(-1)]

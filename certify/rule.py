@@ -27,7 +27,7 @@ from .parse import Symbols, check_name, format_expression, parse_weight_flow
 MATRIX_PROPERTIES = ("any", "symmetric", "psd", "nsd", "skew", "diagonal")
 VERDICT_NAMES = ("certified", "refuted", "inconclusive")
 CLAIM_BOUNDS = BOUNDS + ("contracting",)
-NETWORK_KEYS = ("form", "activation", "slope", "W0", "input")  # see certify/network.py
+NETWORK_KEYS = ("form", "activation", "slope", "W0", "input", "bias")  # see certify/network.py
 
 TABLES = {
     "rule": ("name", "summary", "reference", "dW"),
@@ -353,6 +353,13 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
                 raise loc.error(f"bad inline W0: {exc}", "network", key, symbol=key,
                                 hint="write W0 = [[0, 1], [1, 0]] (rows of numbers) or a .npy/.csv file name") \
                     from None
+        elif key == "bias" and isinstance(value, list):
+            try:
+                value = vector_text(value)
+            except ValueError as exc:
+                raise loc.error(f"bad inline bias: {exc}", "network", key, symbol=key,
+                                hint="write bias = [1, 0, -1/2] (one number per neuron) or a .npy/.csv file name") \
+                    from None
         elif key == "input":
             try:
                 value = Range(parse_range(value)).text()
@@ -368,6 +375,12 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
             except ValueError as exc:
                 raise loc.error(f"bad inline W0: {exc}", "network", key, symbol=key,
                                 hint="write W0 = [[0, 1], [1, 0]] (rows of numbers)") from None
+        if key == "bias" and value.lstrip().startswith("["):
+            try:
+                value = vector_text(parse_vector_text(value))
+            except ValueError as exc:
+                raise loc.error(f"bad inline bias: {exc}", "network", key, symbol=key,
+                                hint="write bias = [1, 0, -1/2] (one number per neuron)") from None
         if key == "form" and value not in NETWORK_FORMS:
             raise loc.error(f"unknown network form {value!r}", "network", key, symbol=key,
                             hint="form = \"H\" (x' = -x + W phi(x) + u) or \"FR\" (x' = -x + phi(W x + u))")
@@ -385,6 +398,21 @@ def matrix_text(rows: Any) -> str:
     if any(len(r) != len(rows[0]) for r in rows):
         raise ValueError("rows have different lengths")
     return "[" + ", ".join("[" + ", ".join(_fmt(_number(x)) for x in r) + "]" for r in rows) + "]"
+
+
+def vector_text(values: Any) -> str:
+    """Canonical text of a non-empty vector of exact numbers: '[1, -1/2, 0]'."""
+    if not isinstance(values, list) or not values or any(isinstance(v, list) for v in values):
+        raise ValueError("a vector is a non-empty list of numbers")
+    return "[" + ", ".join(_fmt(_number(x)) for x in values) + "]"
+
+
+def parse_vector_text(text: str) -> list[Fraction]:
+    """Read '[1, -1/2, 0]' without evaluating anything."""
+    body = text.strip()
+    if not (body.startswith("[") and body.endswith("]")) or "[" in body[1:-1] or "]" in body[1:-1]:
+        raise ValueError("an inline vector is [a, b, ...]")
+    return [_number(tok.strip()) for tok in body[1:-1].split(",")]
 
 
 def parse_matrix_text(text: str) -> list[list[Fraction]]:

@@ -192,3 +192,35 @@ def test_W0_from_files_next_to_the_rule(tmp_path, suffix):
     bad.write_text('[rule]\ndW = "0"\n[network]\nform = "FR"\nW0 = "missing.npy"\n[claim]\nbound = "contracting"\n')
     with pytest.raises(InputError, match="cannot read W0"):
         check_rule(Rule.from_file(bad))
+
+
+def _bias_rule(tmp_path, bias_line: str):
+    path = tmp_path / "biased.toml"
+    path.write_text('[rule]\nname = "biased"\ndW = "0"\n[network]\nform = "H"\nactivation = "tanh"\n'
+                    f'W0 = [[2, 0], [0, 2]]\n{bias_line}\n[claim]\nbound = "contracting"\n')
+    from certify.rule import Rule
+    return Rule.from_file(path)
+
+
+def test_bias_moves_the_equilibria_of_the_refutation(tmp_path):
+    """x' = -x + 2 tanh(x) + u: with u = (1/2, 0) the kernel-verified equilibria solve x1 = 2 tanh(x1) + 1/2."""
+    rep = check_rule(_bias_rule(tmp_path, "bias = [0.5, 0]"))
+    assert rep.verdict.value == "refuted"
+    two = rep.results[0].network
+    for box in (two.first, two.second):
+        lo, hi = F(box.lo[0]), F(box.hi[0])
+        x1 = float((lo + hi) / 2)
+        assert hi - lo < F(1, 10**6) and abs(x1 - 2 * math.tanh(x1) - 0.5) < 1e-6
+
+
+def test_bias_of_the_wrong_length_names_the_symbol(tmp_path):
+    with pytest.raises(InputError) as err:
+        check_rule(_bias_rule(tmp_path, "bias = [1, 2, 3]"))
+    assert err.value.symbol == "bias" and "3 entries" in str(err.value)
+
+
+def test_bias_from_a_npy_file(tmp_path):
+    np.save(tmp_path / "u.npy", np.array([0.5, 0.0]))
+    from certify.network import network_of
+    net = network_of(_bias_rule(tmp_path, 'bias = "u.npy"'))
+    assert net.bias == (F(1, 2), F(0))
