@@ -10,10 +10,14 @@ from typing import Sequence
 
 from .errors import InputError
 from .kernel.objects import CLAIM_KINDS, MEASURES
+from .progress import Progress
 from .verdict import ExitCode, Verdict, exit_code_for
 
 FORMATS = ("text", "json", "markdown", "latex")
 SUFFIX = {"text": ".txt", "json": ".json", "markdown": ".md", "latex": ".tex"}
+VERBOSE_HELP = ("progress on stderr: one line [i/N] per rule file with its verdict and time, then one per claim "
+                "(stdout is unchanged). Without -v/-q, progress lines appear only when stderr is a terminal; "
+                "-v wins over -q")
 
 
 def collect_files(paths: Sequence[str], pattern: str, what: str, hint: str) -> list[Path]:
@@ -37,10 +41,35 @@ def _rule_files(paths: Sequence[str]) -> list[Path]:
     return collect_files(paths, "*.toml", "rule files", "pass rule files or a directory that holds them")
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from . import report
+def _check_one(path: Path, args: argparse.Namespace, progress: Progress, junit_items: list):
+    """Decide one rule file for `check` (a RuleReport, or the InputError it raised), with its progress line."""
     from .check import check_rule
     from .rule import Rule
+
+    progress.start(str(path))
+    started = time.perf_counter()
+    try:
+        rule = Rule.from_file(path)
+        rep = check_rule(rule, measure=args.measure, bound=args.bound, expectations=args.expect)
+    except InputError as err:
+        junit_items.append((str(path), err, time.perf_counter() - started))
+        progress.done("error")
+        return err
+    junit_items.append((str(path), rep, time.perf_counter() - started))
+    _claims_done(progress, rep)
+    return rep
+
+
+def _claims_done(progress: Progress, rep) -> None:
+    """The file's progress status, then (with --verbose) one detail line per claim decided."""
+    progress.done(rep.verdict.value + (f", {len(rep.mismatches)} expectation(s) not reproduced"
+                                       if rep.mismatches else ""))
+    for r in rep.results:
+        progress.detail(f"{r.claim.measure} {r.claim.bound}: {r.verdict.value}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import report
 
     try:
         files = _rule_files(args.paths)
@@ -52,35 +81,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     json_items = []
     mismatches = 0
     junit_items = []
-    for path in files:
-        started = time.perf_counter()
-        try:
-            rule = Rule.from_file(path)
-            rep = check_rule(rule, measure=args.measure, bound=args.bound, expectations=args.expect)
-        except InputError as err:
-            junit_items.append((str(path), err, time.perf_counter() - started))
-            verdicts.append(Verdict.ERROR)
+    progress = Progress.from_args(args, len(files))
+    with progress:
+        for path in files:
+            rep = _check_one(path, args, progress, junit_items)
+            if isinstance(rep, InputError):
+                verdicts.append(Verdict.ERROR)
+                if args.format == "json":
+                    json_items.append(report.error_dict(rep, str(path)))
+                else:
+                    rendered.append(report.text_error(rep))
+                continue
+            verdicts.append(rep.verdict)
+            mismatches += len(rep.mismatches)
             if args.format == "json":
-                json_items.append(report.error_dict(err, str(path)))
+                json_items.append(report.report_dict(rep))
+            elif args.format == "markdown":
+                rendered.append(report.markdown_report(rep))
+            elif args.format == "latex":
+                rendered.append(report.latex_report(rep))
             else:
-                rendered.append(report.text_error(err))
-            continue
-        junit_items.append((str(path), rep, time.perf_counter() - started))
-        verdicts.append(rep.verdict)
-        mismatches += len(rep.mismatches)
-        if args.format == "json":
-            json_items.append(report.report_dict(rep))
-        elif args.format == "markdown":
-            rendered.append(report.markdown_report(rep))
-        elif args.format == "latex":
-            rendered.append(report.latex_report(rep))
-        else:
-            rendered.append(report.text_report(rep, verbose=not args.quiet))
-        if args.out:
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            body = report.to_json([report.report_dict(rep)]) if args.format == "json" else rendered[-1]
-            (out / (path.stem + SUFFIX[args.format])).write_text(body + "\n", encoding="utf-8")
+                rendered.append(report.text_report(rep, verbose=not args.quiet))
+            if args.out:
+                out = Path(args.out)
+                out.mkdir(parents=True, exist_ok=True)
+                body = report.to_json([report.report_dict(rep)]) if args.format == "json" else rendered[-1]
+                (out / (path.stem + SUFFIX[args.format])).write_text(body + "\n", encoding="utf-8")
     if args.format == "json":
         print(report.to_json(json_items))
     else:
@@ -112,15 +138,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
     except InputError as err:
         print(report.text_error(err), file=sys.stderr)
         return ExitCode.USAGE_ERROR
-    for path in files:
-        try:
-            rep = check_rule(Rule.from_file(path), measure=args.measure, bound=args.bound)
-        except InputError as err:
-            print(report.text_error(err))
-            verdicts.append(Verdict.ERROR)
-            continue
-        print(report.explain_report(rep) + "\n")
-        verdicts.append(rep.verdict)
+    progress = Progress.from_args(args, len(files))
+    with progress:
+        for path in files:
+            progress.start(str(path))
+            try:
+                rep = check_rule(Rule.from_file(path), measure=args.measure, bound=args.bound)
+            except InputError as err:
+                progress.done("error")
+                print(report.text_error(err))
+                verdicts.append(Verdict.ERROR)
+                continue
+            _claims_done(progress, rep)
+            print(report.explain_report(rep) + "\n")
+            verdicts.append(rep.verdict)
     return exit_code_for(verdicts)
 
 
@@ -144,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--expect", action="store_true",
                        help="decide every verdict documented under [expect] in each file; exit 0 when all are "
                             "reproduced, 1 when one is not, 2 on bad input")
-    check.add_argument("-q", "--quiet", action="store_true", help="omit derivation steps in text output")
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="omit derivation steps in text output; also silences the progress lines")
+    check.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     check.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report (one testcase per claim)")
     check.set_defaults(func=cmd_check)
     from . import certificate
@@ -172,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("paths", nargs="+", metavar="FILE|DIR")
     explain.add_argument("--measure", choices=MEASURES)
     explain.add_argument("--bound", choices=CLAIM_KINDS)
+    explain.add_argument("-q", "--quiet", action="store_true", help="no progress lines (the explanation is unchanged)")
+    explain.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     explain.set_defaults(func=cmd_explain)
     try:
         from . import balance_cli
