@@ -1,0 +1,66 @@
+"""The CLI's output for the catalog, compared with the stored transcripts in tests/golden/.
+
+Each case of tests/update_golden.py (`certify check -q rules/`, `certify check --expect rules/`) runs
+in-process (certify.cli.main, output captured with capsys) from the repository root; stdout and exit
+code must equal the stored transcript after the documented filter (timings only). On a mismatch the test
+prints a unified diff and the command that regenerates the files. A rule added to rules/ changes the output:
+regenerate, read the diff, commit it with the rule.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.update_golden import (CASES, GOLDEN, REGENERATE, diff, golden_path, normalise, transcript)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_cli_output_matches_the_stored_transcript(name, capsys, monkeypatch):
+    from certify.cli import main
+    from tests.update_golden import ROOT
+
+    path = golden_path(name)
+    assert path.exists(), f"no golden file {path}; create it with: {REGENERATE}"
+    monkeypatch.chdir(ROOT)
+    code = main(list(CASES[name]))
+    out, _ = capsys.readouterr()
+    actual = normalise(transcript(CASES[name], out, code))
+    expected = path.read_text(encoding="utf-8")
+    if actual != expected:
+        pytest.fail(f"`certify {' '.join(CASES[name])}` differs from {path.name}:\n"
+                    f"{diff(expected, actual, name)}\n"
+                    f"If the change is intended (a rule added or changed, a better report), regenerate with\n"
+                    f"    {REGENERATE}\nand commit the new golden files with the change.", pytrace=False)
+
+
+def test_golden_directory_holds_exactly_the_cases():
+    stored = {p.stem for p in GOLDEN.glob("*.txt")}
+    assert stored == set(CASES), f"stale or missing golden files; run {REGENERATE}"
+
+
+def test_every_transcript_records_a_command_and_an_exit_code():
+    for name, args in CASES.items():
+        lines = golden_path(name).read_text(encoding="utf-8").splitlines()
+        assert lines[0] == f"$ certify {' '.join(args)}"
+        assert lines[-2] == "$ echo $?" and lines[-1] in {"0", "1", "2", "3"}
+    # --expect documents that the catalog reproduces every documented verdict
+    expect = golden_path("check-expect-rules").read_text(encoding="utf-8").splitlines()
+    assert expect[-3:] == ["every documented verdict reproduced", "$ echo $?", "0"]
+
+
+def test_the_filter_replaces_timings_only():
+    text = "18 verified, 0 failed (0.49 s)\nrate 0.550816 (exact), T = 1.38629, (12 s)\n"
+    assert normalise(text) == "18 verified, 0 failed (<t> s)\nrate 0.550816 (exact), T = 1.38629, (<t> s)\n"
+
+
+def test_transcript_form():
+    assert transcript(("check", "x"), "a\nb\n", 3) == "$ certify check x\na\nb\n$ echo $?\n3\n"
+    assert transcript(("check", "x"), "a", 0) == "$ certify check x\na\n$ echo $?\n0\n"
+    assert transcript(("check",), "", 2) == "$ certify check\n$ echo $?\n2\n"
+
+
+def test_a_mismatch_shows_a_unified_diff():
+    text = diff("$ certify check -q rules/\nA: CERTIFIED\n", "$ certify check -q rules/\nA: REFUTED\n",
+                "check-q-rules")
+    assert "--- tests/golden/check-q-rules.txt (stored)" in text
+    assert "-A: CERTIFIED\n" in text and "+A: REFUTED\n" in text

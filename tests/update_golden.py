@@ -1,0 +1,116 @@
+"""Regenerate the stored expected CLI output in tests/golden/ (run after changing the catalog or the report):
+
+    python tests/update_golden.py            # rewrite every golden file, print which ones changed
+    python tests/update_golden.py --check    # only compare (exit 1 and a diff on a mismatch), write nothing
+
+Each golden file is a transcript: the command, its stdout, and its exit code, as a shell would show them.
+tests/test_golden.py runs the same commands in-process and compares with `normalise` applied to both sides.
+The commands run from the repository root, so file names print as `rules/...`.
+
+The filter (`normalise`) replaces timings such as "(0.49 s)" by "(<t> s)". Nothing else is normalised:
+the floating-point numbers in the catalog output (the LMI and Perron rates of small-gain-network, the
+untrusted simulated distances of bistable-network) were checked to be identical across runs and across
+OpenBLAS kernels (OPENBLAS_CORETYPE=SkylakeX, Haswell, Sandybridge, Nehalem, Prescott). If a future
+solver change makes one of them vary in its last digits, add a pattern for that number only to FILTERS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import io
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+#: golden file name (without .txt) -> the arguments of `certify`
+CASES: dict[str, tuple[str, ...]] = {
+    "check-q-rules": ("check", "-q", "rules/"),
+    "check-expect-rules": ("check", "--expect", "rules/"),
+}
+
+#: (pattern, replacement) applied in order; each one documented above
+FILTERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\(\d+(?:\.\d+)? s\)"), "(<t> s)"),       # elapsed times
+)
+
+REGENERATE = "python tests/update_golden.py"
+
+
+def normalise(text: str) -> str:
+    """The transcript with machine-dependent parts replaced (see FILTERS)."""
+    for pattern, replacement in FILTERS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def transcript(args: Sequence[str], stdout: str, code: int) -> str:
+    """`$ certify ARGS`, the output, `$ echo $?` and the exit code, newline-terminated."""
+    body = stdout if stdout.endswith("\n") or not stdout else stdout + "\n"
+    return f"$ certify {' '.join(args)}\n{body}$ echo $?\n{code}\n"
+
+
+def run_cli(args: Sequence[str]) -> tuple[str, int]:
+    """(stdout, exit code) of certify.cli.main(args), run in-process from the repository root."""
+    from certify.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(cwd)
+    return out.getvalue(), int(code)
+
+
+def golden_path(name: str) -> Path:
+    return GOLDEN / f"{name}.txt"
+
+
+def diff(expected: str, actual: str, name: str) -> str:
+    """A unified diff of the stored transcript against the current one."""
+    return "".join(difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
+                                        fromfile=f"tests/golden/{name}.txt (stored)",
+                                        tofile=f"certify {' '.join(CASES[name])} (now)"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Regenerate (or --check) the golden CLI transcripts.")
+    parser.add_argument("--check", action="store_true", help="compare only; exit 1 on a mismatch")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"cases to regenerate (default: all of {', '.join(CASES)})")
+    opts = parser.parse_args(argv)
+    unknown = [n for n in opts.names if n not in CASES]
+    if unknown:
+        parser.error(f"unknown case {unknown[0]!r}; known: {', '.join(CASES)}")
+    GOLDEN.mkdir(exist_ok=True)
+    status = 0
+    for name in opts.names or CASES:
+        stdout, code = run_cli(CASES[name])
+        text = normalise(transcript(CASES[name], stdout, code))
+        path = golden_path(name)
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        if old == text:
+            print(f"{path.relative_to(ROOT)}: unchanged")
+            continue
+        if opts.check:
+            sys.stdout.write(diff(old, text, name))
+            status = 1
+            continue
+        path.write_text(text, encoding="utf-8")
+        changed = sum(1 for line in difflib.ndiff(old.splitlines(), text.splitlines()) if line[:1] in "+-")
+        print(f"{path.relative_to(ROOT)}: written ({changed} line(s) changed, exit code {code})")
+    return status
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))   # the working tree's certify, installed or not
+    sys.exit(main())
