@@ -56,6 +56,7 @@ class RuleReport:
     verdict: Verdict
     note: str = ""
     mismatches: tuple[str, ...] = field(default=())   # documented expectations that did not hold
+    laws: tuple = ()                     # certify.laws.LawReport per [balancing] / [energy] table
 
 
 def decide(rule: Rule, claim: Claim) -> ClaimResult:
@@ -208,7 +209,22 @@ def _narrow(asm: Assumptions, relation) -> Assumptions | None:
 def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
                expectations: bool = False) -> RuleReport:
     """Decide the rule's claim (or the claim given by measure/bound). Without any claim, explore
-    every norm. With `expectations`, also decide every claim documented under [expect]."""
+    every norm. With `expectations`, also decide every claim documented under [expect]. Laws declared
+    under [balancing] / [energy] are decided too (certify/laws.py)."""
+    report = _check_claims(rule, measure, bound, expectations)
+    if not (rule.balancing or rule.energy):
+        return report
+    from dataclasses import replace
+
+    from .laws import decide_laws, law_mismatches
+    laws = decide_laws(rule)
+    verdict = report.verdict
+    if report.mode != "claim":
+        verdict = _aggregate(list(report.results) + [r for rep in laws for r in rep.results])
+    return replace(report, laws=laws, verdict=verdict, mismatches=report.mismatches + law_mismatches(rule, laws))
+
+
+def _check_claims(rule: Rule, measure: str | None, bound: str | None, expectations: bool) -> RuleReport:
     if expectations:
         return _check_expectations(rule)
     stated = rule.claim is not None or bound is not None
@@ -248,7 +264,7 @@ def _check_expectations(rule: Rule) -> RuleReport:
     if rule.claim is not None and tuple(rule.claim) not in pairs:
         pairs.insert(0, tuple(rule.claim))
     if not pairs:
-        return check_rule(rule)
+        return _check_claims(rule, None, None, False)
     results = tuple(decide_contracting(rule, m) if b == "contracting" else decide(rule, Claim(m, b))
                     for m, b in pairs)
     if rule.claim is not None:

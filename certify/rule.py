@@ -29,6 +29,15 @@ VERDICT_NAMES = ("certified", "refuted", "inconclusive")
 CLAIM_BOUNDS = BOUNDS + ("contracting",)
 NETWORK_KEYS = ("form", "activation", "slope", "W0", "input", "bias")  # see certify/network.py
 
+BALANCING_KEYS = ("p", "alpha", "tau", "signal", "activation")   # see certify/laws.py
+ENERGY_KEYS = ("lagrangian", "time_constants", "layers")
+LAW_NAMES = {
+    "balancing": ("lax-flow", "spectrum", "diagonal", "cycle-products", "sign-pattern", "cost-descent", "io-map"),
+    "energy": ("descent",),
+}
+BALANCING_ACTIVATIONS = ("relu", "leaky-relu", "linear", "tanh", "logistic")
+LAGRANGIAN_NAMES = ("relu", "logcosh", "softplus", "quadratic")
+
 TABLES = {
     "rule": ("name", "summary", "reference", "dW"),
     "parameters": None,   # free keys: parameter names
@@ -36,7 +45,9 @@ TABLES = {
     "matrices": None,     # free keys: matrix names
     "network": NETWORK_KEYS,
     "claim": ("measure", "bound"),
-    "expect": None,       # free keys: measures -> {bound: verdict}
+    "expect": None,       # free keys: measures -> {bound: verdict}, or balancing/energy -> {law: verdict}
+    "balancing": BALANCING_KEYS,
+    "energy": ENERGY_KEYS,
 }
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?$")
@@ -81,6 +92,9 @@ class Rule:
     network: tuple[tuple[str, str], ...] = ()
     claim: tuple[str, str] | None = None          # (measure, bound)
     expect: tuple[tuple[str, str, str], ...] = ()  # (measure, bound, verdict)
+    balancing: tuple[tuple[str, str], ...] = ()    # [balancing]: synaptic balancing laws (certify/laws.py)
+    energy: tuple[tuple[str, str], ...] = ()       # [energy]: energy of a Krotov-Hopfield network
+    law_expect: tuple[tuple[str, str, str], ...] = ()  # (section, law, verdict) from [expect.balancing/energy]
     source: str | None = field(default=None, compare=False)
 
     # -- views ------------------------------------------------------------------------------------
@@ -127,6 +141,13 @@ class Rule:
             for m in measures:
                 lines += ["", f"[expect.{_key(m)}]"]
                 lines += [f"{b} = {_q(v)}" for mm, b, v in self.expect if mm == m]
+        for table, items in (("balancing", self.balancing), ("energy", self.energy)):
+            if items:
+                lines += ["", f"[{table}]"] + [f"{k} = {_q(v)}" for k, v in items]
+        for section in LAW_NAMES:
+            laws = [(law, v) for sec, law, v in self.law_expect if sec == section]
+            if laws:
+                lines += ["", f"[expect.{section}]"] + [f"{law} = {_q(v)}" for law, v in laws]
         return "\n".join(lines) + "\n"
 
     @property
@@ -242,7 +263,11 @@ class Rule:
                                 hint=_suggest(str(bound), CLAIM_BOUNDS) or f"use one of: {', '.join(CLAIM_BOUNDS)}")
             claim = (measure, bound)
         expect = []
+        law_expect = []
         for measure, table in data.get("expect", {}).items():
+            if measure in LAW_NAMES:
+                law_expect += _law_expectations(measure, table, loc, data)
+                continue
             if measure not in MEASURES:
                 raise loc.error(f"unknown measure {measure!r} in [expect]", "expect", measure, symbol=measure,
                                 hint=_suggest(measure, MEASURES) or f"use one of: {', '.join(MEASURES)}")
@@ -256,10 +281,88 @@ class Rule:
                                     hint=f"bounds: {', '.join(BOUNDS)}; verdicts: {', '.join(VERDICT_NAMES)}")
                 expect.append((measure, bound, verdict))
         expect.sort(key=lambda e: (MEASURES.index(e[0]), CLAIM_BOUNDS.index(e[1])))
+        law_expect.sort(key=lambda e: (list(LAW_NAMES).index(e[0]), LAW_NAMES[e[0]].index(e[1])))
+        balancing = _balancing(data.get("balancing"), loc, pnames)
+        energy = _energy(data.get("energy"), loc)
         return Rule(dW=parsed.expr, name=name, summary=strings["summary"], reference=strings["reference"],
                     parameters=tuple(sorted(parameters)), activity=tuple(sorted(activity)),
                     matrices=tuple(sorted(matrices)), network=network, claim=claim,
-                    expect=tuple(expect), source=file)
+                    expect=tuple(expect), balancing=balancing, energy=energy, law_expect=tuple(law_expect),
+                    source=file)
+
+
+def _law_expectations(section: str, table: Any, loc: "_Locator", data: Mapping[str, Any]) -> list:
+    if section not in data:
+        raise loc.error(f"[expect.{section}] without a [{section}] table", "expect", section, symbol=section,
+                        hint=f"declare [{section}] (see docs/laws.md) or remove [expect.{section}]")
+    if not isinstance(table, Mapping):
+        raise loc.error(f"[expect.{section}] must be a table of law = verdict", "expect", section, symbol=section,
+                        hint=f'write  [expect.{section}]  then  {LAW_NAMES[section][0]} = "certified"')
+    out = []
+    for law, verdict in table.items():
+        if law not in LAW_NAMES[section] or verdict not in VERDICT_NAMES:
+            raise loc.error(f"bad expectation {law} = {verdict!r} in [expect.{section}]", "expect", law,
+                            symbol=str(law), hint=_suggest(str(law), LAW_NAMES[section])
+                            or f"laws: {', '.join(LAW_NAMES[section])}; verdicts: {', '.join(VERDICT_NAMES)}")
+        out.append((section, law, verdict))
+    return out
+
+
+def _positive_number(value: Any, table: str, key: str, loc: "_Locator") -> str:
+    try:
+        x = _number(value)
+    except (ValueError, TypeError):
+        x = None
+    if isinstance(value, bool) or x is None or x <= 0:
+        raise loc.error(f"[{table}].{key} must be a number > 0, got {value!r}", table, key, symbol=key,
+                        hint=f"write {key} = 2")
+    return _fmt(x)
+
+
+def _choice(value: Any, choices: tuple, table: str, key: str, loc: "_Locator") -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or str(value) not in choices:
+        raise loc.error(f"unknown {key} {value!r} in [{table}]", table, key, symbol=str(value),
+                        hint=_suggest(str(value), choices) or f"use one of: {', '.join(choices)}")
+    return str(value)
+
+
+def _balancing(table: Mapping[str, Any] | None, loc: "_Locator", pnames: set) -> tuple[tuple[str, str], ...]:
+    """[balancing]: cost exponent p > 0, cost weight alpha > 0, the time-constant parameter (declared under
+    [parameters]), the signal vector's name in dW, and the network's activation (for the I/O law)."""
+    if table is None:
+        return ()
+    out = {"p": "2", "alpha": "1", "tau": "tau", "signal": "g", "activation": "relu"}
+    for key, value in table.items():
+        if key in ("p", "alpha"):
+            out[key] = _positive_number(value, "balancing", key, loc)
+        elif key == "activation":
+            out[key] = _choice(value, BALANCING_ACTIVATIONS, "balancing", key, loc)
+        else:
+            if not isinstance(value, str):
+                raise loc.error(f"[balancing].{key} must be a name", "balancing", key, symbol=key,
+                                hint=f'write {key} = "{out[key]}"')
+            try:
+                check_name(value, "parameter" if key == "tau" else "vector")
+            except InputError as err:
+                raise loc.error(err.message, "balancing", key, symbol=value, hint=err.hint) from None
+            out[key] = value
+    if out["tau"] not in pnames:
+        raise loc.error(f"the time constant '{out['tau']}' of [balancing] is not a declared parameter",
+                        "balancing", "tau" if "tau" in table else None, symbol=out["tau"],
+                        hint=f'declare it:  [parameters]  {out["tau"]} = "> 0"')
+    return tuple(sorted(out.items()))
+
+
+def _energy(table: Mapping[str, Any] | None, loc: "_Locator") -> tuple[tuple[str, str], ...]:
+    """[energy]: the convex Lagrangian, scalar or per-neuron time constants, one or two layers."""
+    if table is None:
+        return ()
+    out = {"lagrangian": "relu", "time_constants": "scalar", "layers": "1"}
+    for key, value in table.items():
+        choices = {"lagrangian": LAGRANGIAN_NAMES, "time_constants": ("scalar", "diagonal"),
+                   "layers": ("1", "2")}[key]
+        out[key] = _choice(value, choices, "energy", key, loc)
+    return tuple(sorted(out.items()))
 
 
 def _q(s: str) -> str:

@@ -1,0 +1,256 @@
+"""Conservation laws of synaptic balancing and the energy of Krotov–Hopfield networks (TRUSTED).
+
+Every check below is an identity of normal forms (kernel/algebra.py: non-commutative polynomials,
+plus the scalar and trace forms), valid for every n, followed by a named lemma whose side conditions
+are checked here. Nothing is simplified by SymPy and no float decides anything. The expressions the
+checks compare with are built here, from leaf names, not taken from the untrusted derivation.
+
+Synaptic balancing (Stock, Harvey, Ocko, Ganguli, PLOS Comput Biol 18:e1010418, 2022):
+    dW/dt = (W G - G W)/tau,  G = diag(g)   (a Lax flow with a diagonal generator)
+Energy (Krotov & Hopfield 2021; Fanaskov & Oseledets, arXiv 2410.13866):
+    T x' = W g - x + b,  g = grad L(x),  W = W^T,  E = (x - b)^T g - L - g^T W g / 2
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Mapping
+
+import sympy as sp
+
+from ..errors import KernelError
+from .algebra import (NF, Normalizer, _wrap_diag, cancel_inverses, derivative, freeze, nf_add, nf_equal,
+                      nf_mul, nf_scale, scalar_form, substitute, trace_form)
+from .intervals import Interval
+
+STOCK = "Stock, Harvey, Ocko, Ganguli, PLOS Comput Biol 18:e1010418 (2022)"
+LAX = "P. D. Lax, Comm. Pure Appl. Math. 21:467 (1968); similar matrices share their spectrum"
+HOPFIELD = "Krotov & Hopfield, ICLR 2021 (arXiv 2008.06996); Fanaskov & Oseledets, arXiv 2410.13866"
+HOMOGENEOUS = ("relu", "leaky-relu", "linear")   # phi(a x) = a phi(x) for every a > 0
+TRACE_POWERS = 6                                  # d/dt tr(W^k) = 0 is also checked directly for k <= this
+
+# Convex separable Lagrangians L = sum_i l(x_i): l' is the activation g, l'' >= 0 is its slope.
+LAGRANGIANS: dict[str, tuple[str, str, str]] = {
+    # name: (l(x), g = l'(x), l''(x) and why it is >= 0)
+    "relu": ("relu(x)^2/2", "relu", "1[x > 0] in {0, 1}"),
+    "logcosh": ("log(cosh(x))", "tanh", "1 - tanh(x)^2 in (0, 1]"),
+    "softplus": ("log(1 + exp(x))", "logistic", "s(x)(1 - s(x)) in (0, 1/4]"),
+    "quadratic": ("x^2/2", "linear", "1"),
+}
+ONE = sp.Integer(1)
+
+
+@dataclass(frozen=True)
+class LawCertificate:
+    law: str
+    statement: str
+    steps: tuple[tuple[str, str, str], ...]   # (lemma, what was checked, source)
+
+
+def _leaf(name: str, kind: str = "matrix") -> NF:
+    return {(("leaf", name, kind, False),): ONE}
+
+
+def _t(nz: Normalizer, nf: NF) -> NF:
+    return nz.transpose(nf)
+
+
+def _sub(a: NF, b: NF) -> NF:
+    return nf_add(a, nf_scale(b, -ONE))
+
+
+def _positive(iv: Interval | None, what: str) -> None:
+    if iv is None or not (iv.lo > 0 or (iv.lo == 0 and not iv.lo_closed)):
+        raise KernelError(f"{what} must be declared > 0")
+
+
+# -- synaptic balancing ----------------------------------------------------------------------------
+
+def check_lax_flow(dW: sp.Basic, matrices: Mapping[str, str], g: str, tau: sp.Symbol,
+                   tau_range: Interval | None) -> LawCertificate:
+    """dW equals (W diag(g) - diag(g) W)/tau, and W(t) = D^-1 W(0) D with D = diag(exp(h)), h' = g/tau
+    solves it (product rule, with d/dt D = D G/tau and d/dt D^-1 = -G D^-1/tau for diagonal D, G)."""
+    _positive(tau_range, f"the time constant {tau}")
+    props = dict(matrices) | {"D_h": "diagonal", "D_h_inv": "diagonal", "W_0": "any"}
+    nz = Normalizer(props)
+    W, G = _leaf("W", "W"), _wrap_diag(_leaf(g, "vector"))
+    lax = nf_scale(_sub(nf_mul(W, G), nf_mul(G, W)), 1 / tau)
+    if not nf_equal(nz.nf(dW), lax):
+        raise KernelError(f"dW/dt is not (W diag({g}) - diag({g}) W)/{tau}: the flow is not a balancing flow")
+    D, Dinv, W0 = _leaf("D_h"), _leaf("D_h_inv"), _leaf("W_0")
+    solution = nf_mul(nf_mul(Dinv, W0), D)
+    rates = {"D_h": nf_scale(nf_mul(D, G), 1 / tau), "D_h_inv": nf_scale(nf_mul(G, Dinv), -1 / tau)}
+    if not nf_equal(derivative(nz, solution, rates), substitute(nz, lax, {"W": solution})):
+        raise KernelError("W(t) = D^-1 W(0) D does not solve the flow")   # unreachable for a Lax flow
+    return LawCertificate("lax-flow", f"dW/dt = [W, diag({g})]/{tau}, solved by W(t) = D(t)^-1 W(0) D(t), "
+                          f"D = diag(e^h), h' = {g}/{tau}",
+                          (("lax-form", f"dW/dt = (W diag({g}) - diag({g}) W)/{tau}: an identity of normal "
+                            "forms, valid for every n", STOCK),
+                           ("diagonal-similarity-solution", "d/dt (D^-1 W(0) D) equals the flow at D^-1 W(0) D "
+                            "(product rule; diagonal matrices commute)", STOCK)))
+
+
+def check_spectrum(dW: sp.Basic, matrices: Mapping[str, str], lax: LawCertificate) -> LawCertificate:
+    """Similar matrices share their spectrum; also d/dt tr(W^k) = 0 as a trace identity for k <= 6."""
+    if lax.law != "lax-flow":
+        raise KernelError("the spectrum law needs the Lax-flow certificate")
+    nz = Normalizer(matrices)
+    rate = {"W": nz.nf(dW)}
+    power: NF = {(): ONE}
+    for _ in range(TRACE_POWERS):
+        power = nf_mul(power, _leaf("W", "W"))
+        if trace_form(nz, derivative(nz, power, rate)):
+            raise KernelError("a trace of a power of W changes along the flow")
+    return LawCertificate("spectrum", "the spectrum of W(t) is constant: every tr(W^k) is conserved",
+                          lax.steps + (("similarity", "W(t) = D^-1 W(0) D is similar to W(0)", LAX),
+                                       ("trace-powers", f"d/dt tr(W^k) = 0 for k = 1..{TRACE_POWERS}: identities "
+                                        "of cyclic trace normal forms", "cyclicity of the trace")))
+
+
+def check_entrywise(law: str, lax: LawCertificate) -> LawCertificate:
+    """(D^-1 W(0) D)_ij = W(0)_ij d_j / d_i with d_i = e^{h_i} > 0: diagonal entries, products around
+    every cycle (the d's telescope) and signs (d_j/d_i > 0) are conserved."""
+    if lax.law != "lax-flow":
+        raise KernelError(f"the {law} law needs the Lax-flow certificate")
+    statements = {
+        "diagonal": "every diagonal entry W_ii(t) is constant",
+        "cycle-products": "every cycle product W_{i1 i2} W_{i2 i3} ... W_{ik i1}(t) is constant",
+        "sign-pattern": "the sign (and zero pattern) of every entry W_ij(t) is constant",
+    }
+    if law not in statements:
+        raise KernelError(f"unknown entrywise law {law!r}")
+    return LawCertificate(law, statements[law], lax.steps + (
+        ("diagonal-similarity-entries", "(D^-1 W(0) D)_ij = W(0)_ij e^{h_j - h_i}: ratios telescope around "
+         "cycles, the factor is 1 on the diagonal and positive everywhere", STOCK),))
+
+
+def check_cost_descent(p: Interval, tau: Interval, derived: sp.Basic | None = None) -> LawCertificate:
+    """C(h) = sum_ij c_ij with c_ij = alpha_ij |W0_ij|^p e^{p(h_j - h_i)}; with g = C e - C^T e (incoming
+    minus outgoing cost) and h' = g/tau: dC/dt = (p/tau)(e^T C g - g^T C e) = -(p/tau) g^T g <= 0.
+    `derived` (optional) is the untrusted derivation's matrix expression for dC/dt over C, e, g, p, tau."""
+    _positive(p, "the cost exponent p")
+    _positive(tau, "the time constant tau")
+    nz = Normalizer({"C": "any"})
+    C, e, g = _leaf("C"), _leaf("e", "vector"), _leaf("g", "vector")
+    ps, taus = sp.Symbol("p", real=True), sp.Symbol("tau", real=True)
+    chain = nf_scale(_sub(nf_mul(nf_mul(_t(nz, e), C), g), nf_mul(nf_mul(_t(nz, g), C), e)), ps / taus)
+    target = nf_scale(nf_mul(_t(nz, g), g), -ps / taus)
+    signal = {"g": _sub(nf_mul(C, e), nf_mul(_t(nz, C), e))}
+    if not nf_equal(scalar_form(nz, substitute(nz, chain, signal)), scalar_form(nz, substitute(nz, target, signal))):
+        raise KernelError("(p/tau)(e^T C g - g^T C e) differs from -(p/tau) g^T g")   # unreachable
+    if derived is not None and not nf_equal(scalar_form(nz, nz.nf(derived)), scalar_form(nz, target)):
+        raise KernelError(f"the derived dC/dt = {derived} is not -(p/tau) g^T g")
+    return LawCertificate("cost-descent", "dC/dt = -(p/tau) |g|^2 <= 0: the cost decreases, strictly unless "
+                          "every neuron is balanced (g = 0)",
+                          (("cost-chain-rule", "dC/dt = sum_ij c_ij p (h_j' - h_i') = (p/tau)(e^T C g - g^T C e)",
+                            STOCK),
+                           ("cost-identity", "with g = C e - C^T e: (p/tau)(e^T C g - g^T C e) = -(p/tau) g^T g, "
+                            "an identity of scalar normal forms", STOCK),
+                           ("sign", f"p in {p}, tau in {tau}: both positive", "declared ranges")))
+
+
+def _rhs(nz: Normalizer, x: NF, activation: str) -> NF:
+    """-x + W0 phi(x) + V u + b (phi applied element-wise; the identity for 'linear')."""
+    fx = x if activation == "linear" else {(("fun", activation, freeze(x), False),): ONE}
+    drive = nf_add(nf_mul(_leaf("V"), _leaf("u", "vector")), _leaf("b", "vector"))
+    return nf_add(nf_add(nf_scale(x, -ONE), nf_mul(_leaf("W_0"), fx)), drive)
+
+
+def check_io_map(activation: str) -> LawCertificate:
+    """For positively homogeneous phi the balanced network (D^-1 W0 D, D^-1 V, D^-1 b, U D) with state
+    D^-1 x has the same input-output map: D (rhs~ at D^-1 x) = rhs at x, and U D D^-1 x = U x."""
+    if activation not in HOMOGENEOUS:
+        raise KernelError(f"{activation} is not positively homogeneous; the input-output map is not conserved")
+    nz = Normalizer({"D_h": "diagonal", "D_h_inv": "diagonal", "W_0": "any", "V": "any", "U": "any"})
+    D, Dinv, x = _leaf("D_h"), _leaf("D_h_inv"), _leaf("x", "vector")
+    pairs = {"D_h": "D_h_inv", "D_h_inv": "D_h"}
+    # the balanced right-hand side at the balanced state D^-1 x, with the homogeneity lemma
+    # phi(D^-1 x) = D^-1 phi(x) applied (D^-1 is a positive diagonal matrix)
+    balanced = {"W_0": nf_mul(nf_mul(Dinv, _leaf("W_0")), D), "V": nf_mul(Dinv, _leaf("V")),
+                "b": nf_mul(Dinv, _leaf("b", "vector"))}
+    xt = nf_mul(Dinv, x)
+    phi_t = xt if activation == "linear" else nf_mul(Dinv, {(("fun", activation, freeze(x), False),): ONE})
+    rhs_t = nf_add(nf_add(nf_scale(xt, -ONE), nf_mul(balanced["W_0"], phi_t)),
+                   nf_add(nf_mul(balanced["V"], _leaf("u", "vector")), balanced["b"]))
+    if not nf_equal(cancel_inverses(nf_mul(D, rhs_t), pairs), _rhs(nz, x, activation)):
+        raise KernelError("the balanced network does not map D^-1 x like the original maps x")   # unreachable
+    out_ok = nf_equal(cancel_inverses(nf_mul(nf_mul(_leaf("U"), D), xt), pairs), nf_mul(_leaf("U"), x))
+    if not out_ok:
+        raise KernelError("the balanced readout differs")   # unreachable
+    return LawCertificate("io-map", "the input-output map u -> y is unchanged (state x -> D^-1 x)", (
+        ("homogeneity", f"{activation}(a x) = a {activation}(x) for a > 0, so phi(D^-1 x) = D^-1 phi(x)", STOCK),
+        ("io-transform", "D (rhs of the balanced network at D^-1 x) = rhs at x and U D (D^-1 x) = U x: identities "
+         "of normal forms with D D^-1 = I", STOCK)))
+
+
+# -- energy of Krotov–Hopfield networks ------------------------------------------------------------
+
+def check_energy_descent(lagrangian: str, energy: sp.Basic, time_constants: str = "scalar") -> LawCertificate:
+    """E (the untrusted derivation's expression over x, b, g, W (symmetric) and the 1 x 1 symbol L) has
+    dE/dt = (x - b - W g)^T H x' = -x'^T T H x' <= 0 along T x' = W g - x + b, where g = grad L and
+    H = Hess L >= 0 (declared convex Lagrangian). time_constants: 'scalar' (T = tau I) or 'diagonal'
+    (T diagonal: needs H diagonal, i.e. a separable L, so that T H is a nonnegative diagonal matrix)."""
+    if lagrangian not in LAGRANGIANS:
+        raise KernelError(f"unknown Lagrangian {lagrangian!r}; known: {', '.join(LAGRANGIANS)}")
+    if time_constants not in ("scalar", "diagonal"):
+        raise KernelError("time constants are 'scalar' or 'diagonal'")
+    nz = Normalizer({"W": "symmetric", "H": "diagonal", "T": "diagonal"}, scalars=frozenset({"L"}))
+    x, b, g, v = (_leaf(k, "vector") for k in ("x", "b", "g", "v"))
+    H, T, W = _leaf("H"), _leaf("T"), _leaf("W", "W")
+    E = nz.nf(energy)
+    canonical = nf_add(nf_add(nf_mul(_t(nz, _sub(x, b)), g), nf_scale(_leaf("L", "scalar"), -ONE)),
+                       nf_scale(nf_mul(nf_mul(_t(nz, g), W), g), sp.Rational(-1, 2)))
+    if not nf_equal(scalar_form(nz, E), scalar_form(nz, canonical)):
+        raise KernelError(f"E = {energy} is not (x - b)^T g - L - g^T W g/2")
+    rates = {"x": v, "g": nf_mul(H, v), "L": nf_mul(_t(nz, g), v)}
+    dE = scalar_form(nz, derivative(nz, E, rates))
+    grad_form = nf_mul(nf_mul(_t(nz, _sub(_sub(x, b), nf_mul(W, g))), H), v)
+    if not nf_equal(dE, scalar_form(nz, grad_form)):
+        raise KernelError("dE/dt differs from (x - b - W g)^T H x'")
+    on_solutions = scalar_form(nz, substitute(nz, dE, {"x": _sub(nf_add(nf_mul(W, g), b), nf_mul(T, v))}))
+    if not nf_equal(on_solutions, scalar_form(nz, nf_scale(nf_mul(nf_mul(nf_mul(_t(nz, v), T), H), v), -ONE))):
+        raise KernelError("dE/dt along solutions differs from -x'^T T H x'")
+    ell, act, curvature = LAGRANGIANS[lagrangian]
+    return LawCertificate("energy-descent", "dE/dt = -x'^T T H x' <= 0 along every solution; E is constant "
+                          "only while H x' = 0 (only neurons with l'' = 0 move)", (
+        ("energy-chain-rule", "d/dt of E with x' = v, g' = H v, L' = g^T v (g = grad L, H = Hess L): "
+         "(x - b - W g)^T H v, an identity of scalar normal forms (W = W^T)", HOPFIELD),
+        ("dynamics", "substituting x = W g + b - T x' gives dE/dt = -x'^T T H x'", HOPFIELD),
+        ("convex-lagrangian", f"L = sum_i {ell}, g = {act}, l'' = {curvature} >= 0; T = "
+         + ("tau I with tau > 0" if time_constants == "scalar" else "a positive diagonal matrix commuting with "
+            "the diagonal H") + ", so T H >= 0", HOPFIELD)))
+
+
+# -- refutation of the input-output law for a non-homogeneous activation --------------------------
+
+@dataclass(frozen=True)
+class IORefutation:
+    activation: str
+    statement: str
+    original: tuple[Fraction, Fraction]   # enclosure of the steady output y* of the original network
+    balanced: tuple[Fraction, Fraction]   # ... of the rescaled network
+
+
+def check_io_refutation(activation: str, J: Fraction, c: Fraction, d: Fraction,
+                        centers: tuple[object, object], radius: object) -> IORefutation:
+    """One neuron x' = -x + J phi(x) + c, y = x, and its rescaling by d > 0 (input c/d, output d x).
+    With |J| < 1 and phi 1-Lipschitz both are contractions (rate 1 - |J|), so from every start y(t)
+    tends to the unique equilibrium output; the kernel encloses both (verified boxes) and shows they
+    differ, so the rescaling changed the input-output map."""
+    from .equilibria import verify_equilibrium_box
+    J, c, d = Fraction(J), Fraction(c), Fraction(d)
+    if not (abs(J) < 1 and d > 0 and d != 1):
+        raise KernelError("the witness needs |J| < 1 and a scale d > 0, d != 1")
+    if activation not in ("tanh", "logistic"):
+        raise KernelError(f"no verified equilibria for {activation} in the kernel")
+    first = verify_equilibrium_box([[J]], [c], "H", activation, [centers[0]], radius)
+    second = verify_equilibrium_box([[J]], [c / d], "H", activation, [centers[1]], radius)
+    y = (first.lower()[0], first.upper()[0])
+    yt = (d * second.lower()[0], d * second.upper()[0])
+    if not (y[1] < yt[0] or yt[1] < y[0]):
+        raise KernelError("the two steady outputs are not separated")
+    return IORefutation(activation, f"one neuron x' = -x + {J} {activation}(x) + {c}, y = x: steady output in "
+                        f"[{float(y[0]):.9f}, {float(y[1]):.9f}]; rescaled by d = {d} (input {c / d}, readout {d} x): "
+                        f"steady output in [{float(yt[0]):.9f}, {float(yt[1]):.9f}]; disjoint, so the input-output "
+                        "map is not conserved", y, yt)

@@ -1,0 +1,420 @@
+"""Conservation laws of synaptic balancing and the energy of Krotov–Hopfield networks.
+
+Each kernel law is attacked numerically: the balancing flow is integrated directly (W' = [W, diag(g)]/tau with
+the cost signal g = C e - C^T e, not through the closed-form solution), networks are simulated, energies are
+differentiated by finite differences; the new normal forms (scalar, trace, derivative, substitution, inverse
+pairs) are compared with numpy on random matrices.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from certify.check import check_rule
+from certify.errors import InputError, KernelError
+from certify.kernel import algebra as alg
+from certify.kernel import laws as kl
+from certify.kernel.intervals import Interval
+from certify.rule import Rule
+from certify.verdict import Verdict
+
+from strategies import square_matrices
+
+n = sp.Symbol("n", integer=True, positive=True)
+POSITIVE = Interval(F(0), float("inf"), False, False)
+
+
+# -- a numpy evaluator of normal forms (independent of the kernel's exact Evaluator) ---------------------
+
+def _value(word, env):
+    out = None
+    for atom in word:
+        tag = atom[0]
+        if tag == "leaf":
+            m = env[atom[1]]
+            m = m.T if atom[3] else m
+        elif tag == "diag":
+            m = np.diag(_value(atom[1], env).ravel())
+        else:
+            raise AssertionError(f"atom {atom} not used in these tests")
+        out = m if out is None else out @ m
+    return np.eye(env["_n"]) if out is None else out
+
+
+def _evaluate(nf, env, coeffs=None):
+    total = 0
+    for word, c in nf.items():
+        total = total + float(sp.sympify(c).subs(coeffs or {})) * _value(word, env)
+    return total
+
+
+def _leaf(name, kind):
+    return {(("leaf", name, kind, False),): sp.Integer(1)}
+
+
+@st.composite
+def scalar_words(draw):
+    """A 1 x 1 word: v^T M1 ... Mk w, optionally times a second such factor."""
+    def one():
+        inner = draw(st.lists(st.sampled_from(["A", "B", "S", "K"]), max_size=3))
+        left, right = draw(st.sampled_from(["x", "y"])), draw(st.sampled_from(["x", "y"]))
+        word = [("leaf", left, "vector", True)]
+        word += [("leaf", m, "matrix", draw(st.booleans()) and m in "AB") for m in inner]
+        word += [("leaf", right, "vector", False)]
+        return tuple(word)
+    word = one()
+    if draw(st.booleans()):
+        word = word + one()
+    return word
+
+
+def _env(seed, size=4):
+    rng = np.random.default_rng(seed)
+    A, B = rng.normal(size=(size, size)), rng.normal(size=(size, size))
+    S = rng.normal(size=(size, size))
+    K = rng.normal(size=(size, size))
+    return {"_n": size, "A": A, "B": B, "S": S + S.T, "K": K - K.T, "x": rng.normal(size=(size, 1)),
+            "y": rng.normal(size=(size, 1))}
+
+
+NZ = alg.Normalizer({"A": "any", "B": "any", "S": "symmetric", "K": "skew"})
+
+
+@given(scalar_words(), st.integers(0, 10**6))
+def test_scalar_form_keeps_the_value(word, seed):
+    env = _env(seed)
+    nf = {word: sp.Integer(3)}
+    assert np.allclose(_evaluate(alg.scalar_form(NZ, nf), env) if alg.scalar_form(NZ, nf) else 0,
+                       _evaluate(nf, env), atol=1e-9)
+
+
+@given(st.lists(st.sampled_from(["A", "B", "S", "K"]), min_size=1, max_size=5), st.integers(0, 10**6))
+def test_trace_form_keeps_the_trace(names, seed):
+    env = _env(seed)
+    nf = {tuple(("leaf", m, "matrix", False) for m in names): sp.Integer(2)}
+    canon = alg.trace_form(NZ, nf)
+    want = np.trace(_evaluate(nf, env))
+    got = np.trace(_evaluate(canon, env)) if canon else 0.0
+    assert abs(got - want) <= 1e-9 * (1 + abs(want))
+
+
+def test_trace_and_scalar_forms_identify_what_they_should():
+    AB = {(("leaf", "A", "matrix", False), ("leaf", "B", "matrix", False)): sp.Integer(1)}
+    BA = {(("leaf", "B", "matrix", False), ("leaf", "A", "matrix", False)): sp.Integer(1)}
+    assert alg.trace_form(NZ, alg.nf_add(AB, alg.nf_scale(BA, -1))) == {}
+    assert alg.nf_add(AB, alg.nf_scale(BA, -1))            # as matrices they differ
+    xKx = {(("leaf", "x", "vector", True), ("leaf", "K", "matrix", False), ("leaf", "x", "vector", False)): 1}
+    assert alg.scalar_form(NZ, xKx) == {}                   # x^T K x = 0 for skew K
+    xAy = {(("leaf", "x", "vector", True), ("leaf", "A", "matrix", False), ("leaf", "y", "vector", False)): 1}
+    yAtx = {(("leaf", "y", "vector", True), ("leaf", "A", "matrix", True), ("leaf", "x", "vector", False)): 1}
+    assert alg.scalar_form(NZ, xAy) == alg.scalar_form(NZ, yAtx)
+    with pytest.raises(KernelError):
+        alg.scalar_form(NZ, AB)                              # not 1 x 1
+
+
+@given(st.lists(st.sampled_from(["A", "B", "x"]), min_size=1, max_size=4), st.integers(0, 10**6))
+def test_derivative_is_the_product_rule(names, seed):
+    """d/dt of a word in A(t) = A + t A1, x(t) = x + t x1 against a central difference."""
+    names = [m for m in names if m != "x"] + (["x"] if "x" in names else [])
+    env = _env(seed)
+    rng = np.random.default_rng(seed + 1)
+    word = tuple(("leaf", m, "vector" if m == "x" else "matrix", False) for m in names)
+    rates = {"A": _leaf("A1", "matrix"), "x": _leaf("x1", "vector")}
+    env |= {"A1": rng.normal(size=(4, 4)), "x1": rng.normal(size=(4, 1))}
+    d = alg.derivative(NZ, {word: sp.Integer(1)}, rates)
+    h = 1e-5
+
+    def at(t):
+        e = dict(env, A=env["A"] + t * env["A1"], x=env["x"] + t * env["x1"])
+        return _value(word, e)
+    numeric = (at(h) - at(-h)) / (2 * h)
+    exact = _evaluate(d, env) if d else np.zeros_like(numeric)
+    assert np.allclose(exact, numeric, atol=1e-5 * (1 + np.abs(numeric).max()))
+
+
+def test_substitute_and_cancel_inverses():
+    rng = np.random.default_rng(3)
+    d = rng.uniform(0.5, 2, size=4)
+    env = {"_n": 4, "D": np.diag(d), "Di": np.diag(1 / d), "A": rng.normal(size=(4, 4))}
+    nz = alg.Normalizer({"D": "diagonal", "Di": "diagonal", "A": "any", "M": "any"})
+    # M A M with M := Di A D, then D ... Di cancels
+    word = {(("leaf", "M", "matrix", False), ("leaf", "A", "matrix", False), ("leaf", "M", "matrix", False)): 1}
+    sub = alg.substitute(nz, word, {"M": alg.nf_mul(alg.nf_mul(_leaf("Di", "matrix"), _leaf("A", "matrix")),
+                                                   _leaf("D", "matrix"))})
+    M = env["Di"] @ env["A"] @ env["D"]
+    assert np.allclose(_evaluate(sub, env), M @ env["A"] @ M)
+    wrapped = alg.nf_mul(alg.nf_mul(_leaf("D", "matrix"), sub), _leaf("Di", "matrix"))
+    reduced = alg.cancel_inverses(wrapped, {"D": "Di", "Di": "D"})
+    assert max(len(w) for w in reduced) == 5                 # A D A Di A: the outer D, Di cancelled
+    assert np.allclose(_evaluate(reduced, env), env["D"] @ M @ env["A"] @ M @ env["Di"])
+
+
+# -- synaptic balancing: the kernel's laws against an integration of the flow ----------------------------
+
+def _signal(W, p, alpha):
+    C = alpha * np.abs(W) ** p
+    return C.sum(axis=1) - C.sum(axis=0), C.sum()
+
+
+def _balance_flow(W, p, alpha, tau, t_end, steps):
+    """RK4 on W' = (W G - G W)/tau, G = diag(C e - C^T e): the flow itself, not its solution."""
+    def f(W):
+        g, _ = _signal(W, p, alpha)
+        return (W * g[None, :] - g[:, None] * W) / tau
+    h = t_end / steps
+    path = [W]
+    for _ in range(steps):
+        k1 = f(W)
+        k2 = f(W + h / 2 * k1)
+        k3 = f(W + h / 2 * k2)
+        k4 = f(W + h * k3)
+        W = W + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        path.append(W)
+    return path
+
+
+@st.composite
+def balancing_cases(draw):
+    size = draw(st.integers(3, 6))
+    seed = draw(st.integers(0, 10**6))
+    rng = np.random.default_rng(seed)
+    mask = rng.random((size, size)) < 0.7
+    for i in range(size):                       # a directed cycle through every neuron: a balanced state exists
+        mask[i, (i + 1) % size] = True
+    W = np.where(mask, rng.normal(size=(size, size)), 0.0)
+    alpha = rng.uniform(0.5, 2.0, size=(size, size))
+    p = draw(st.sampled_from([1.0, 2.0, 3.0]))
+    tau = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    return W, alpha, p, tau
+
+
+@settings(deadline=None)
+@given(balancing_cases())
+def test_balancing_flow_conserves_what_the_kernel_certifies(case):
+    W0, alpha, p, tau = case
+    path = _balance_flow(W0, p, alpha, tau, t_end=0.2, steps=400)
+    W1 = path[-1]
+    for k in range(1, 5):                                           # spectrum: every tr(W^k)
+        t0 = np.trace(np.linalg.matrix_power(W0, k))
+        t1 = np.trace(np.linalg.matrix_power(W1, k))
+        assert abs(t1 - t0) <= 1e-7 * (1 + abs(t0)) * 10 ** k
+    assert np.allclose(np.diag(W1), np.diag(W0), atol=1e-10)          # diagonal
+    size = len(W0)
+    for i, j, k in [(0, 1, 2), (size - 1, 0, 1)]:                     # 3-cycles
+        assert abs(W1[i, j] * W1[j, k] * W1[k, i] - W0[i, j] * W0[j, k] * W0[k, i]) < 1e-8
+    assert np.array_equal(np.sign(W1), np.sign(W0))                   # sign and zero pattern
+    costs = [_signal(W, p, alpha)[1] for W in path]
+    assert all(b <= a + 1e-12 for a, b in zip(costs, costs[1:]))      # the cost never increases
+    W = path[200]                                                     # dC/dt = -(p/tau)|g|^2: the directional
+    g, _ = _signal(W, p, alpha)                                       # derivative of C along the flow
+    Wdot = (W * g[None, :] - g[:, None] * W) / tau
+    delta = 1e-6
+    dC = (_signal(W + delta * Wdot, p, alpha)[1] - _signal(W - delta * Wdot, p, alpha)[1]) / (2 * delta)
+    assert abs(dC + p / tau * g @ g) <= 1e-6 * (1 + p / tau * g @ g)
+
+
+def _simulate(W, V, b, U, activation, u, x0, t_end=5.0, steps=2000):
+    phi = {"relu": lambda z: np.maximum(z, 0), "leaky-relu": lambda z: np.where(z > 0, z, 0.1 * z),
+           "linear": lambda z: z, "tanh": np.tanh}[activation]
+    x, h, ys = x0.copy(), t_end / steps, []
+    for k in range(steps):
+        x = x + h * (-x + W @ phi(x) + V @ u(k * h) + b)
+        ys.append(U @ x)
+    return np.array(ys)
+
+
+@settings(deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from(["relu", "leaky-relu", "linear"]))
+def test_rescaled_homogeneous_network_has_the_same_outputs(seed, activation):
+    rng = np.random.default_rng(seed)
+    size = 4
+    W, V, U = rng.normal(size=(size, size)) / 2, rng.normal(size=(size, 2)), rng.normal(size=(3, size))
+    b, x0 = rng.normal(size=size), rng.normal(size=size)
+    d = rng.uniform(0.2, 5.0, size=size)
+    Di, D = np.diag(1 / d), np.diag(d)
+    u = lambda t: np.array([math.sin(t), math.cos(2 * t)])   # noqa: E731
+    y = _simulate(W, V, b, U, activation, u, x0)
+    yt = _simulate(Di @ W @ D, Di @ V, Di @ b, U @ D, activation, u, Di @ x0)
+    assert np.allclose(y, yt, atol=1e-9 * (1 + np.abs(y).max()))
+    assert kl.check_io_map(activation).law == "io-map"
+
+
+def test_tanh_witness_agrees_with_simulation():
+    """The kernel's one-neuron witness: simulating both networks gives the two enclosed steady outputs."""
+    J, c, d = 0.5, 1.0, 2.0
+    y = _simulate(np.array([[J]]), np.array([[1.0]]), np.zeros(1), np.array([[1.0]]), "tanh",
+                  lambda t: np.array([c]), np.zeros(1), t_end=40, steps=8000)[-1, 0]
+    yt = _simulate(np.array([[J]]), np.array([[1 / d]]), np.zeros(1), np.array([[d]]), "tanh",
+                   lambda t: np.array([c]), np.zeros(1), t_end=40, steps=8000)[-1, 0]
+    from certify.laws import _io_witness
+    J_, c_, d_, roots = _io_witness("tanh")
+    ref = kl.check_io_refutation("tanh", J_, c_, d_, roots, 1e-9)
+    assert ref.original[0] <= F(y) + F(1, 10**4) and F(y) - F(1, 10**4) <= ref.original[1]
+    assert ref.balanced[0] <= F(yt) + F(1, 10**4) and F(yt) - F(1, 10**4) <= ref.balanced[1]
+    assert yt - y > 0.2
+    with pytest.raises(KernelError):
+        kl.check_io_refutation("tanh", J_, c_, d_, (roots[0], roots[0]), 1e-9)   # a wrong box
+    with pytest.raises(KernelError):
+        kl.check_io_refutation("tanh", F(3, 2), c_, d_, roots, 1e-9)             # not a contraction
+    with pytest.raises(KernelError):
+        kl.check_io_map("tanh")
+
+
+def _flow(text):
+    from certify.parse import Symbols, parse_weight_flow
+    return parse_weight_flow(text, Symbols(parameters=frozenset({"tau"}), matrices=frozenset())).expr
+
+
+def test_kernel_rejects_flows_that_are_not_balancing_flows():
+    tau = sp.Symbol("tau", real=True)
+    good = _flow("(W*diag(g) - diag(g)*W)/tau")
+    assert kl.check_lax_flow(good, {}, "g", tau, POSITIVE).law == "lax-flow"
+    for bad in ("(W*diag(g) + diag(g)*W)/tau", "W*diag(g) - diag(g)*W", "(W*diag(g) - diag(g)*W.T)/tau",
+                "(W*diag(r) - diag(r)*W)/tau"):
+        with pytest.raises(KernelError):
+            kl.check_lax_flow(_flow(bad), {}, "g", tau, POSITIVE)
+    with pytest.raises(KernelError):
+        kl.check_lax_flow(good, {}, "g", tau, Interval(F(0), float("inf")))   # tau may be 0
+    with pytest.raises(KernelError):
+        kl.check_cost_descent(Interval.point(0), POSITIVE)
+    with pytest.raises(KernelError):
+        g = sp.MatrixSymbol("g", n, 1)
+        kl.check_cost_descent(Interval.point(2), POSITIVE, derived=(g.T * g))   # wrong sign
+
+
+# -- energy of Krotov–Hopfield networks --------------------------------------------------------------
+
+def _energy_parts(lagrangian):
+    if lagrangian == "relu":
+        return (lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float), lambda x: 0.5 * np.maximum(x, 0) ** 2)
+    if lagrangian == "logcosh":
+        return np.tanh, lambda x: 1 - np.tanh(x) ** 2, lambda x: np.log(np.cosh(x))
+    if lagrangian == "softplus":
+        s = lambda x: 1 / (1 + np.exp(-x))   # noqa: E731
+        return s, lambda x: s(x) * (1 - s(x)), lambda x: np.log1p(np.exp(x))
+    return (lambda x: x), (lambda x: np.ones_like(x)), (lambda x: x ** 2 / 2)
+
+
+@settings(deadline=None)
+@given(square_matrices(n_min=2, n_max=5, elements=st.floats(-2, 2)), st.integers(0, 10**6),
+       st.sampled_from(["relu", "logcosh", "softplus", "quadratic"]), st.booleans())
+def test_energy_never_increases_and_its_rate_is_the_kernels(A, seed, lagrangian, diagonal_T):
+    rng = np.random.default_rng(seed)
+    size = len(A)
+    W = (A + A.T) / 2
+    if lagrangian == "quadratic":
+        W = W - (np.linalg.eigvalsh(W).max() + 0.5) * np.eye(size) * (np.linalg.eigvalsh(W).max() > 0.5)
+    b = rng.normal(size=size)
+    T = rng.uniform(0.5, 2.0, size=size) if diagonal_T else np.full(size, 1.3)
+    g, gp, ell = _energy_parts(lagrangian)
+
+    def E(x):
+        return (x - b) @ g(x) - ell(x).sum() - 0.5 * g(x) @ W @ g(x)
+
+    def f(x):
+        return (W @ g(x) - x + b) / T
+    x, h = rng.normal(size=size) * 2, 1e-3
+    energies = [E(x)]
+    for step in range(1500):
+        v = f(x)
+        if step % 300 == 7:                           # dE/dt = -v^T T H v, by a central difference
+            rate = -(v * T * gp(x)) @ v
+            fd = (E(x + 1e-6 * v) - E(x - 1e-6 * v)) / 2e-6
+            if lagrangian != "relu" or np.all(np.abs(x) > 1e-3):
+                assert abs(fd - rate) <= 1e-5 * (1 + abs(rate))
+            assert rate <= 0
+        k1 = f(x)
+        k2 = f(x + h / 2 * k1)
+        k3 = f(x + h / 2 * k2)
+        k4 = f(x + h * k3)
+        x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        energies.append(E(x))
+    assert all(e1 <= e0 + 1e-9 * (1 + abs(e0)) for e0, e1 in zip(energies, energies[1:]))
+    cert = kl.check_energy_descent(lagrangian, _energy_expr(), "diagonal" if diagonal_T else "scalar")
+    assert cert.law == "energy-descent"
+
+
+def _energy_expr(coeff=sp.Rational(1, 2), symmetric_term=True):
+    x, b, g = (sp.MatrixSymbol(k, n, 1) for k in ("x", "b", "g"))
+    W, L = sp.MatrixSymbol("W", n, n), sp.MatrixSymbol("L", 1, 1)
+    return (x - b).T * g - L - coeff * (g.T * W * g if symmetric_term else g.T * W * x)
+
+
+def test_kernel_rejects_wrong_energies():
+    for bad in (_energy_expr(coeff=1), _energy_expr(symmetric_term=False)):
+        with pytest.raises(KernelError):
+            kl.check_energy_descent("relu", bad)
+    with pytest.raises(KernelError):
+        kl.check_energy_descent("sigmoid-of-doom", _energy_expr())
+    # the identity needs W symmetric: without that declaration the chain rule gives a different form
+    nz = alg.Normalizer({"H": "diagonal"}, scalars=frozenset({"L"}))
+    E = nz.nf(_energy_expr())
+    v = _leaf("v", "vector")
+    dE = alg.scalar_form(nz, alg.derivative(nz, E, {"x": v, "g": alg.nf_mul(_leaf("H", "matrix"), v),
+                                                     "L": alg.nf_mul(nz.transpose(_leaf("g", "vector")), v)}))
+    W, H = _leaf("W", "W"), _leaf("H", "matrix")
+    g, x, b = (_leaf(k, "vector") for k in "gxb")
+    residual = alg.nf_add(alg.nf_add(x, alg.nf_scale(b, -1)), alg.nf_scale(alg.nf_mul(W, g), -1))
+    target = alg.nf_mul(alg.nf_mul(nz.transpose(residual), H), v)
+    assert not alg.nf_equal(dE, alg.scalar_form(nz, target))
+
+
+# -- rule files -------------------------------------------------------------------------------------
+
+BALANCING = '''
+[rule]
+name = "b"
+dW = "(W*diag(g) - diag(g)*W)/tau"
+[parameters]
+tau = "> 0"
+'''
+
+
+@pytest.mark.parametrize("extra, symbol, fragment", [
+    ("[expect.balancing]\nspectrum = \"certified\"\n", "balancing", "without a [balancing] table"),
+    ("[balancing]\np = 2\n[expect.balancing]\nspectra = \"certified\"\n", "spectra", "bad expectation"),
+    ("[balancing]\np = -1\n", "p", "must be a number > 0"),
+    ("[balancing]\ntau = \"sigma\"\n", "sigma", "not a declared parameter"),
+    ("[balancing]\nactivation = \"tan\"\n", "tan", "unknown activation"),
+    ("[energy]\nlagrangian = \"quartic\"\n", "quartic", "unknown lagrangian"),
+])
+def test_bad_law_tables_name_the_symbol(tmp_path, extra, symbol, fragment):
+    path = tmp_path / "bad.toml"
+    path.write_text(BALANCING + extra)
+    with pytest.raises(InputError) as err:
+        Rule.from_file(path)
+    assert err.value.symbol == symbol and fragment in str(err.value) and err.value.line is not None
+
+
+def test_energy_lagrangian_must_match_the_activation(tmp_path):
+    path = tmp_path / "e.toml"
+    path.write_text('[rule]\ndW = "0"\n[network]\nactivation = "tanh"\n[energy]\nlagrangian = "relu"\n')
+    with pytest.raises(InputError) as err:
+        check_rule(Rule.from_file(path))
+    assert err.value.symbol == "lagrangian" and "logcosh -> tanh" in err.value.hint
+
+
+def test_energy_of_a_nonsymmetric_W0_is_not_certified(tmp_path):
+    path = tmp_path / "e.toml"
+    path.write_text('[rule]\ndW = "0"\n[network]\nactivation = "relu"\nW0 = [[0, 1], [0, 0]]\n'
+                    '[energy]\nlagrangian = "relu"\n')
+    rep = check_rule(Rule.from_file(path), measure="l2", bound="nonincreasing")
+    (law,) = rep.laws[0].results
+    assert law.verdict is Verdict.INCONCLUSIVE and "not symmetric" in law.reason
+
+
+def test_catalog_balancing_rules_decide_every_law():
+    rep = check_rule(Rule.from_file("rules/synaptic-balancing.toml"), expectations=True)
+    got = {r.law: r.verdict for r in rep.laws[0].results}
+    assert set(got.values()) == {Verdict.CERTIFIED} and len(got) == 7 and not rep.mismatches
+    tanh = check_rule(Rule.from_file("rules/synaptic-balancing-tanh.toml"), expectations=True)
+    io = next(r for r in tanh.laws[0].results if r.law == "io-map")
+    assert io.verdict is Verdict.REFUTED and "disjoint" in io.reason and not tanh.mismatches
+    derivation = dict(rep.laws[0].derivation)
+    assert "(g[i] - g[j])" in derivation["weight flow"] and "|g|^2" in derivation["cost flow"]
