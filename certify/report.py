@@ -95,6 +95,7 @@ def report_dict(rep: RuleReport) -> dict[str, Any]:
         "mode": rep.mode, "verdict": rep.verdict.value, "note": rep.note,
         "results": [result_dict(r) for r in rep.results],
         "expectation_mismatches": list(rep.mismatches),
+        **({"laws": laws_dict(rep)} if rep.laws else {}),
     }
 
 
@@ -156,9 +157,30 @@ def text_report(rep: RuleReport, verbose: bool = True) -> str:
             conds = ", ".join(show(c) for c in r.conditions)
             lines.append(f"      holds under the extra condition {conds} (kernel-checked): "
                          f"{r.conditional.bound.render(show)}")
+    lines.extend(_law_lines(rep, verbose))
     for m in rep.mismatches:
         lines.append(f"  EXPECTATION MISMATCH: {m}")
     return "\n".join(lines)
+
+
+def _law_lines(rep: RuleReport, verbose: bool) -> list[str]:
+    lines: list[str] = []
+    for law_rep in rep.laws:
+        lines.append(f"  [{law_rep.section}]")
+        if verbose:
+            lines += [f"      {what}: {formula}" for what, formula in law_rep.derivation]
+        for r in law_rep.results:
+            lines.append(f"  [{r.verdict.value.upper():>12}] {r.law}: {r.summary}")
+            if verbose:
+                lines += [f"      - [{lemma}] {text}" for lemma, text, _ in r.steps]
+    return lines
+
+
+def laws_dict(rep: RuleReport) -> list[dict[str, Any]]:
+    return [{"section": lr.section, "derivation": [{"quantity": a, "formula": b} for a, b in lr.derivation],
+             "laws": [{"law": r.law, "verdict": r.verdict.value, "statement": r.statement, "reason": r.reason,
+                       "steps": [{"lemma": a, "statement": b, "source": c} for a, b, c in r.steps]}
+                      for r in lr.results]} for lr in rep.laws]
 
 
 def q(x: Fraction) -> str:
@@ -211,6 +233,11 @@ def markdown_report(rep: RuleReport) -> str:
             out += [f"Counterexample: {r.refutation.explanation}", ""]
         else:
             out += [f"- {x}" for x in r.reasons] + [""]
+    for lr in rep.laws:
+        out += [f"## Laws of [{lr.section}]", ""] + [f"- {a}: `{b}`" for a, b in lr.derivation] + [""]
+        for r in lr.results:
+            out += [f"### {r.law}: **{r.verdict.value}**", "", r.summary, ""]
+            out += [f"{i}. `{a}` — {b} _({c})_" for i, (a, b, c) in enumerate(r.steps, 1)] + [""]
     return "\n".join(out)
 
 
@@ -230,6 +257,13 @@ def latex_report(rep: RuleReport) -> str:
             out.append(_tex(r.refutation.explanation))
         else:
             out.append(_tex("; ".join(r.reasons)))
+    for lr in rep.laws:
+        for r in lr.results:
+            out.append(f"\\item {_tex(lr.section)} law {_tex(r.law)}: \\textbf{{{r.verdict.value}}}. {_tex(r.summary)}")
+            if r.steps:
+                out.append("\\begin{enumerate}")
+                out += [f"\\item \\texttt{{{_tex(a)}}}: {_tex(b)} ({_tex(c)})" for a, b, c in r.steps]
+                out.append("\\end{enumerate}")
     out.append("\\end{itemize}")
     return "\n".join(out)
 
@@ -269,4 +303,10 @@ def explain_report(rep: RuleReport) -> str:
         else:
             out.append(f"  {r.summary}")
             out += [f"  - {x}" for x in r.reasons]
+    for lr in rep.laws:
+        out += ["", f"Laws of [{lr.section}], derived with SymPy:"] + [f"  {a}: {b}" for a, b in lr.derivation]
+        for r in lr.results:
+            out += ["", f"Law: {r.law} -- {r.verdict.value.upper()}", f"  {r.summary}"]
+            for i, (lemma, text, source) in enumerate(r.steps, 1):
+                out += [f"  Step {i}. [{lemma}] {text}", f"     source: {source}"]
     return "\n".join(out)
