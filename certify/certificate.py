@@ -13,9 +13,12 @@ recorded path (STALE when its hash changed), parses the stored expressions with 
 (never `sympify`/`eval`), hands the rebuilt `FlowProof`/`Witness` to `check_proof`/`check_witness` and
 compares what the kernel derives with what the file says. Any difference is a failure with a reason.
 
-Claims about the network (`bound = "contracting"`) are stored as verdict and summary only: they are not
-re-checkable yet (the network certificates are not serialised); `verify` reports them as skipped and only
-compares their verdict with the rule's documented [expect] verdict.
+Claims about the network (`bound = "contracting"`) store their network certificate under "contraction" in
+exact rationals: Perron / unit weights (weighted l1/linf), the metric P and multiplier Lambda (l2), the flow
+proof with m(0), the rates and T (plastic W), or the equilibrium boxes of a refutation. `verify` hands them
+to kernel/contraction.py or kernel/equilibria.py with the network (W0, bias) read from the rule file, and
+compares every derived number. A W0 or bias kept in a .npy/.csv file is covered by its SHA-256 (`data_files`):
+the certificate is STALE when the file changes. Inconclusive claims store their reasons only.
 """
 
 from __future__ import annotations
@@ -37,11 +40,9 @@ from typing import Any, Sequence
 from . import __version__
 from .errors import CertifyError, InputError, KernelError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_FILE = Path(__file__).with_name("schema") / "certificate.schema.json"
 FORMAT = "certify-certificate"
-NOT_RECHECKABLE = ("not re-checkable yet: network contraction certificates are not stored in certificate files; "
-                   "only the verdict is compared with the rule's [expect]")
 
 CONDITIONAL_NOTE = "kernel-checked under the declared ranges narrowed by these conditions"
 
@@ -185,6 +186,388 @@ def _assumptions(rule) -> dict[str, dict[str, str]]:
             "matrices": dict(rule.matrices)}
 
 
+# -- network contraction claims ---------------------------------------------------------------------------
+#
+# A certified or refuted `contracting` claim stores, under "contraction", the exact data the kernel needs:
+#   weighted              fixed W, weighted l1/linf: norm, form, weights eta, rate   -> kernel.contraction.weighted_rate
+#                                                                                       (linear_rate for linear phi)
+#   lmi                   fixed W, l2 metric: P, Lambda = diag(lam), rate c, method  -> kernel.contraction.check_lmi
+#   plastic               the flow proof, the flow claim, m(0), rates and T          -> kernel.contraction.check_plastic
+#   two-equilibria        two boxes (lo, hi) holding zeros of f                      -> kernel.equilibria.verify_two_equilibria
+#   unstable-equilibrium  one box and the eigenvalue evidence                        -> kernel.equilibria.verify_unstable_equilibrium
+# The network (W0, bias, form, activation, slope bound) is always read from the rule file, never from the
+# certificate. Everything derived from the data is stored too and compared with a fresh kernel run.
+
+FIXED_KINDS = ("weighted", "lmi")
+REFUTATION_KINDS = ("two-equilibria", "unstable-equilibrium")
+DATA_KEYS = ("W0", "bias")      # [network] keys that may name a .npy / .csv file
+
+
+def data_files(rule) -> dict[str, dict[str, str]]:
+    """SHA-256 of every data file the rule's [network] names (W0, bias given as .npy / .csv): the rule hash
+    covers the file name only, so a certificate records what the file held. A missing file has sha256 ''."""
+    base = Path(rule.source).parent if rule.source else Path.cwd()
+    out = {}
+    for key, value in rule.network:
+        if key in DATA_KEYS and not value.lstrip().startswith("["):
+            try:
+                digest = hashlib.sha256((base / value).read_bytes()).hexdigest()
+            except OSError:
+                digest = ""
+            out[key] = {"file": value, "sha256": digest}
+    return out
+
+
+def _q(x) -> str:
+    """A rational for people: exact when short, else 6 significant digits (the data keep the exact value)."""
+    x = Fraction(x)
+    return str(x) if x.denominator <= 10**4 else f"{float(x):.6g}"
+
+
+def contraction_summary(d: dict[str, Any], explanation: str | None = None) -> str:
+    """The one-line summary of a stored network certificate (what `verify` re-derives and compares)."""
+    kind = d["kind"]
+    if kind == "weighted":
+        return f"contracts at rate {_q(d['rate'])} in weighted-{d['norm']} ({d['weights']} weights)"
+    if kind == "lmi":
+        return f"contracts at rate {_q(d['rate'])} in l2 metric ({d['structure']} P)"
+    if kind == "plastic":
+        src = f"from the {d['flow_claim']['measure']} {d['flow_claim']['bound']} flow bound"
+        if Fraction(d["rate_all_t"]) > 0:
+            return f"contracts for all t >= 0 at rate {_q(d['rate_all_t'])} ({src})"
+        return (f"contracts for t >= T = {_q(d['T'])} at rate {_q(d['rate_after_T'])} ({src}; T is a rigorous "
+                "upper bound)")
+    return f"not contracting: {explanation}"
+
+
+def _is_fixed(rule) -> bool:
+    """dW/dt = 0 identically (kernel normal form): the network's weights stay at W0."""
+    from .kernel.algebra import Normalizer
+    return not Normalizer(dict(rule.matrices)).nf(rule.dW)
+
+
+def _strs(xs) -> list[str]:
+    return [str(Fraction(x)) for x in xs]
+
+
+def _box_dict(b) -> dict[str, Any]:
+    return {"lo": list(b.lo), "hi": list(b.hi), "method": b.method,
+            "point": None if b.point is None else list(b.point), "unique": b.unique, "statement": b.statement}
+
+
+def _refutation_dict(obj) -> dict[str, Any]:
+    """A kernel refutation object (TwoEquilibria / UnstableEquilibrium) as plain data."""
+    from .kernel.equilibria import TwoEquilibria
+    box = obj.first if isinstance(obj, TwoEquilibria) else obj.equilibrium
+    head = {"fingerprint": box.network, "form": box.form, "activation": box.activation, "leak": box.leak}
+    if isinstance(obj, TwoEquilibria):
+        return {"kind": "two-equilibria", **head, "first": _box_dict(obj.first), "second": _box_dict(obj.second),
+                "separating_coordinate": obj.separating_coordinate, "statement": obj.statement}
+    return {"kind": "unstable-equilibrium", **head, "equilibrium": _box_dict(obj.equilibrium),
+            "jacobian": obj.jacobian, "method": obj.method,
+            "eigenvalue": None if obj.eigenvalue is None else list(obj.eigenvalue),
+            "unstable_count": obj.unstable_count, "charpoly": None if obj.charpoly is None else list(obj.charpoly),
+            "statement": obj.statement}
+
+
+def _fixed_matrix(net):
+    """W0 as certify_fixed hands it to the kernel: exact rationals, or binary64 above EXACT_WEIGHTED_LIMIT."""
+    from .kernel import contraction as kc
+    if net.n > kc.EXACT_WEIGHTED_LIMIT:
+        import numpy as np
+        return net.W0_float(), np.float64
+    return [list(r) for r in net.W0], None
+
+
+def _weighted_rate(net, form: str, norm: str, eta: list[Fraction]) -> Fraction:
+    from .kernel import contraction as kc
+    W, floats = _fixed_matrix(net)
+    if floats is not None:
+        import numpy as np
+        eta = np.array([float(x) for x in eta])
+    return kc.linear_rate(W, norm, eta) if net.linear else kc.weighted_rate(W, net.g, form, norm, eta)
+
+
+def _lmi_inputs(P: list[list[Fraction]], lam: list[Fraction], n: int):
+    """P and lam as check_lmi takes them: exact rationals (n <= EXACT_LIMIT) or binary64 arrays, which
+    must then hold the stored rationals exactly."""
+    from .kernel import contraction as kc
+    if n <= kc.EXACT_LIMIT:
+        return P, lam
+    import numpy as np
+    for name, xs in (("P", [x for row in P for x in row]), ("lam", lam)):
+        for x in xs:
+            if Fraction(float(x)) != x:
+                raise KernelError(f"{name}: {x} is not a binary64 number (needed for the verified Cholesky check "
+                                  f"with n = {n} > {kc.EXACT_LIMIT})")
+    return np.array([[float(x) for x in row] for row in P]), np.array([float(x) for x in lam])
+
+
+def _fixed_evidence(net, best) -> dict[str, Any]:
+    """The stored data of the best fixed-W certificate, re-checked by the kernel here (prove side)."""
+    from .kernel import contraction as kc
+    n = net.n
+    if best.norm.startswith("weighted-"):
+        norm = "linf" if best.norm.startswith("weighted-linf") else "l1"
+        perron = "Perron" in best.norm
+        form = net.form if net.linear else best.data.get("form", net.form)   # linear phi: the form is irrelevant
+        if not perron:
+            eta = [Fraction(1)] * n
+        elif isinstance(best.data.get("eta"), list) and len(best.data["eta"]) == n:
+            eta = [Fraction(float(x)) for x in best.data["eta"]]      # repr of binary64: exact round trip
+        else:   # not listed for large n: the same deterministic computation as certify_fixed
+            from .contraction import perron_weights
+            eta = [Fraction(float(x)) for x in perron_weights(net.W0_float(), norm)]
+        if perron and max(eta) != 1:
+            top = max(eta)
+            eta = [x / top for x in eta]
+        rate = _weighted_rate(net, form, norm, eta)
+        if rate != best.rate:
+            raise CertificateError(f"the weights of {best.norm} give rate {rate}, not the reported {best.rate}")
+        return {"kind": "weighted", "norm": norm, "form": form, "weights": "Perron" if perron else "unit",
+                "eta": _strs(eta), "rate": str(rate)}
+    if best.norm.startswith("l2 metric"):
+        P, lam = best.data.get("P"), best.data.get("lam")
+        g = Fraction(1) if net.linear else net.g
+        if P is None or lam is None:   # the search result does not keep (P, lam): search again
+            from . import lmi
+            res = lmi.search_metric(net.W0_float(), float(g), net.form, structure=best.data.get("structure", "diag"))
+            if res.P is None:
+                raise CertificateError(f"{best.norm}: the metric search did not reproduce a metric")
+            P, lam = res.P, res.lam
+        Pq = [[Fraction(float(x)) for x in row] for row in P]
+        lq = [Fraction(float(x)) for x in lam]
+        try:
+            method = kc.check_lmi([list(r) for r in net.W0], g, net.form, *_lmi_inputs(Pq, lq, n), best.rate)
+        except KernelError as err:
+            raise CertificateError(f"{best.norm}: the kernel rejects the metric for the exact W0: {err}") from None
+        diagonal = all(Pq[i][j] == 0 for i in range(n) for j in range(n) if i != j)
+        return {"kind": "lmi", "structure": "diag" if diagonal else "full", "P": [_strs(r) for r in Pq],
+                "lam": _strs(lq), "rate": str(best.rate), "method": method}
+    raise CertificateError(f"no stored form for the network certificate '{best.norm}'")
+
+
+def _plastic_evidence(rule, net, res) -> dict[str, Any]:
+    """The flow proof behind a PlasticResult (as certify_plastic found it) and the kernel's numbers."""
+    from . import derive
+    from .kernel import contraction as kc
+    for prop in derive.propose(rule, res.claim):
+        if prop.proof is None:
+            continue
+        try:
+            cert, m0, c_all, T, c_after = kc.check_plastic(rule.dW, rule.assumptions(), res.claim, prop.proof,
+                                                           [list(r) for r in net.W0], net.form, net.g, net.linear)
+        except KernelError:
+            continue
+        if (c_all, T, c_after) == (res.c_all, res.T, res.c_after):
+            return {"kind": "plastic", "flow_claim": {"measure": res.claim.measure, "bound": res.claim.bound},
+                    "proof": proof_dict(prop.proof), "flow_bound": cert.bound.render(show),
+                    "start_value": str(m0), "rate_all_t": str(c_all), "T": str(T), "rate_after_T": str(c_after)}
+    raise CertificateError("the plastic contraction result could not be reproduced from any proposed flow proof")
+
+
+def contraction_evidence(rule, result) -> dict[str, Any] | None:
+    """What a certified or refuted `contracting` claim stores for the kernel (None when inconclusive)."""
+    from .contraction import FixedResult, PlasticResult
+    from .network import network_of
+    from .verdict import Verdict
+    if result.verdict is Verdict.INCONCLUSIVE:
+        return None
+    net = network_of(rule)
+    if result.verdict is Verdict.REFUTED:
+        return _refutation_dict(result.network)
+    if isinstance(result.network, PlasticResult):
+        return _plastic_evidence(rule, net, result.network)
+    if isinstance(result.network, FixedResult) and result.network.best is not None:
+        return _fixed_evidence(net, result.network.best)
+    raise CertificateError(f"a {result.verdict.value} contracting claim without a network certificate")
+
+
+# verify side
+
+def _diff(stored: Any, derived: Any, where: str) -> list[str]:
+    """Field-by-field differences between stored data and what the kernel derives from it."""
+    if isinstance(derived, dict):
+        if not isinstance(stored, dict) or set(stored) != set(derived):
+            return [f"{where}: the certificate has the fields {sorted(stored) if isinstance(stored, dict) else stored}, "
+                    f"expected {sorted(derived)}"]
+        return [p for k in derived for p in _diff(stored[k], derived[k], f"{where}.{k}")]
+    if isinstance(derived, list):
+        if not isinstance(stored, list) or len(stored) != len(derived):
+            return [f"{where}: the certificate gives {len(stored) if isinstance(stored, list) else stored!r} "
+                    f"entries, the kernel derives {len(derived)}"]
+        return [p for i, (s, d) in enumerate(zip(stored, derived)) for p in _diff(s, d, f"{where}[{i}]")]
+    if stored != derived:
+        return [f"{where}: the certificate says {stored!r}, the kernel derives {derived!r}"]
+    return []
+
+
+def _fractions(xs, name: str) -> list[Fraction]:
+    try:
+        return [Fraction(x) for x in xs]
+    except (ValueError, ZeroDivisionError):
+        raise KernelError(f"{name}: not exact rationals") from None
+
+
+def _recheck_weighted(d: dict[str, Any], net) -> dict[str, Any]:
+    n = net.n
+    if d["form"] != net.form:
+        raise KernelError(f"contraction.form: the certificate says {d['form']!r}, the rule's network has form "
+                          f"{net.form!r}")
+    eta = _fractions(d["eta"], "contraction.eta")
+    if len(eta) != n or any(x <= 0 for x in eta):
+        raise KernelError(f"contraction.eta: the weights must be {n} positive numbers")
+    if d["weights"] == "unit" and any(x != 1 for x in eta):
+        raise KernelError("contraction.eta: unit weights must all be 1")
+    if d["weights"] == "Perron" and max(eta) != 1:
+        raise KernelError(f"contraction.eta: Perron weights are stored scaled to a largest weight of 1 (the "
+                          f"largest is {max(eta)})")
+    what = f"contraction.eta (weighted-{d['norm']} norm, form {d['form']})"
+    try:
+        rate = _weighted_rate(net, d["form"], d["norm"], eta)
+    except (KernelError, InputError) as exc:
+        raise KernelError(f"{what}: the kernel rejects the weights: {exc}") from None
+    if rate <= 0:
+        raise KernelError(f"{what}: the weights prove no contraction (rate {rate} <= 0)")
+    if str(rate) != d["rate"]:
+        raise KernelError(f"contraction.rate: the certificate says {d['rate']}, the kernel computes {rate} from the "
+                          f"stored weights eta (weighted-{d['norm']}, form {d['form']})")
+    return {**d, "eta": _strs(eta), "rate": str(rate)}
+
+
+def _recheck_lmi(d: dict[str, Any], net) -> dict[str, Any]:
+    from .kernel import contraction as kc
+    n = net.n
+    P = [_fractions(row, "contraction.P") for row in d["P"]]
+    lam = _fractions(d["lam"], "contraction.lam")
+    c = _fractions([d["rate"]], "contraction.rate")[0]
+    if len(P) != n or any(len(r) != n for r in P) or len(lam) != n:
+        raise KernelError(f"contraction.P, contraction.lam: the network has n = {n}; P must be n x n and lam have "
+                          "n entries")
+    diagonal = all(P[i][j] == 0 for i in range(n) for j in range(n) if i != j)
+    if diagonal != (d["structure"] == "diag"):
+        raise KernelError(f"contraction.structure: the certificate says {d['structure']!r}, but P is "
+                          f"{'' if diagonal else 'not '}diagonal")
+    if c <= 0:
+        raise KernelError(f"contraction.rate: {c} is not a positive rate")
+    g = Fraction(1) if net.linear else net.g
+    try:
+        method = kc.check_lmi([list(r) for r in net.W0], g, net.form, *_lmi_inputs(P, lam, n), c)
+    except (KernelError, InputError) as exc:
+        raise KernelError(f"contraction (P, lam, rate): the kernel rejects the l2 metric: {exc}") from None
+    return {**d, "P": [_strs(r) for r in P], "lam": _strs(lam), "rate": str(c), "method": method}
+
+
+def _recheck_plastic(d: dict[str, Any], net, rule) -> dict[str, Any]:
+    from .kernel import contraction as kc
+    from .kernel.objects import Claim
+    flow = Claim(d["flow_claim"]["measure"], d["flow_claim"]["bound"])
+    try:
+        cert, m0, c_all, T, c_after = kc.check_plastic(rule.dW, rule.assumptions(), flow,
+                                                       proof_from_dict(d["proof"], rule), [list(r) for r in net.W0],
+                                                       net.form, net.g, net.linear)
+    except (KernelError, InputError) as exc:
+        raise KernelError(f"contraction.proof for contraction.flow_claim = {flow.measure} {flow.bound}: the kernel "
+                          f"rejects the plastic contraction certificate: {exc}") from None
+    return {**d, "flow_bound": cert.bound.render(show), "start_value": str(m0), "rate_all_t": str(c_all),
+            "T": str(T), "rate_after_T": str(c_after)}
+
+
+def _center_radius(box: dict[str, Any], where: str) -> tuple[list[Fraction], list[Fraction]]:
+    lo, hi = _fractions(box["lo"], f"{where}.lo"), _fractions(box["hi"], f"{where}.hi")
+    if len(lo) != len(hi):
+        raise KernelError(f"{where}.lo, {where}.hi: different lengths")
+    return [(a + b) / 2 for a, b in zip(lo, hi)], [(b - a) / 2 for a, b in zip(lo, hi)]
+
+
+def _recheck_refutation(d: dict[str, Any], net):
+    """Re-verify the equilibrium boxes with the network of the rule file; returns (data, kernel object)."""
+    from .kernel import equilibria as ke
+    if net.activation is None:
+        raise KernelError("the rule's network declares only a slope bound: no activation to verify equilibria of")
+    W = [[str(x) for x in row] for row in net.W0]
+    u = [str(x) for x in net.bias_exact()]
+    try:
+        if d["kind"] == "two-equilibria":
+            boxes = [_center_radius(d[k], f"contraction.{k}") for k in ("first", "second")]
+            try:
+                obj = ke.verify_two_equilibria(W, u, net.form, net.activation, boxes[0], boxes[1])
+            except KernelError as exc:
+                for k, (c, r) in zip(("first", "second"), boxes):   # name the box the kernel rejects
+                    try:
+                        ke.verify_equilibrium_box(W, u, net.form, net.activation, c, r)
+                    except (KernelError, InputError) as err:
+                        raise KernelError(f"contraction.{k} (lo, hi): the kernel rejects the equilibrium box: "
+                                          f"{err}") from None
+                raise KernelError(f"contraction.first, contraction.second (lo, hi): {exc}") from None
+        else:
+            c, r = _center_radius(d["equilibrium"], "contraction.equilibrium")
+            ev = d["eigenvalue"]
+            # the kernel's hints are untrusted; the stored bracket (or none, for Routh) makes it take the same path
+            hint = tuple(ev) if ev is not None and ev[0] != ev[1] else ("0", "0")
+            try:
+                obj = ke.verify_unstable_equilibrium(W, u, net.form, net.activation, c, r, eigenvalue=hint)
+            except KernelError as exc:
+                raise KernelError(f"contraction.equilibrium (lo, hi), contraction.eigenvalue: the kernel rejects "
+                                  f"the unstable equilibrium: {exc}") from None
+    except InputError as exc:
+        raise KernelError(f"contraction: malformed equilibrium data: {exc.message}") from None
+    return _refutation_dict(obj), obj
+
+
+def _check_contracting(c: dict[str, Any], rule) -> tuple[list[str], str, bool]:
+    """Re-check a `contracting` claim: (problems, message, re-checked by the kernel)."""
+    from .network import network_of
+    problems: list[str] = []
+    d = c.get("contraction")
+    for key in ("proof", "certificate", "counterexample", "conditional"):
+        if key in c:
+            problems.append(f"a contracting claim stores no '{key}' (its evidence is under 'contraction')")
+    if c["recheckable"] != (d is not None):
+        problems.append("recheckable: a contracting claim is re-checkable exactly when it carries 'contraction' data")
+    if d is None:
+        if c["verdict"] != "inconclusive":
+            problems.append(f"the certificate says '{c['verdict']}' but holds no network certificate ('contraction')")
+        if not c.get("reasons"):
+            problems.append("an inconclusive claim must give its reasons")
+        return problems, "inconclusive: nothing for the kernel to re-check (" + "; ".join(c.get("reasons", [])) + ")", \
+            False
+    implied = "refuted" if d["kind"] in REFUTATION_KINDS else "certified"
+    if c["verdict"] != implied:
+        problems.append(f"the certificate says '{c['verdict']}' but holds a {d['kind']} network certificate "
+                        f"(verdict {implied})")
+    try:
+        net = network_of(rule)
+    except InputError as err:
+        return problems + [f"the rule's network cannot be loaded: {err.message}"], "", False
+    if net is None or net.W0 is None:
+        return problems + ["the rule file declares no [network] with W0 to re-check the claim on"], "", False
+    fixed = _is_fixed(rule)
+    if fixed != (d["kind"] != "plastic"):
+        problems.append(f"contraction.kind: a {d['kind']} certificate is for a network whose weights "
+                        f"{'do not change' if d['kind'] != 'plastic' else 'follow dW'}, but the rule's dW is "
+                        f"{'0' if fixed else 'not 0'}")
+        return problems, "", False
+    explanation = None
+    try:
+        if d["kind"] == "weighted":
+            derived = _recheck_weighted(d, net)
+        elif d["kind"] == "lmi":
+            derived = _recheck_lmi(d, net)
+        elif d["kind"] == "plastic":
+            derived = _recheck_plastic(d, net, rule)
+        else:
+            derived, obj = _recheck_refutation(d, net)
+            explanation = str(obj)
+    except KernelError as exc:
+        return problems + [str(exc)], "", False
+    problems += _diff(d, derived, "contraction")
+    summary = contraction_summary(derived, explanation)
+    if c["summary"] != summary:
+        problems.append(f"summary: the certificate says '{c['summary']}', the kernel derives '{summary}'")
+    return problems, f"{implied}: {summary}", True
+
+
 # -- prove ----------------------------------------------------------------------------------------------------
 
 def _conditional_proof(rule, claim):
@@ -233,13 +616,14 @@ def claim_dict(rule, result) -> dict[str, Any]:
     claim = result.claim
     expected = {(m, b): v for m, b, v in rule.expect}.get((claim.measure, claim.bound))
     out: dict[str, Any] = {"measure": claim.measure, "bound": claim.bound, "verdict": result.verdict.value,
-                           "expected": expected, "recheckable": claim.bound != "contracting",
-                           "summary": result.summary}
+                           "expected": expected, "recheckable": True, "summary": result.summary}
     if claim.bound == "contracting":
-        from .report import network_dict
-        out["note"] = NOT_RECHECKABLE
-        if result.network is not None:
-            out["network"] = network_dict(result.network)
+        data = contraction_evidence(rule, result)
+        out["recheckable"] = data is not None
+        if data is not None:
+            out["contraction"] = data
+            explanation = str(result.network) if data["kind"] in REFUTATION_KINDS else None
+            out["summary"] = contraction_summary(data, explanation)
         if result.reasons:
             out["reasons"] = list(result.reasons)
         return out
@@ -268,7 +652,7 @@ def build(rule, rep, rule_path: Path, out_dir: Path) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "format": FORMAT, "schema_version": SCHEMA_VERSION, "created_by": versions(),
         "rule": {"name": rule.name, "file": rel, "hash": rule.hash, "canonical_text": rule.canonical_text(),
-                 "dW": rule.dW_text, "assumptions": _assumptions(rule)},
+                 "dW": rule.dW_text, "assumptions": _assumptions(rule), "data_files": data_files(rule)},
         "mode": "expect" if rule.expect else "claim" if rule.claim else "explore", "verdict": rep.verdict.value,
         "claims": [claim_dict(rule, r) for r in rep.results],
     }
@@ -500,19 +884,19 @@ def verify_claim(c: dict[str, Any], rule) -> ClaimCheck:
                         f"documents {expected!r}")
     if expected is not None and c["verdict"] != expected:
         problems.append(f"verdict '{c['verdict']}' differs from the verdict documented in the rule: '{expected}'")
-    if c["recheckable"] != (c["bound"] != "contracting"):
-        problems.append("'recheckable' must be false exactly for 'contracting' claims")
     if c["bound"] == "contracting":
-        if c.get("note") != NOT_RECHECKABLE:
-            problems.append(f"note: a contracting claim must say '{NOT_RECHECKABLE}'")
-        if any(k in c for k in ("proof", "certificate", "counterexample", "conditional")):
-            problems.append("a contracting claim stores no proof, certificate, counterexample or conditional result")
+        found, message, rechecked = _check_contracting(c, rule)
+        problems += found
         if problems:
             res.status, res.message = "failed", "; ".join(problems)
         else:
-            res.status, res.message = "skipped", f"{c['verdict']} ({NOT_RECHECKABLE})"
+            res.status, res.message = ("verified" if rechecked else "skipped"), message
         res.seconds = time.perf_counter() - t0
         return res
+    if not c["recheckable"]:
+        problems.append("recheckable: claims about the weight flow are always re-checkable")
+    if "contraction" in c:
+        problems.append("only 'contracting' claims carry a network certificate ('contraction')")
     claim = Claim(c["measure"], c["bound"])
     has_proof, has_witness = "proof" in c, "counterexample" in c
     derived = "certified" if has_proof else "refuted" if has_witness else "inconclusive"
@@ -565,10 +949,6 @@ def verify_claim(c: dict[str, Any], rule) -> ClaimCheck:
         elif c["summary"] != "; ".join(reasons):
             problems.append("summary: an inconclusive claim's summary must be its reasons joined by '; '")
         message = "inconclusive: nothing for the kernel to re-check (" + "; ".join(reasons) + ")"
-    if "note" in c:
-        problems.append("only 'contracting' claims carry a note")
-    if "network" in c:
-        problems.append("only 'contracting' claims carry a network result")
     if "conditional" in c:
         if c["conditional"]["note"] != CONDITIONAL_NOTE:
             problems.append(f"conditional note: expected '{CONDITIONAL_NOTE}'")
@@ -654,6 +1034,12 @@ def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certific
                         + f"; regenerate it with `certify prove {out.rule_file} --out {os.path.normpath(rule_base)}`")
         out.seconds = time.perf_counter() - t0
         return out
+    stale_data = _data_file_problems(rec["data_files"], rule, out.rule_file, rule_base)
+    if stale_data:
+        out.status = "stale" if not any(p.startswith("data_files") for p in stale_data) else "failed"
+        problems += stale_data
+        out.seconds = time.perf_counter() - t0
+        return out
     if rec["name"] != rule.name:
         problems.append(f"rule name: the certificate says '{rec['name']}', the rule file says '{rule.name}'")
     if rec["dW"] != rule.dW_text:
@@ -683,6 +1069,26 @@ def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certific
     if problems or any(c.status == "failed" for c in out.claims):
         out.status = "failed"
     out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _data_file_problems(recorded: dict[str, Any], rule, rule_file: str, rule_base) -> list[str]:
+    """The data files (W0, bias) the rule names must still hold what they held when the certificate was made
+    (STALE otherwise); the recorded list must name exactly the rule's data files (else the file was edited)."""
+    now = data_files(rule)
+    if {k: v["file"] for k, v in recorded.items()} != {k: v["file"] for k, v in now.items()}:
+        return [f"data_files: the certificate records {sorted((k, v['file']) for k, v in recorded.items())}, the "
+                f"rule file names {sorted((k, v['file']) for k, v in now.items())}"]
+    out = []
+    for key, rec in recorded.items():
+        cur = now[key]["sha256"]
+        if cur == rec["sha256"]:
+            continue
+        where = os.path.normpath(Path(rule_file).parent / rec["file"])
+        what = "no longer exists" if not cur else (f"changed since the certificate was made (recorded sha256 "
+                                                    f"{rec['sha256'][:12]}..., now {cur[:12]}...)")
+        out.append(f"the data file {where} ({key} of the rule's [network]) {what}; regenerate the certificate with "
+                   f"`certify prove {rule_file} --out {os.path.normpath(rule_base)}`")
     return out
 
 
@@ -746,8 +1152,8 @@ def _md_claim(c: dict[str, Any]) -> list[str]:
         if w["vector"] is not None:
             out += [f"- vector = ({', '.join(w['vector'])})" + (f", value = {w['value']}" if w["value"] else "")]
         out += ["", w["explanation"], ""]
-    elif c["bound"] == "contracting":
-        out += [c["summary"], "", f"_{c['note']}._", ""]
+    elif "contraction" in c:
+        out += _md_contraction(c)
     else:
         out += [f"- {r}" for r in c.get("reasons", [])] + [""]
     if "conditional" in c:
@@ -756,6 +1162,32 @@ def _md_claim(c: dict[str, Any]) -> list[str]:
                 + ", ".join(_decl(k, v) for k, v in cond["parameters"].items())
                 + f"), kernel-checked: `{cond['statement']}`", ""]
     return out
+
+
+MD_EVIDENCE = {"weighted": "network weights η", "lmi": "network metric P, Λ", "plastic": "flow proof + network",
+               "two-equilibria": "two equilibria", "unstable-equilibrium": "unstable equilibrium"}
+
+
+def _md_contraction(c: dict[str, Any]) -> list[str]:
+    d = c["contraction"]
+    out = [f"**{c['summary']}** (kernel-checked, exact data in the JSON file).", ""]
+    kind = d["kind"]
+    if kind == "weighted":
+        out += [f"Weighted {d['norm']} norm (form {d['form']}, {d['weights']} weights), rate {_q(d['rate'])}; weights "
+                f"η = ({', '.join(_q(x) for x in d['eta'])}).", ""]
+    elif kind == "lmi":
+        out += [f"Metric P ({len(d['P'])} × {len(d['P'])}, {d['structure']}) and multiplier Λ = diag("
+                f"{', '.join(_q(x) for x in d['lam'])}) satisfy the multiplier LMI at rate c = {_q(d['rate'])} "
+                f"(checked {d['method']}).", ""]
+    elif kind == "plastic":
+        f = d["flow_claim"]
+        out += [f"Weight flow ({f['measure']} {f['bound']}, kernel-checked): `{d['flow_bound']}`; m(0) = "
+                f"{_q(d['start_value'])}; rate for all t: {_q(d['rate_all_t'])}; after T = {_q(d['T'])}: "
+                f"{_q(d['rate_after_T'])}.", ""]
+    else:
+        out += [f"{d['statement']}.", ""]
+    out += [f"- evidence: {r}" for r in c.get("reasons", [])]
+    return out + ([""] if c.get("reasons") else [])
 
 
 def _decl(name: str, text: str) -> str:
@@ -781,8 +1213,8 @@ def markdown(doc: dict[str, Any]) -> str:
            f"Weight flow: `dW/dt = {r['dW']}`" + (f", assuming {', '.join(decl)}" if decl else "") + ".", "",
            "| claim | verdict | documented | re-checked by `verify` |", "|---|---|---|---|"]
     for c in doc["claims"]:
-        how = ("no (not re-checkable yet)" if not c["recheckable"] else
-               "proof" if "proof" in c else "counterexample" if "counterexample" in c else "nothing to re-check")
+        how = ("proof" if "proof" in c else "counterexample" if "counterexample" in c else
+               MD_EVIDENCE[c["contraction"]["kind"]] if "contraction" in c else "nothing to re-check")
         out.append(f"| {c['measure']} {c['bound']} | {c['verdict']} | {c['expected'] or '—'} | {how} |")
     out.append("")
     for c in doc["claims"]:
@@ -818,8 +1250,12 @@ def run_prove(args) -> int:
         names[stem] = path
     results = []
     code = 0
+    quiet = getattr(args, "quiet", False)
+    progress = _progress(args, len(files))
     for path in files:
-        res = prove_file(path, out_dir, latex=not args.no_latex)
+        progress.start(str(path))
+        res = prove_file(path, out_dir, latex=not getattr(args, "no_latex", False))
+        progress.done("FAILED" if res.error else f"{res.verdict}, {res.claims} claim{'s' * (res.claims != 1)}")
         results.append(res)
         if res.error:
             print(res.error, file=sys.stderr)
@@ -827,8 +1263,9 @@ def run_prove(args) -> int:
                 print(f"  EXPECTATION MISMATCH: {m}", file=sys.stderr)
             code = max(code, 2 if res.bad_input else 1)
             continue
-        line = f"{path}: wrote {res.files[0]} ({res.claims} claim{'s' * (res.claims != 1)}, {res.verdict}"
-        print(line + f", {res.seconds:.2f} s)")
+        if not quiet:
+            line = f"{path}: wrote {res.files[0]} ({res.claims} claim{'s' * (res.claims != 1)}, {res.verdict}"
+            print(line + f", {res.seconds:.2f} s)")
     written = sum(1 for r in results if not r.error)
     failed = len(results) - written
     print(f"{written} certificate(s) written to {out_dir}" + (f", {failed} failed" if failed else ""))
@@ -844,17 +1281,32 @@ def run_verify(args) -> int:
     except InputError as err:
         print(f"ERROR {err}", file=sys.stderr)
         return 2
-    results = [verify_file(f) for f in files]
+    progress = _progress(args, len(files))
+    results = []
+    for f in files:
+        progress.start(str(f))
+        r = verify_file(f)
+        progress.done(r.status.upper())
+        for c in r.claims:
+            progress.note(f"{c.name}: {c.status} ({c.seconds:.2f} s)")
+        results.append(r)
     for r in results:
-        print(render_verified(r, verbose=not args.quiet))
+        print(render_verified(r, verbose=not getattr(args, "quiet", False)))
     counts = {s: sum(r.status == s for r in results) for s in ("verified", "failed", "stale", "error")}
     print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" ({time.perf_counter() - t0:.2f} s)")
-    if args.junit_xml:
+    if getattr(args, "junit_xml", None):
         from .junit import verify_xml, write
         write(args.junit_xml, verify_xml(results))
     if counts["error"]:
         return 2
     return 1 if counts["failed"] or counts["stale"] else 0
+
+
+def _progress(args, total: int):
+    """Progress lines on stderr (certify/progress.py): on with -v/--verbose, off with -q/--quiet, otherwise
+    only when stderr is a terminal; the report on stdout is the same either way."""
+    from .progress import Progress, progress_enabled
+    return Progress(total, enabled=progress_enabled(args), verbose=getattr(args, "verbose", False))
 
 
 def render_verified(r: Verified, verbose: bool = True) -> str:

@@ -86,11 +86,12 @@ def test_each_certificate_validates_against_the_schema_and_reverifies(path: Path
     result = C.verify_file(path)
     assert result.ok, result.problems()
     for c, check in zip(doc["claims"], result.claims):
-        if "proof" in c or "counterexample" in c:
+        if "proof" in c or "counterexample" in c or "contraction" in c:
             assert check.status == "verified", check.message          # re-checked by the kernel
+            assert c["recheckable"] is True
         else:
-            assert check.status == "skipped"                           # inconclusive / contracting
-            assert c["bound"] == "contracting" or c["verdict"] == "inconclusive"
+            assert check.status == "skipped"                           # inconclusive: nothing to re-check
+            assert c["verdict"] == "inconclusive"
     assert f"`{doc['rule']['hash']}`" in path.with_suffix(".md").read_text(encoding="utf-8")
 
 
@@ -103,8 +104,17 @@ def test_certificates_store_proofs_and_witnesses_as_text_and_exact_rationals():
     w = claim(load(PROOFS / "bcm.json"), "l2", "nonincreasing")["counterexample"]
     assert all(re.fullmatch(r"-?\d+(/\d+)?", x) for x in w["vector"] + [w["value"], w["growth_lower_bound"]])
     contracting = claim(load(PROOFS / "anti-hebbian-network.json"), "l2", "contracting")
-    assert contracting["recheckable"] is False and "not re-checkable yet" in contracting["note"]
-    assert "proof" not in contracting
+    assert contracting["recheckable"] is True and "note" not in contracting and "proof" not in contracting
+    data = contracting["contraction"]
+    assert data["kind"] == "plastic" and data["flow_claim"] == {"measure": "l2", "bound": "nonincreasing"}
+    assert data["start_value"] == "2" and data["rate_all_t"] == "0" and data["rate_after_T"] == "1/2"
+    assert 1.386 < float(Fraction(data["T"])) < 1.3863            # ln 4 = 1.38629..., rounded up
+    lmi = claim(load(PROOFS / "small-gain-network.json"), "l2", "contracting")["contraction"]
+    assert lmi["kind"] == "lmi" and len(lmi["P"]) == 3 and lmi["method"] == "exact"
+    assert all(re.fullmatch(r"-?\d+(/\d+)?", x) for x in sum(lmi["P"], []) + lmi["lam"] + [lmi["rate"]])
+    unstable = claim(load(PROOFS / "bistable-network.json"), "l2", "contracting")["contraction"]
+    assert unstable["kind"] == "unstable-equilibrium" and unstable["eigenvalue"] == ["1/5", "1/5"]
+    assert unstable["equilibrium"]["point"] == ["0", "0"] and unstable["charpoly"] == ["-11/25", "2", "1"]
 
 
 # -- tampering ----------------------------------------------------------------------------------------------
@@ -170,12 +180,12 @@ def test_any_edit_of_a_certificate_fails_with_a_reason():
     assert edits > 60
 
 
-CHECKED_BY_SEAL_ONLY = ("reasons", "network", "created_by")   # for people; documented in docs/ci.md
+CHECKED_BY_SEAL_ONLY = ("reasons", "created_by")   # for people; documented in docs/ci.md
 WITNESS_DATA = ("parameters", "W0", "activity", "matrices", "vector", "value")
 
 
 @pytest.mark.parametrize("name", ["anti-hebbian-decay", "oja", "schur-anti-hebbian", "gradient",
-                                  "anti-hebbian-network"])
+                                  "anti-hebbian-network", "small-gain-network", "bistable-network"])
 def test_semantic_edits_are_caught_by_the_kernel_even_with_a_recomputed_seal(name):
     """Edit every field of every claim and recompute the seal: verify still fails, except on fields that are
     for people only, and on witness data whose edit leaves a counterexample the kernel accepts with the same
@@ -197,8 +207,7 @@ def test_semantic_edits_are_caught_by_the_kernel_even_with_a_recomputed_seal(nam
             survivors.append((index, leaf))
     unexpected = [(i, leaf) for i, leaf in survivors
                   if not (leaf[0] in CHECKED_BY_SEAL_ONLY
-                          or (leaf[0] == "counterexample" and leaf[1] in WITNESS_DATA)
-                          or (doc["claims"][i]["bound"] == "contracting" and leaf[0] == "summary"))]
+                          or (leaf[0] == "counterexample" and leaf[1] in WITNESS_DATA))]
     assert not unexpected
 
 
@@ -242,6 +251,29 @@ def _tamper_cases():
         edit("hebbian", lambda d: d.update(verdict="certified"), "overall verdict"),
         edit("anti-hebbian-network", lambda d: claim(d, "l2", "contracting").update(verdict="refuted"),
              "differs from the verdict documented"),
+        edit("anti-hebbian-network", lambda d: claim(d, "l2", "contracting").update(verdict="inconclusive"),
+             "holds a plastic network certificate"),
+        # network certificates
+        edit("anti-hebbian-network", lambda d: claim(d, "l2", "contracting")["contraction"].update(T="1"),
+             "contraction.T: the certificate says '1'"),
+        edit("anti-hebbian-network", lambda d: claim(d, "l2", "contracting")["contraction"].update(
+            start_value="1"), "contraction.start_value"),
+        edit("anti-hebbian-network", lambda d: claim(d, "l2", "contracting")["contraction"]["proof"].update(
+            gamma="2"), "contraction.proof"),
+        edit("anti-hebbian-network", lambda d: claim(d, "l2", "contracting").update(summary="contracts"),
+             "summary: the certificate says 'contracts'"),
+        edit("small-gain-network", lambda d: claim(d, "l2", "contracting")["contraction"].update(rate="1"),
+             "the kernel rejects the l2 metric"),
+        edit("small-gain-network", lambda d: claim(d, "l2", "contracting")["contraction"]["lam"].__setitem__(
+            0, "0"), "the kernel rejects the l2 metric"),
+        edit("small-gain-network", lambda d: claim(d, "l2", "contracting")["contraction"].update(
+            method="verified-cholesky"), "contraction.method"),
+        edit("bistable-network", lambda d: claim(d, "l2", "contracting")["contraction"]["equilibrium"].update(
+            lo=["1/10", "0"], hi=["1/10", "0"], point=["1/10", "0"]), "contraction.equilibrium (lo, hi)"),
+        edit("bistable-network", lambda d: claim(d, "l2", "contracting")["contraction"].update(
+            eigenvalue=["1/4", "1/4"]), "contraction.eigenvalue[0]"),
+        edit("bistable-network", lambda d: claim(d, "l2", "contracting")["contraction"].update(
+            fingerprint="0123456789abcdef"), "contraction.fingerprint"),
         edit("hebbian", lambda d: claim(d, "l2", "bounded").update(expected="certified"), "documented verdict"),
         # counterexamples
         edit("anti-hebbian-decay", lambda d: claim(d, "linf", "nonincreasing")["counterexample"].update(
@@ -459,7 +491,7 @@ def test_verify_junit_xml(lab, capsys):
     assert cases[("oja.json", "l2 nonincreasing")] == "passed"
     assert cases[("fixed.json", "certificate")] == "failure"          # stale
     assert cases[("gradient.json", "l2 bounded")] == "skipped"        # inconclusive: nothing to re-check
-    assert cases[("small-gain-network.json", "l2 contracting")] == "skipped"
+    assert cases[("small-gain-network.json", "l2 contracting")] == "passed"       # the kernel re-checked it
     assert cases[("hebbian.json", "certificate")] == "passed"
     text = report.read_text()
     assert "STALE: the rule file" in text and "rate gamma: the certificate says" in text
