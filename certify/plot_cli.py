@@ -104,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
                 measure = args.measure or (rule.claim[0] if rule.claim and rule.claim[0] in plot.FLOW_NORMS
                                            else "l2")
                 res = plot.measure_flow(rule, measure=measure, bound=args.bound, n=args.n,
-                                        t_end=5.0 if args.t_end is None else args.t_end, seed=args.seed, trajectories=args.trajectories,
-                                        dt=args.dt, params=params)
+                                        t_end=5.0 if args.t_end is None else args.t_end, seed=args.seed,
+                                        trajectories=args.trajectories, dt=args.dt, params=params)
                 line = _measure_line(res)
             else:
                 try:
