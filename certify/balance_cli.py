@@ -63,6 +63,10 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", dest="format", choices=("text", "json"), default="text")
     p.add_argument("--out", dest="out", metavar="FILE.npz",
                    help="write the balanced J, W_in, W_out, b and the log gains h to this .npz")
+    p.add_argument("--robustness", dest="robustness", metavar="FILE.png|FILE.svg",
+                   help="also run the noise experiment of certify.robustness on the network read as ReLU (output "
+                        "error vs noise, unbalanced vs balanced; W_out defaults to the identity) and plot it to "
+                        "FILE (n <= 500; untrusted simulation)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quiet", "-q", action="store_true", help="print nothing on success; errors only")
     g.add_argument("--verbose", "-v", action="store_true", help="progress lines on stderr for any n")
@@ -145,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
         net = load_network(args)
         J = net["J"]
         n = int(np.asarray(J).shape[0]) if np.asarray(J).ndim >= 1 else 0
+        if getattr(args, "robustness", None):
+            _check_robustness_target(args.robustness, n)
         show_progress = (not args.quiet) and (args.verbose or n >= PROGRESS_MIN_N)
         res = balance(J, W_in=net["W_in"], W_out=net["W_out"], b=net["b"], p=args.p, alpha=net["alpha"],
                       tol=args.tol, max_iter=args.max_iter,
@@ -192,6 +198,18 @@ def run(args: argparse.Namespace) -> int:
         report["out"] = path
     elif args.out:
         report["out"] = None
+    if getattr(args, "robustness", None):
+        try:
+            report["robustness"] = _robustness(args.robustness, net, res) if res.converged else None
+        except (OSError, InputError) as exc:
+            err = exc if isinstance(exc, InputError) else InputError(f"--robustness: cannot write: {exc}",
+                                                                     file=args.robustness)
+            report.update(status="error", error=err.to_dict())
+            if args.format == "json":
+                _emit_json(report, out)
+            else:
+                print(f"error: {err}", file=sys.stderr)
+            return int(ExitCode.USAGE_ERROR)
     code = ExitCode.OK if res.converged else ExitCode.REFUTED
     if args.format == "json":
         _emit_json(report, out)
@@ -200,6 +218,38 @@ def run(args: argparse.Namespace) -> int:
     elif not res.converged:
         print(f"not balanced: {args.weights}: {res.message}", file=sys.stderr)
     return int(code)
+
+
+def _check_robustness_target(path: str, n: int) -> None:
+    from .plot import output_format
+    from .robustness import MAX_N
+    output_format(path, symbol="--robustness")
+    parent = os.path.dirname(path)
+    if parent and not os.path.isdir(parent):
+        raise InputError(f"--robustness: the directory of {path!r} does not exist", file=path,
+                         symbol="--robustness", hint="create the directory first")
+    if n > MAX_N:
+        raise InputError(f"--robustness: the noise experiment runs on networks up to n = {MAX_N}, got n = {n}",
+                         file=path, symbol="--robustness", hint="drop --robustness for this network")
+
+
+def _robustness(path: str, net: dict[str, Any], res) -> dict[str, Any]:
+    """Run the noise experiment (ReLU; W_out = I when not given) and write its plot to `path`."""
+    from .robustness import ReluNetwork, noise_experiment, robustness_figure
+    J = np.asarray(net["J"], float)
+    W_out = np.eye(J.shape[0]) if net["W_out"] is None else np.atleast_2d(np.asarray(net["W_out"], float))
+    relu = ReluNetwork(J, W_out, None if net["W_in"] is None else np.asarray(net["W_in"], float),
+                       None if net["b"] is None else np.asarray(net["b"], float))
+    exp = noise_experiment(relu, result=res)
+    robustness_figure(exp, title=f"{os.path.basename(path)}: ReLU network, n = {J.shape[0]}").savefig(path)
+    m = exp.measures
+    return {"plot": path, "activation": "relu", "readout": "W_out" if net["W_out"] is not None else "identity",
+            "input": "sinusoids" if net["W_in"] is not None else "none",
+            "seeds": int(exp.unbalanced.per_seed.shape[1]), "sigmas": exp.sigmas.tolist(),
+            "error_unbalanced": exp.unbalanced.error.tolist(), "error_balanced": exp.balanced.error.tolist(),
+            "ratio": exp.ratio.tolist(), "clean_difference": exp.clean_difference,
+            "frobenius": [m.before["frobenius"], m.after["frobenius"]],
+            "spectral_abscissa": [m.before["spectral_abscissa"], m.after["spectral_abscissa"]]}
 
 
 def _progress_printer():
@@ -277,6 +327,23 @@ def _print_text(report: dict[str, Any], res, args: argparse.Namespace, stream) -
             f", {k}" for k in ("W_in", "W_out", "b") if getattr(res, k) is not None) + ")\n")
     elif "out" in report:
         w("  nothing written (not converged)\n")
+    if "robustness" in report:
+        _print_robustness(report["robustness"], w)
+
+
+def _print_robustness(rob: dict[str, Any] | None, w) -> None:
+    if rob is None:
+        w("  robustness: skipped (not balanced)\n")
+        return
+    fro, alpha = rob["frobenius"], rob["spectral_abscissa"]
+    w(f"  ||J||_F {_fmt(fro[0])} -> {_fmt(fro[1])}; spectral abscissa {_fmt(alpha[0])} -> {_fmt(alpha[1])} "
+      "(conserved)\n")
+    w(f"  robustness (untrusted simulation): ReLU, input {rob['input']}, readout {rob['readout']};\n"
+      f"  white noise of std sigma in every neuron, RMS output error, mean over {rob['seeds']} seeds\n")
+    w(f"  {'sigma':>10s}{'unbalanced':>14s}{'balanced':>14s}{'ratio':>9s}\n")
+    for s, a, c, r in zip(rob["sigmas"], rob["error_unbalanced"], rob["error_balanced"], rob["ratio"]):
+        w(f"  {s:>10.3g}{a:>14.4g}{c:>14.4g}{r:>9.3f}\n")
+    w(f"  noiseless outputs agree to {rob['clean_difference']:.1e}; wrote {rob['plot']}\n")
 
 
 def _clean(obj: Any) -> Any:

@@ -542,12 +542,12 @@ def _shorten(text: str, width: int = 100, lines: int = 2) -> str:
     return "\n".join(wrapped)
 
 
-def output_format(path: str | Path) -> str:
-    """'png' or 'svg' from the file suffix; InputError otherwise."""
+def output_format(path: str | Path, symbol: str = "--out") -> str:
+    """'png' or 'svg' from the file suffix; InputError (naming the option `symbol`) otherwise."""
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise InputError(f"cannot tell the image format of {str(path)!r} (suffix {suffix or 'none'!r})",
-                         file=str(path), symbol="--out", hint="name the output FILE.png or FILE.svg")
+                         file=str(path), symbol=symbol, hint="name the output FILE.png or FILE.svg")
     return suffix
 
 

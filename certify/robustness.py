@@ -239,14 +239,14 @@ def noise_experiment(net: ReluNetwork, sigmas: Sequence[float] = DEFAULT_SIGMAS,
                      seeds: Sequence[int] = DEFAULT_SEEDS, *, t_end: float = 20.0, dt: float = 0.01,
                      t_burn: float = 5.0, p: float = 2.0, tol: float = 1e-12, result: Any = None,
                      u: Callable[[float], np.ndarray] | None = None) -> RobustnessResult:
-    """Balance `net` (or use the given BalanceResult of it), run `output_error` on both networks with the
-    same input, seeds and sigmas, and compare. Raises NoBalancedState when no balanced state exists."""
+    """Balance `net` (or use the given BalanceResult of it: its W_out, or net.W_out D when it was balanced
+    without W_out), run `output_error` on both networks with the same input, seeds and sigmas, and compare.
+    Raises NoBalancedState when no balanced state exists."""
     if result is None:
         twin, result = net.balanced(p=p, tol=tol)
     else:
-        twin = ReluNetwork(result.J, result.W_out, result.W_in, result.b)
-    if twin.W_out is None:
-        raise InputError("the balance result has no W_out: balance with W_out=...", symbol="W_out")
+        W_out = result.W_out if result.W_out is not None else np.atleast_2d(net.W_out) * result.gains[None, :]
+        twin = ReluNetwork(result.J, W_out, result.W_in, result.b)
     a = output_error(net, sigmas, seeds, t_end=t_end, dt=dt, t_burn=t_burn, u=u)
     c = output_error(twin, sigmas, seeds, t_end=t_end, dt=dt, t_burn=t_burn, u=u)
     diff = float(np.max(np.abs(a.y_clean - c.y_clean)))
@@ -263,7 +263,8 @@ def robustness_figure(res: RobustnessResult, title: str = ""):
     for run, label, style in ((res.unbalanced, "unbalanced", "o-"), (res.balanced, "balanced", "s-")):
         lo = np.percentile(run.per_seed, 10, axis=1)
         hi = np.percentile(run.per_seed, 90, axis=1)
-        ax.loglog(run.sigmas, run.error, style, label=f"{label} (mean over {run.per_seed.shape[1]} seeds; band 10-90%)")
+        seeds = run.per_seed.shape[1]
+        ax.loglog(run.sigmas, run.error, style, label=f"{label} (mean over {seeds} seeds; band 10-90%)")
         ax.fill_between(run.sigmas, lo, hi, alpha=0.2)
     ax.set_xlabel("noise standard deviation sigma (per neuron)")
     ax.set_ylabel("RMS output error  y_noisy - y_clean")
