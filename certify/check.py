@@ -16,6 +16,7 @@ import sympy as sp
 
 from . import derive, falsify
 from .errors import KernelError, SideConditionError
+from .kernel.algebra import Normalizer
 from .kernel.intervals import INF, Interval
 from .kernel.objects import BOUNDS, MEASURES, Assumptions, Certificate, Claim, N, Refutation
 from .kernel.verify import check_proof
@@ -211,8 +212,14 @@ def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
     """Decide the rule's claim (or the claim given by measure/bound). Without any claim, explore
     every norm. With `expectations`, also decide every claim documented under [expect]. Laws declared
     under [balancing] / [energy] are decided too (certify/laws.py)."""
-    report = _check_claims(rule, measure, bound, expectations)
-    if not (rule.balancing or rule.energy):
+    has_laws = bool(rule.balancing or rule.energy)
+    fixed = not Normalizer(dict(rule.matrices)).nf(rule.dW)
+    if has_laws and fixed and rule.claim is None and not rule.expect and measure is None and bound is None:
+        # a fixed network declared for its laws: nothing to say about measures of a constant W
+        report = RuleReport(rule, "laws", (), Verdict.INCONCLUSIVE, note="only the declared laws are decided")
+    else:
+        report = _check_claims(rule, measure, bound, expectations)
+    if not has_laws:
         return report
     from dataclasses import replace
 

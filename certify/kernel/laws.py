@@ -60,6 +60,10 @@ def _sub(a: NF, b: NF) -> NF:
     return nf_add(a, nf_scale(b, -ONE))
 
 
+def _range(iv: Interval) -> str:
+    return f"= {iv.lo}" if iv.lo == iv.hi else f"in {iv}"
+
+
 def _positive(iv: Interval | None, what: str) -> None:
     if iv is None or not (iv.lo > 0 or (iv.lo == 0 and not iv.lo_closed)):
         raise KernelError(f"{what} must be declared > 0")
@@ -147,7 +151,7 @@ def check_cost_descent(p: Interval, tau: Interval, derived: sp.Basic | None = No
                             STOCK),
                            ("cost-identity", "with g = C e - C^T e: (p/tau)(e^T C g - g^T C e) = -(p/tau) g^T g, "
                             "an identity of scalar normal forms", STOCK),
-                           ("sign", f"p in {p}, tau in {tau}: both positive", "declared ranges")))
+                           ("sign", f"p {_range(p)}, tau {_range(tau)}: both positive", "declared ranges")))
 
 
 def _rhs(nz: Normalizer, x: NF, activation: str) -> NF:
