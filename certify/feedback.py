@@ -89,6 +89,21 @@ def build(N: int, g: float, seed: int, *, input_scale: float = 0.5, feedback_sca
     return Instance(N, float(g), int(seed), float(input_scale), float(feedback_scale), chi, m, I)
 
 
+CATALOG = {   # the instances behind rules/feedback-*.toml (examples/feedback_network.py --write-catalog)
+    "feedback-bistable": {"N": 64, "g": 0.5, "seed": 1, "input_scale": 0.5, "target": 2.0},
+    "feedback-weak": {"N": 64, "g": 0.3, "seed": 3, "input_scale": 1.0, "target": 0.3},
+}
+
+
+def catalog_instance(name: str) -> "Trained":
+    """The trained network of the catalog entry `name` (see CATALOG), rebuilt from its parameters."""
+    if name not in CATALOG:
+        raise InputError(f"unknown feedback catalog entry {name!r}", symbol="name",
+                         hint=f"use one of: {', '.join(CATALOG)}")
+    p = CATALOG[name]
+    return train(build(p["N"], p["g"], p["seed"], input_scale=p["input_scale"]), p["target"])
+
+
 def _newton(F, J, x: np.ndarray, tol: float = 1e-13, steps: int = 60) -> np.ndarray | None:
     """Newton's method (float); None when it does not converge."""
     with np.errstate(all="ignore"):
@@ -232,22 +247,32 @@ class FoundEquilibrium:
         return self.abscissa < 0
 
 
-def equilibria_along_z(tr: Trained, *, steps: int = 400) -> list[FoundEquilibrium]:
-    """Closed-loop equilibria from the zeros of F(z) - z, F(z) = (1/N) n^T phi(x(z)), with x(z) the open-loop
-    fixed point followed by continuation over |z| <= (1/N) sum |n_i| (+5%); plus Newton from -x*. Sorted by z."""
-    from scipy.optimize import brentq
-
-    inst, N = tr.instance, tr.instance.N
-    zmax = 1.05 * float(np.sum(np.abs(tr.n))) / N + 1e-9
+def readout_curve(tr: Trained, *, steps: int = 400) -> tuple[np.ndarray, np.ndarray, list]:
+    """(z, F(z), x(z)) on a grid of steps + 1 points over |z| <= 1.05 (1/N) sum |n_i|: the open-loop fixed
+    point x(z) followed by Newton continuation from the left end, and the readout F(z) = (1/N) n^T phi(x(z))
+    (NaN where Newton fails). Closed-loop equilibria are the zeros of F(z) - z. Float, untrusted."""
+    inst = tr.instance
+    zmax = 1.05 * float(np.sum(np.abs(tr.n))) / inst.N + 1e-9
     zs = np.linspace(-zmax, zmax, steps + 1)
-    xs, gaps = [], []
+    xs, F = [], []
     x = open_loop(inst, float(zs[0]))
     for z in zs:
         x = None if x is None else open_loop(inst, float(z), x)
         if x is None:
             x = open_loop(inst, float(z))
         xs.append(x)
-        gaps.append(np.nan if x is None else tr.readout(x) - z)
+        F.append(np.nan if x is None else tr.readout(x))
+    return zs, np.array(F), xs
+
+
+def equilibria_along_z(tr: Trained, *, steps: int = 400) -> list[FoundEquilibrium]:
+    """Closed-loop equilibria from the zeros of F(z) - z along `readout_curve` (refined by Brent's method),
+    plus Newton from x* and -x*; each polished by Newton on the closed loop. Sorted by z."""
+    from scipy.optimize import brentq
+
+    inst, N = tr.instance, tr.instance.N
+    zs, F, xs = readout_curve(tr, steps=steps)
+    gaps = F - zs
     starts = [tr.x_star, -tr.x_star]
     for k in range(steps):
         a, b = gaps[k], gaps[k + 1]
@@ -260,7 +285,7 @@ def equilibria_along_z(tr: Trained, *, steps: int = 400) -> list[FoundEquilibriu
             return np.nan if y is None else tr.readout(y) - z
         try:
             zr = brentq(gap, zs[k], zs[k + 1], xtol=1e-14) if a * b < 0 else float(zs[k] if a == 0 else zs[k + 1])
-        except ValueError:
+        except (ValueError, RuntimeError):
             continue
         y = open_loop(inst, zr, x_near)
         if y is not None:
