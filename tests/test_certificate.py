@@ -515,3 +515,198 @@ def test_certificate_files_are_named_safely_after_rules():
 def test_lemma_arguments_cover_the_library():
     from certify.kernel.lemmas import DECAY_LEMMAS, TERM_LEMMAS
     assert set(C.LEMMA_ARGUMENTS) == set(TERM_LEMMAS) | set(DECAY_LEMMAS)
+
+
+# -- network certificates (contracting claims) ------------------------------------------------------------------
+
+NETWORK_RULES = {
+    # H, tanh, a nonnegative non-symmetric W0 in a .npy file, bias in a .csv file: the Perron-weighted l1 norm
+    # is optimal for it (rate 1 - spectral radius), so it beats the l2 metric
+    "perron-npy": ('form = "H"\nactivation = "tanh"\nW0 = "perron-w.npy"\nbias = "perron-u.csv"\n', "certified"),
+    # FR, tanh, symmetric excitation with a small input: two stable equilibria in Krawczyk boxes
+    "two-equilibria": ('form = "FR"\nactivation = "tanh"\nW0 = "[[0, 2], [2, 0]]"\nbias = "[1/10, 0]"\n', "refuted"),
+    # FR, tanh, a rotation with gain: one equilibrium (not a rational point), an unstable focus (Routh)
+    "spiral": ('form = "FR"\nactivation = "tanh"\nW0 = "[[3/2, -2], [2, 3/2]]"\nbias = "[1/10, -1/5]"\n', "refuted"),
+}
+
+
+def _network_rule(name: str, network: str, verdict: str) -> str:
+    return (f'[rule]\nname = "{name}"\ndW = "0"\n\n[network]\n{network}\n[claim]\nbound = "contracting"\n\n'
+            f'[expect.l2]\ncontracting = "{verdict}"\n')
+
+
+def _write_network_lab(root: Path) -> Path:
+    import numpy as np
+    (root / "rules").mkdir(parents=True)
+    np.save(root / "rules" / "perron-w.npy", np.array([[0.0, 0.5, 0.0], [0.25, 0.0, 0.125], [0.0, 0.375, 0.0]]))
+    (root / "rules" / "perron-u.csv").write_text("0.5\n-1\n0\n")
+    for name, (network, verdict) in NETWORK_RULES.items():
+        (root / "rules" / f"{name}.toml").write_text(_network_rule(name, network, verdict))
+    return root
+
+
+@pytest.fixture(scope="module")
+def network_lab(tmp_path_factory) -> Path:
+    """Rules for the kinds of network certificate the catalog lacks, proved once (about 1-2 s)."""
+    root = _write_network_lab(tmp_path_factory.mktemp("networks"))
+    for name in NETWORK_RULES:
+        res = C.prove_file(root / "rules" / f"{name}.toml", root / "proofs", latex=False)
+        assert res.error is None, res.error
+    return root
+
+
+def _network_doc(name: str, lab: Path | None) -> tuple[Path, dict]:
+    path = (PROOFS if name in ("anti-hebbian-network", "small-gain-network", "bistable-network")
+            else lab / "proofs") / f"{name}.json"
+    return path, load(path)
+
+
+KIND_OF = {"perron-npy": "weighted", "small-gain-network": "lmi", "anti-hebbian-network": "plastic",
+           "two-equilibria": "two-equilibria", "bistable-network": "unstable-equilibrium",
+           "spiral": "unstable-equilibrium"}
+
+
+@pytest.mark.parametrize("name", list(KIND_OF))
+def test_network_certificates_of_every_kind_are_rechecked_by_the_kernel(network_lab, name):
+    path, doc = _network_doc(name, network_lab)
+    c = claim(doc, "l2", "contracting")
+    assert c["contraction"]["kind"] == KIND_OF[name] and c["recheckable"] is True
+    result = C.verify_file(path)
+    assert result.ok, result.problems()
+    check = next(x for x in result.claims if x.bound == "contracting")
+    assert check.status == "verified" and check.message == f"{c['verdict']}: {c['summary']}"
+
+
+def test_what_the_network_certificates_store(network_lab):
+    perron = claim(load(network_lab / "proofs" / "perron-npy.json"), "l2", "contracting")["contraction"]
+    assert perron["norm"] in ("l1", "linf") and perron["weights"] == "Perron" and perron["form"] == "H"
+    eta = [Fraction(x) for x in perron["eta"]]
+    assert max(eta) == 1 and min(eta) > 0 and len(set(eta)) == 3
+    rate = Fraction(perron["rate"])
+    assert abs(float(rate) - (1 - (0.25 * 0.5 + 0.125 * 0.375) ** 0.5)) < 1e-9   # 1 - spectral radius of W0
+    two = claim(load(network_lab / "proofs" / "two-equilibria.json"), "l2", "contracting")["contraction"]
+    assert two["first"]["method"] == two["second"]["method"] == "krawczyk"
+    assert Fraction(two["first"]["hi"][0]) < 0 < Fraction(two["second"]["lo"][0])
+    spiral = claim(load(network_lab / "proofs" / "spiral.json"), "l2", "contracting")["contraction"]
+    assert (spiral["jacobian"], spiral["method"], spiral["unstable_count"]) == ("interval", "routh", 2)
+    doc = load(network_lab / "proofs" / "perron-npy.json")
+    assert set(doc["rule"]["data_files"]) == {"W0", "bias"}
+    assert doc["rule"]["data_files"]["W0"]["file"] == "perron-w.npy"
+    assert re.fullmatch(r"[0-9a-f]{64}", doc["rule"]["data_files"]["bias"]["sha256"])
+
+
+ENUM_SWAPS = {"kind": {"weighted": "lmi", "lmi": "weighted", "plastic": "lmi", "two-equilibria": "unstable-equilibrium",
+                       "unstable-equilibrium": "two-equilibria"},
+              "structure": {"diag": "full", "full": "diag"},
+              "method": {"exact": "verified-cholesky", "verified-cholesky": "exact", "exact-root": "sign-change",
+                         "sign-change": "routh", "routh": "exact-root", "krawczyk": "affine-piece",
+                         "affine-piece": "krawczyk", "exact-point": "krawczyk"},
+              "jacobian": {"exact": "interval", "interval": "exact"}, "form": {"H": "FR", "FR": "H"},
+              "activation": {"tanh": "logistic", "logistic": "tanh"}, "weights": {"Perron": "unit", "unit": "Perron"}}
+
+
+def _network_mutation(value, key):
+    """Edits that keep the file valid under the schema where possible (enum swaps, nulls filled in)."""
+    if isinstance(value, str) and value in ENUM_SWAPS.get(key, {}):
+        return ENUM_SWAPS[key][value]
+    if key == "fingerprint":
+        return "0123456789abcdef"
+    if value is None:
+        return {"unstable_count": 1, "eigenvalue": ["1", "2"], "leak": "1/2"}.get(key, ["0", "0"])
+    return _mutated(value, key)
+
+
+@pytest.mark.parametrize("name", list(KIND_OF))
+def test_any_edit_of_a_network_certificate_fails_naming_the_field(network_lab, name):
+    """Every number, name and text of the stored network certificate (and the summary), edited with the seal
+    recomputed: verify rejects the claim (or the schema the file) with a reason that names the edited field."""
+    path, doc = _network_doc(name, network_lab)
+    rule = Rule.from_file(path.parent / doc["rule"]["file"])
+    index = next(i for i, c in enumerate(doc["claims"]) if c["bound"] == "contracting")
+    c = doc["claims"][index]
+    leaves = [(("contraction",) + leaf, v) for leaf, v in _leaves(c["contraction"])] + [(("summary",), c["summary"])]
+    for leaf, value in leaves:
+        bad = copy.deepcopy(c)
+        _set(bad, leaf, _network_mutation(value, leaf[-1]))
+        claims = doc["claims"][:index] + [bad] + doc["claims"][index + 1:]
+        errors = C.schema_errors({**doc, "claims": claims})
+        message = "; ".join(errors) if errors else C.verify_claim(bad, rule).message
+        if not errors:
+            assert C.verify_claim(bad, rule).status == "failed", leaf
+        names = [str(k) for k in leaf if isinstance(k, str)]
+        assert any(k in message for k in names), (leaf, message)
+    assert len(leaves) >= 8
+
+
+def test_a_changed_data_file_makes_the_certificate_stale(tmp_path, capsys):
+    import numpy as np
+    root = _write_network_lab(tmp_path)
+    rule, weights = root / "rules" / "perron-npy.toml", root / "rules" / "perron-w.npy"
+    assert main(["prove", str(rule), "--out", str(root / "proofs"), "--no-latex"]) == 0
+    cert = root / "proofs" / "perron-npy.json"
+    assert main(["verify", str(cert)]) == 0
+    original = weights.read_bytes()
+    W = np.load(weights)
+    W[0, 1] = 0.75                                     # the rule file itself is unchanged: same Rule.hash
+    np.save(weights, W)
+    capsys.readouterr()
+    assert main(["verify", str(cert)]) == 1
+    out = capsys.readouterr().out
+    assert "perron-npy.json: STALE" in out and "perron-w.npy (W0 of the rule's [network]) changed since" in out
+    assert "certify prove" in out and "0 verified, 0 failed, 1 stale" in out
+    weights.write_bytes(original)
+    assert C.verify_file(cert).ok
+    (root / "rules" / "perron-u.csv").write_text("0.5\n-1\n1\n")          # the bias file
+    result = C.verify_file(cert)
+    assert result.status == "stale" and "perron-u.csv (bias of the rule's [network]) changed" in result.problems()[0]
+    (root / "rules" / "perron-u.csv").unlink()
+    assert "no longer exists" in C.verify_file(cert).problems()[0]
+    (root / "rules" / "perron-u.csv").write_text("0.5\n-1\n0\n")
+    assert C.verify_file(cert).ok
+    doc = load(cert)                                   # the recorded list itself edited (seal recomputed)
+    doc["rule"]["data_files"]["W0"]["file"] = "other.npy"
+    dump(doc, cert)
+    result = C.verify_file(cert)
+    assert result.status == "failed" and "data_files: the certificate records" in result.problems()[0]
+
+
+def test_inline_networks_record_no_data_files():
+    assert load(PROOFS / "small-gain-network.json")["rule"]["data_files"] == {}
+
+
+def test_a_certificate_for_the_wrong_kind_of_network_fails(network_lab):
+    """A fixed-W certificate re-labelled onto a plastic rule (or the reverse) is refused, not re-checked."""
+    path, doc = _network_doc("anti-hebbian-network", network_lab)
+    rule = Rule.from_file(path.parent / doc["rule"]["file"])
+    lmi = claim(load(PROOFS / "small-gain-network.json"), "l2", "contracting")
+    bad = copy.deepcopy(claim(doc, "l2", "contracting"))
+    bad.update(contraction=lmi["contraction"], summary=lmi["summary"])
+    check = C.verify_claim(bad, rule)
+    assert check.status == "failed" and "contraction.kind: a lmi certificate" in check.message
+
+
+# -- progress on stderr -----------------------------------------------------------------------------------------
+
+def test_verify_and_prove_show_progress_on_stderr_only_when_asked(network_lab, tmp_path, capsys):
+    from argparse import Namespace
+    proofs = [str(PROOFS / "small-gain-network.json"), str(PROOFS / "bistable-network.json")]
+    assert C.run_verify(Namespace(paths=proofs, quiet=False, junit_xml=None)) == 0
+    plain = capsys.readouterr()
+    assert plain.err == ""                                        # not a terminal, not --verbose: silent
+    assert C.run_verify(Namespace(paths=proofs, quiet=False, verbose=True, junit_xml=None)) == 0
+    loud = capsys.readouterr()
+    lines = loud.err.splitlines()
+    assert re.fullmatch(r"\[1/2\] .*small-gain-network\.json \.\.\. VERIFIED \(\d+\.\d\d s\)", lines[0])
+    assert re.fullmatch(r"    l2 contracting: verified \(\d+\.\d\d s\)", lines[1])
+    assert lines[2].startswith("[2/2] ") and "bistable-network.json ... VERIFIED" in lines[2]
+    strip = lambda s: re.sub(r"\d+\.\d\d s", "T s", s)             # noqa: E731
+    assert strip(loud.out) == strip(plain.out)                    # the report on stdout is unchanged
+    rule = str(network_lab / "rules" / "two-equilibria.toml")
+    out = tmp_path / "p"
+    assert C.run_prove(Namespace(paths=[rule], out=str(out), no_latex=True, verbose=True)) == 0
+    got = capsys.readouterr()
+    assert re.fullmatch(r"\[1/1\] .*two-equilibria\.toml \.\.\. refuted, 1 claim \(\d+\.\d\d s\)\n", got.err)
+    assert "wrote" in got.out
+    assert C.run_prove(Namespace(paths=[rule], out=str(out), no_latex=True, quiet=True)) == 0
+    got = capsys.readouterr()
+    assert got.err == "" and got.out == f"1 certificate(s) written to {out}\n"     # -q: the summary line only
