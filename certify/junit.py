@@ -6,7 +6,7 @@ One <testsuite> per file and one <testcase> per (file, claim):
   when its documented verdict is reproduced (a mismatch is a <failure>); an input error is an <error>.
 - verify: a claim whose evidence the kernel re-checked passes; a mismatch, a tampered or stale certificate is
   a <failure> (a file-level testcase named "certificate" carries file-level problems); claims with nothing to
-  re-check (inconclusive, contracting) are <skipped>; an unreadable or schema-violating file is an <error>.
+  re-check (inconclusive ones) are <skipped>; an unreadable or schema-violating file is an <error>.
 """
 
 from __future__ import annotations
