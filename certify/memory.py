@@ -166,7 +166,8 @@ def hessian_diag(x: np.ndarray, lagrangian: str = "relu") -> np.ndarray:
     if lag == "relu":
         return (x > 0).astype(float)
     if lag == "tanh":
-        return 1.0 / np.cosh(x) ** 2
+        t = np.exp(-2.0 * np.abs(x))       # sech^2 x = 4 t / (1 + t)^2, without overflow
+        return 4.0 * t / (1.0 + t) ** 2
     return np.ones_like(x)
 
 
@@ -182,11 +183,15 @@ def lagrangian_value(x: np.ndarray, lagrangian: str = "relu") -> float:
 
 
 def _floats(W: object, b: object) -> tuple[np.ndarray, np.ndarray]:
-    Wf = np.array(W.tolist() if hasattr(W, "tolist") else W, dtype=object)
-    Wf = np.array([[float(v) for v in row] for row in Wf], dtype=float)
-    bf = np.zeros(Wf.shape[0]) if b is None else np.array([float(v) for v in (b.tolist() if hasattr(b, "tolist")
-                                                                                else b)], dtype=float)
-    return Wf, bf
+    if isinstance(W, np.ndarray) and W.dtype == np.float64:
+        Wf = W
+    else:
+        Wf = np.array([[float(v) for v in row] for row in (W.tolist() if hasattr(W, "tolist") else W)], dtype=float)
+    if b is None:
+        return Wf, np.zeros(Wf.shape[0])
+    if isinstance(b, np.ndarray) and b.dtype == np.float64:
+        return Wf, b
+    return Wf, np.array([float(v) for v in (b.tolist() if hasattr(b, "tolist") else b)], dtype=float)
 
 
 def _tau_floats(tau: object, n: int) -> np.ndarray:
@@ -262,7 +267,7 @@ class StrictLyapunov:
 
     @property
     def statement(self) -> str:
-        return (f"V(x) = E(x) + ({self.kappa}/2) sum_i tau_i x_i'^2 satisfies dV/dt <= -{self.delta * self.tau_min} |x'|^2 "
+        return (f"V(x) = E(x) + {self.kappa / 2} sum_i tau_i x_i'^2 satisfies dV/dt <= -{self.delta * self.tau_min} |x'|^2 "
                 f"(k = min(1, 2/||W||_F^2) = {self.k}, ||W||_F^2 = {self.frobenius_sq}): strictly decreasing off "
                 "equilibria, and not constant along dead coordinates (no flat regions)")
 
@@ -711,6 +716,8 @@ def analyze(W: object, b: object = None, tau: object = 1, lagrangian: str = "rel
             if st == "unstable" and not Z:
                 why += "; kernel: " + _unstable_statement(Wq, bq, lag, x)
             eqs.append(Equilibrium(tuple(x), S, Z, st, why, _verify_point(Wq, bq, lag, x), ab))
+        rank = {"stable": 0, "undecided": 1, "unstable": 2}
+        eqs.sort(key=lambda e: rank[e.stability])      # stable sort: memories first, then the given order
         if degenerate:
             complete = False
             notes.append(f"{len(degenerate)} active set(s) with singular I - W_SS and a consistent system: "
@@ -719,19 +726,25 @@ def analyze(W: object, b: object = None, tau: object = 1, lagrangian: str = "rel
     flat_count = 0
     if lag == "relu":
         flat_count = 2 ** n - 1
-        for i, e in enumerate(eqs):
-            if e.exact and len(e.active) < n and len(flat) < flat_shown:
-                flat.append(flat_region(Wq, bq, e.active, t, equilibrium=e.point, index=i))
-        seen = {f.active for f in flat}
-        for r in range(n):
-            for S in itertools.combinations(range(n), r):
-                if len(flat) >= flat_shown:
-                    break
-                if S not in seen:
-                    inside = [i for i, e in enumerate(eqs) if e.active == S]
-                    flat.append(flat_region(Wq, bq, S, t, index=inside[0] if inside else None))
+        order = sorted(range(len(eqs)), key=lambda i: eqs[i].stability != "stable")
+        wanted: list[tuple[tuple[int, ...], int | None]] = [(eqs[i].active, i) for i in order
+                                                            if eqs[i].exact and len(eqs[i].active) < n]
+        wanted.insert(sum(1 for i in order if eqs[i].stability == "stable" and len(eqs[i].active) < n), ((), None))
+        for r in range(1, n):
+            if len(wanted) >= 2 * flat_shown:
+                break
+            wanted += [(S, None) for S in itertools.combinations(range(n), r)][: 2 * flat_shown]
+        for S, i in wanted:
             if len(flat) >= flat_shown:
                 break
+            if any(f.active == S for f in flat):
+                continue
+            if i is not None:
+                flat.append(flat_region(Wq, bq, S, t, equilibrium=eqs[i].point, index=i))
+            else:
+                inside = [j for j, e in enumerate(eqs) if e.active == S]
+                flat.append(flat_region(Wq, bq, S, t, equilibrium=eqs[inside[0]].point if inside else None,
+                                        index=inside[0] if inside else None))
     lyap = strict_lyapunov(Wq, t)
     verdict, detail = _contraction(Wq, bq, lag, eqs, t)
     return MemoryReport(n, lag, tuple(t), tuple(tuple(r) for r in Wq), tuple(bq), tuple(eqs), method, complete,
@@ -819,8 +832,9 @@ def render(rep: MemoryReport) -> str:
                  f"stable (stored memories): {len(mem)}")
     for i, e in enumerate(rep.equilibria):
         lines.append(f"  [{i}] x* = {_vec(e.point)}{'' if e.exact else ' (float center)'}  {e.stability.upper()}")
-        lines.append(f"      active {_set(e.active)}" + (f", on the boundary x_i = 0 for {_set(e.boundary)}"
-                                                        if e.boundary else ""))
+        if rep.lagrangian == "relu":
+            lines.append(f"      active {_set(e.active)}" + (f", on the boundary x_i = 0 for {_set(e.boundary)}"
+                                                            if e.boundary else ""))
         lines.append(f"      why: {e.reason}")
         if e.numeric_abscissa is not None:
             lines.append(f"      numeric spectral abscissa of the Jacobian (untrusted, for comparison): "
