@@ -29,6 +29,8 @@ ETA2 = np.array([1, 1, -1, -1, 1, 1, -1, -1], dtype=float)
 HEBB = 0.5 * (np.outer(ETA1, ETA1) + np.outer(ETA2, ETA2)) - 2 * np.eye(8)     # four stored memories
 WEAK = 0.25 * (np.outer(ETA1, ETA1) + np.outer(ETA2, ETA2)) - 2 * np.eye(8)    # one stable state
 ONES = np.ones(8)
+# the simulation-heavy properties run on fewer examples (25 in the ci profile; half of a larger profile's count)
+FEWER = settings(max_examples=max(25, settings.default.max_examples // 2))
 
 
 @st.composite
@@ -84,7 +86,7 @@ def check_energy_along(W, b, lag, tau, x0, t_end=4.0, dt=0.01):
     return E, rate
 
 
-@settings(max_examples=25)
+@FEWER
 @given(networks(), st.sampled_from(["relu", "tanh", "linear"]), st.integers(0, 2 ** 16))
 def test_energy_decreases_along_rk4_trajectories(net, lag, seed):
     W, b = net
@@ -94,7 +96,7 @@ def test_energy_decreases_along_rk4_trajectories(net, lag, seed):
     assert np.all(rate <= 0)
 
 
-@settings(max_examples=25)
+@FEWER
 @given(networks(n_max=4), st.integers(0, 2 ** 16))
 def test_energy_identity_with_unequal_time_constants(net, seed):
     W, b = net
@@ -132,7 +134,7 @@ def test_relu_energy_is_a_quadratic_of_relu_x():
 # the strict Lyapunov function without flat regions
 
 
-@settings(max_examples=25)
+@FEWER
 @given(networks(), st.sampled_from(["relu", "tanh", "linear"]), st.integers(0, 2 ** 16))
 def test_strict_lyapunov_function_decreases_off_equilibria(net, lag, seed):
     W, b = net
@@ -190,7 +192,7 @@ def test_strict_lyapunov_is_not_flat_where_energy_is():
 # flat regions
 
 
-@settings(max_examples=25)
+@FEWER
 @given(networks(n_max=4))
 def test_flat_regions_hold_no_spurious_equilibria(net):
     W, b = net
@@ -270,7 +272,7 @@ def float_enumeration(Wf, bf):
     return out
 
 
-@settings(max_examples=25)
+@FEWER
 @given(networks(), st.integers(0, 2 ** 16))
 def test_every_equilibrium_found_numerically_is_enumerated(net, seed):
     W, b = net
@@ -307,7 +309,7 @@ def test_exact_stability_agrees_with_numpy_away_from_the_boundary(net):
             assert e.stability == "unstable"
 
 
-@settings(max_examples=25)
+@FEWER
 @given(networks(n_max=4), st.integers(0, 2 ** 16))
 def test_stable_equilibria_attract_and_unstable_ones_repel(net, seed):
     W, b = net
