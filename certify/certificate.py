@@ -270,37 +270,41 @@ def _refutation_dict(obj) -> dict[str, Any]:
             "statement": obj.statement}
 
 
-def _fixed_matrix(net):
-    """W0 as certify_fixed hands it to the kernel: exact rationals, or binary64 above EXACT_WEIGHTED_LIMIT."""
-    from .kernel import contraction as kc
-    if net.n > kc.EXACT_WEIGHTED_LIMIT:
-        import numpy as np
-        return net.W0_float(), np.float64
-    return [list(r) for r in net.W0], None
+def _binary64(xs, name: str, why: str) -> None:
+    """The kernel's floating-point paths read their inputs as binary64: refuse rationals that would be rounded."""
+    for x in xs:
+        if Fraction(float(x)) != x:
+            raise KernelError(f"{name}: {x} is not a binary64 number ({why})")
 
 
 def _weighted_rate(net, form: str, norm: str, eta: list[Fraction]) -> Fraction:
+    """The rate the weights prove, as certify_fixed computes it: exact rationals, or (above
+    EXACT_WEIGHTED_LIMIT) the kernel's rigorous binary64 bound, for which W0 and eta must be binary64."""
     from .kernel import contraction as kc
-    W, floats = _fixed_matrix(net)
-    if floats is not None:
+    W: Any = [list(r) for r in net.W0]
+    if net.n > kc.EXACT_WEIGHTED_LIMIT:
         import numpy as np
-        eta = np.array([float(x) for x in eta])
+        why = f"the weighted rate of n = {net.n} > {kc.EXACT_WEIGHTED_LIMIT} neurons is bounded in binary64"
+        _binary64([x for row in net.W0 for x in row], "W0", why)
+        _binary64(eta, "contraction.eta", why)
+        W, eta = net.W0_float(), np.array([float(x) for x in eta])
     return kc.linear_rate(W, norm, eta) if net.linear else kc.weighted_rate(W, net.g, form, norm, eta)
 
 
-def _lmi_inputs(P: list[list[Fraction]], lam: list[Fraction], n: int):
-    """P and lam as check_lmi takes them: exact rationals (n <= EXACT_LIMIT) or binary64 arrays, which
-    must then hold the stored rationals exactly."""
+def _lmi_inputs(W0, P: list[list[Fraction]], lam: list[Fraction]):
+    """(W, P, lam) as check_lmi takes them: exact rationals (n <= EXACT_LIMIT), or binary64 arrays for the
+    verified Cholesky check, which must then hold W0, P and lam exactly (check_lmi rounds what it is given)."""
     from .kernel import contraction as kc
+    n = len(P)
     if n <= kc.EXACT_LIMIT:
-        return P, lam
+        return [list(r) for r in W0], P, lam
     import numpy as np
-    for name, xs in (("P", [x for row in P for x in row]), ("lam", lam)):
-        for x in xs:
-            if Fraction(float(x)) != x:
-                raise KernelError(f"{name}: {x} is not a binary64 number (needed for the verified Cholesky check "
-                                  f"with n = {n} > {kc.EXACT_LIMIT})")
-    return np.array([[float(x) for x in row] for row in P]), np.array([float(x) for x in lam])
+    why = f"the LMI of n = {n} > {kc.EXACT_LIMIT} neurons is checked by verified Cholesky in binary64"
+    _binary64([x for row in W0 for x in row], "W0", why)
+    _binary64([x for row in P for x in row], "contraction.P", why)
+    _binary64(lam, "contraction.lam", why)
+    return (np.array([[float(x) for x in row] for row in W0]), np.array([[float(x) for x in row] for row in P]),
+            np.array([float(x) for x in lam]))
 
 
 def _fixed_evidence(net, best) -> dict[str, Any]:
@@ -313,6 +317,8 @@ def _fixed_evidence(net, best) -> dict[str, Any]:
         form = net.form if net.linear else best.data.get("form", net.form)   # linear phi: the form is irrelevant
         if not perron:
             eta = [Fraction(1)] * n
+        elif best.data.get("eta_exact") is not None:     # the weights the kernel was given, when kept
+            eta = [Fraction(x) if isinstance(x, (int, Fraction)) else Fraction(float(x)) for x in best.data["eta_exact"]]
         elif isinstance(best.data.get("eta"), list) and len(best.data["eta"]) == n:
             eta = [Fraction(float(x)) for x in best.data["eta"]]      # repr of binary64: exact round trip
         else:   # not listed for large n: the same deterministic computation as certify_fixed
@@ -338,7 +344,8 @@ def _fixed_evidence(net, best) -> dict[str, Any]:
         Pq = [[Fraction(float(x)) for x in row] for row in P]
         lq = [Fraction(float(x)) for x in lam]
         try:
-            method = kc.check_lmi([list(r) for r in net.W0], g, net.form, *_lmi_inputs(Pq, lq, n), best.rate)
+            W, Pk, lk = _lmi_inputs(net.W0, Pq, lq)
+            method = kc.check_lmi(W, g, net.form, Pk, lk, best.rate)
         except KernelError as err:
             raise CertificateError(f"{best.norm}: the kernel rejects the metric for the exact W0: {err}") from None
         diagonal = all(Pq[i][j] == 0 for i in range(n) for j in range(n) if i != j)
@@ -452,7 +459,8 @@ def _recheck_lmi(d: dict[str, Any], net) -> dict[str, Any]:
         raise KernelError(f"contraction.rate: {c} is not a positive rate")
     g = Fraction(1) if net.linear else net.g
     try:
-        method = kc.check_lmi([list(r) for r in net.W0], g, net.form, *_lmi_inputs(P, lam, n), c)
+        W, Pk, lk = _lmi_inputs(net.W0, P, lam)
+        method = kc.check_lmi(W, g, net.form, Pk, lk, c)
     except (KernelError, InputError) as exc:
         raise KernelError(f"contraction (P, lam, rate): the kernel rejects the l2 metric: {exc}") from None
     return {**d, "P": [_strs(r) for r in P], "lam": _strs(lam), "rate": str(c), "method": method}

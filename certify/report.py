@@ -32,6 +32,9 @@ def _matrix(rows) -> list[list[str]]:
     return [[str(Fraction(x)) for x in row] for row in rows]
 
 
+BULK_DATA = ("P", "lam", "eta_exact")   # certificate data (arrays) kept by contraction.py: not for reports
+
+
 def network_dict(net) -> dict[str, Any] | None:
     from .contraction import FixedResult, PlasticResult
     if isinstance(net, PlasticResult):
@@ -40,7 +43,8 @@ def network_dict(net) -> dict[str, Any] | None:
                 "T_float": float(net.T), "rate_after_T": str(net.c_after)}
     if isinstance(net, FixedResult):
         return {"kind": "fixed", "best": None if net.best is None else
-                {"norm": net.best.norm, "rate": str(net.best.rate), "data": net.best.data},
+                {"norm": net.best.norm, "rate": str(net.best.rate),
+                 "data": {k: v for k, v in net.best.data.items() if k not in BULK_DATA}},
                 "attempts": [{"norm": a.norm, "rate": None if a.rate is None else str(a.rate), "note": a.note}
                              for a in net.attempts]}
     if net is not None:
