@@ -189,12 +189,12 @@ def _assumptions(rule) -> dict[str, dict[str, str]]:
 # -- network contraction claims ---------------------------------------------------------------------------
 #
 # A certified or refuted `contracting` claim stores, under "contraction", the exact data the kernel needs:
-#   weighted              fixed W, weighted l1/linf: norm, form, weights eta, rate   -> kernel.contraction.weighted_rate
-#                                                                                       (linear_rate for linear phi)
+#   weighted              fixed W, weighted l1/linf: norm, form, weights eta, rate
+#                           -> kernel.contraction.weighted_rate (linear_rate for a linear activation)
 #   lmi                   fixed W, l2 metric: P, Lambda = diag(lam), rate c, method  -> kernel.contraction.check_lmi
 #   plastic               the flow proof, the flow claim, m(0), rates and T          -> kernel.contraction.check_plastic
-#   two-equilibria        two boxes (lo, hi) holding zeros of f                      -> kernel.equilibria.verify_two_equilibria
-#   unstable-equilibrium  one box and the eigenvalue evidence                        -> kernel.equilibria.verify_unstable_equilibrium
+#   two-equilibria        two boxes (lo, hi) holding zeros of f    -> kernel.equilibria.verify_two_equilibria
+#   unstable-equilibrium  one box and the eigenvalue evidence      -> kernel.equilibria.verify_unstable_equilibrium
 # The network (W0, bias, form, activation, slope bound) is always read from the rule file, never from the
 # certificate. Everything derived from the data is stored too and compared with a fresh kernel run.
 
@@ -318,7 +318,8 @@ def _fixed_evidence(net, best) -> dict[str, Any]:
         if not perron:
             eta = [Fraction(1)] * n
         elif best.data.get("eta_exact") is not None:     # the weights the kernel was given, when kept
-            eta = [Fraction(x) if isinstance(x, (int, Fraction)) else Fraction(float(x)) for x in best.data["eta_exact"]]
+            eta = [Fraction(x) if isinstance(x, (int, Fraction)) else Fraction(float(x))
+                   for x in best.data["eta_exact"]]
         elif isinstance(best.data.get("eta"), list) and len(best.data["eta"]) == n:
             eta = [Fraction(float(x)) for x in best.data["eta"]]      # repr of binary64: exact round trip
         else:   # not listed for large n: the same deterministic computation as certify_fixed
@@ -396,8 +397,8 @@ def _diff(stored: Any, derived: Any, where: str) -> list[str]:
     """Field-by-field differences between stored data and what the kernel derives from it."""
     if isinstance(derived, dict):
         if not isinstance(stored, dict) or set(stored) != set(derived):
-            return [f"{where}: the certificate has the fields {sorted(stored) if isinstance(stored, dict) else stored}, "
-                    f"expected {sorted(derived)}"]
+            got = sorted(stored) if isinstance(stored, dict) else stored
+            return [f"{where}: the certificate has the fields {got}, expected {sorted(derived)}"]
         return [p for k in derived for p in _diff(stored[k], derived[k], f"{where}.{k}")]
     if isinstance(derived, list):
         if not isinstance(stored, list) or len(stored) != len(derived):
@@ -1329,5 +1330,6 @@ def render_verified(r: Verified, verbose: bool = True) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["build", "prove_file", "verify_file", "verify_document", "verify_claim", "schema", "schema_errors",
+__all__ = ["build", "prove_file", "verify_file", "verify_document", "verify_claim", "contraction_evidence",
+           "contraction_summary", "data_files", "schema", "schema_errors",
            "seal", "markdown", "CertificateError", "SCHEMA_VERSION"]
