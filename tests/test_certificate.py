@@ -710,3 +710,22 @@ def test_verify_and_prove_show_progress_on_stderr_only_when_asked(network_lab, t
     assert C.run_prove(Namespace(paths=[rule], out=str(out), no_latex=True, quiet=True)) == 0
     got = capsys.readouterr()
     assert got.err == "" and got.out == f"1 certificate(s) written to {out}\n"     # -q: the summary line only
+
+
+def test_an_inconclusive_network_claim_stores_reasons_only(tmp_path):
+    """A strong rotation: one stable equilibrium (nothing to refute with), but no norm or metric certifies it."""
+    rule = tmp_path / "rotation.toml"
+    rule.write_text(_network_rule("rotation", 'form = "FR"\nactivation = "tanh"\nW0 = "[[0, -3], [3, 0]]"\n',
+                                  "inconclusive"))
+    res = C.prove_file(rule, tmp_path / "p", latex=False)
+    assert res.error is None and res.verdict == "inconclusive"
+    doc = load(tmp_path / "p" / "rotation.json")
+    c = claim(doc, "l2", "contracting")
+    assert c["recheckable"] is False and "contraction" not in c
+    assert "no verified refutation found" in c["reasons"]
+    check = C.verify_file(tmp_path / "p" / "rotation.json").claims[0]
+    assert check.status == "skipped" and check.message.startswith("inconclusive: nothing for the kernel to re-check")
+    r = Rule.from_file(rule)
+    assert "recheckable" in C.verify_claim({**c, "recheckable": True}, r).message
+    forged = {**c, "contraction": claim(load(PROOFS / "small-gain-network.json"), "l2", "contracting")["contraction"]}
+    assert "holds a lmi network certificate (verdict certified)" in C.verify_claim(forged, r).message
