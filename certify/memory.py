@@ -396,38 +396,53 @@ def _consistent(A: list[list[Fraction]], rhs: list[Fraction]) -> bool:
     return Aq.rank() == Ab.rank()
 
 
-def _block(M: list[list[Fraction]], rows: Sequence[int], cols: Sequence[int]) -> list[list[Fraction]]:
-    return [[M[i][j] for j in cols] for i in rows]
-
-
 def _i_minus(W: list[list[Fraction]], S: Sequence[int]) -> list[list[Fraction]]:
     return [[Fraction(int(i == j)) - W[i][j] for j in S] for i in S]
+
+
+class _ExactNet:
+    """W, I - W and b as FLINT rationals, converted once for the 2^n linear solves of an enumeration."""
+
+    def __init__(self, W: list[list[Fraction]], b: list[Fraction]):
+        from flint import fmpq
+        self.n = len(W)
+        self.W = [[fmpq(w.numerator, w.denominator) for w in row] for row in W]
+        self.M = [[fmpq(int(i == j)) - self.W[i][j] for j in range(self.n)] for i in range(self.n)]
+        self.b = [fmpq(v.numerator, v.denominator) for v in b]
+
+    def solve(self, S: Sequence[int]) -> tuple[str, list[Fraction] | None]:
+        from flint import fmpq, fmpq_mat
+        n, S = self.n, list(S)
+        xs = []
+        if S:
+            m = len(S)
+            A = fmpq_mat(m, m, [self.M[i][j] for i in S for j in S])
+            rhs = fmpq_mat(m, 1, [self.b[i] for i in S])
+            try:
+                y = A.solve(rhs)
+            except ZeroDivisionError:
+                Ab = fmpq_mat(m, m + 1, [v for i in S for v in [self.M[i][j] for j in S] + [self.b[i]]])
+                return ("degenerate", None) if A.rank() == Ab.rank() else ("none", None)
+            xs = [y[k, 0] for k in range(m)]
+            if any(v <= 0 for v in xs):
+                return "none", None
+        x = [fmpq(0)] * n
+        for i, v in zip(S, xs):
+            x[i] = v
+        inS = set(S)
+        for i in range(n):
+            if i not in inS:
+                x[i] = sum((self.W[i][j] * x[j] for j in S), fmpq(0)) + self.b[i]
+                if x[i] > 0:
+                    return "none", None
+        return "equilibrium", [Fraction(int(v.p), int(v.q)) for v in x]
 
 
 def solve_active_set(W: list[list[Fraction]], b: list[Fraction], S: Sequence[int]
                      ) -> tuple[str, list[Fraction] | None]:
     """The equilibrium with positive set exactly S, if any: ("equilibrium", x), ("none", None), or
     ("degenerate", None) when I - W_SS is singular and (I - W_SS) x_S = b_S is consistent."""
-    n = len(W)
-    S = list(S)
-    D = [i for i in range(n) if i not in S]
-    if S:
-        A = _i_minus(W, S)
-        xs = _fmpq_solve(A, [b[i] for i in S])
-        if xs is None:
-            return ("degenerate", None) if _consistent(A, [b[i] for i in S]) else ("none", None)
-        if any(v <= 0 for v in xs):
-            return "none", None
-    else:
-        xs = []
-    x = [Fraction(0)] * n
-    for i, v in zip(S, xs):
-        x[i] = v
-    for i in D:
-        x[i] = sum((W[i][j] * x[j] for j in S), Fraction(0)) + b[i]
-        if x[i] > 0:
-            return "none", None
-    return "equilibrium", x
+    return _ExactNet(W, b).solve(S)
 
 
 @dataclass(frozen=True)
@@ -527,10 +542,11 @@ class MemoryReport:
 
 def _enumerate(Wq, bq) -> tuple[list[list[Fraction]], list[tuple[int, ...]]]:
     n = len(Wq)
+    net = _ExactNet(Wq, bq)
     found, degenerate = [], []
     for r in range(n + 1):
         for S in itertools.combinations(range(n), r):
-            kind, x = solve_active_set(Wq, bq, S)
+            kind, x = net.solve(S)
             if kind == "equilibrium":
                 found.append(x)
             elif kind == "degenerate":
@@ -556,8 +572,9 @@ def _search(Wq, bq, tau, starts: int, seed: int) -> tuple[list[list[Fraction]], 
             if S not in sets:
                 sets.append(S)
     found, degenerate = [], []
+    net = _ExactNet(Wq, bq)
     for S in sets:
-        kind, x = solve_active_set(Wq, bq, S)
+        kind, x = net.solve(S)
         if kind == "equilibrium" and x not in found:
             found.append(x)
         elif kind == "degenerate":
@@ -839,8 +856,11 @@ def render(rep: MemoryReport) -> str:
         if e.numeric_abscissa is not None:
             lines.append(f"      numeric spectral abscissa of the Jacobian (untrusted, for comparison): "
                          f"{e.numeric_abscissa:.6g}")
-    for d in rep.degenerate:
-        lines.append(f"  degenerate active set {_set(d)}: I - W_SS singular, consistent; not analysed")
+    for d in rep.degenerate[:5]:
+        lines.append(f"  degenerate active set {_set(d)}: I - W_SS singular, (I - W_SS) x_S = b_S consistent; "
+                     "equilibria there (if any) are not isolated; not analysed")
+    if len(rep.degenerate) > 5:
+        lines.append(f"  ... {len(rep.degenerate) - 5} more degenerate active sets (report_dict lists them all)")
     if rep.lagrangian == "relu":
         lines.append(f"flat regions: {rep.flat_count} (every active set S with a dead neuron: on "
                      "{x_S > 0, x_D <= 0} E = 1/2 p^T (I - W) p - b^T p with p = relu(x) does not depend on x_D)")

@@ -114,8 +114,8 @@ def main() -> int:
     print(f"start {np.array2string(start, precision=2)}; ends at {np.array2string(xs[-1], precision=4)}")
     print(f"largest increase of E over one step: {np.max(np.diff(E)):.2e}; of V: {np.max(np.diff(V)):.2e}")
     print(f"time points where the state moves (|x'| > 1e-3) but dE/dt = 0 (only dead neurons move): "
-          f"{int(stall.sum())} of {len(ts)}, up to t = {ts[stall].max():.2f}; E there: between {E[stall].min():g} and "
-          f"{E[stall].max():g}")
+          f"{int(stall.sum())} of {len(ts)}, up to t = {ts[stall].max():.2f}; E at all of them: "
+          + (f"{E[stall][0]:g}" if E[stall].min() == E[stall].max() else f"{E[stall].min():g} .. {E[stall].max():g}"))
     print(f"V decreases over every step that starts at one of them: {bool(np.all(np.diff(V)[stall[:-1]] < 0))}")
     print(f"E: {E[0]:.4f} -> {E[-1]:.4f};  V: {V[0]:.4f} -> {V[-1]:.4f}")
     np.savetxt(out / "memory_trajectory.csv", np.column_stack([ts, xs, E, V]), delimiter=",",

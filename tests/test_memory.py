@@ -78,9 +78,12 @@ def check_energy_along(W, b, lag, tau, x0, t_end=4.0, dt=0.01):
         if not kink:
             smooth_steps += 1
             trap = dt * (rate[k] + rate[k + 1]) / 2               # the exact identity dE/dt = -tau x'^T Hess x'
-            # trapezoid error dt^3/12 |rate''|, and rate'' <= (2 ||J||)^2 |rate| on one piece (x'' = J x')
+            # trapezoid error dt^3/12 |rate''|: on one relu/linear piece rate'' <= (2 ||J||)^2 |rate| (x'' = J x');
+            # tanh adds the curvature of sech^2, estimated by second differences of the rate around the step
             lip = (1 + np.linalg.norm(Wf, 2)) / taus.min()
-            tol = dt * dt * lip * lip * max(abs(rate[k]), abs(rate[k + 1])) * dt + 1e-12 * scale[k]
+            lo, hi = max(k - 1, 0), min(k + 3, len(rate))
+            curv = np.max(np.abs(np.diff(rate[lo:hi], 2))) / dt ** 2 if hi - lo >= 3 else 0.0
+            tol = dt ** 3 * (lip * lip * max(abs(rate[k]), abs(rate[k + 1])) + curv / 3) + 1e-12 * scale[k]
             assert abs(dE - trap) <= tol, (k, dE, trap)
     assert smooth_steps > len(ts) // 2
     return E, rate
