@@ -665,6 +665,9 @@ def build(rule, rep, rule_path: Path, out_dir: Path) -> dict[str, Any]:
         "mode": "expect" if rule.expect else "claim" if rule.claim else "explore", "verdict": rep.verdict.value,
         "claims": [claim_dict(rule, r) for r in rep.results],
     }
+    if rep.laws:
+        from .laws import law_dicts
+        doc["laws"] = law_dicts(rule, rep.laws)
     doc["seal"] = seal(doc)
     return doc
 
@@ -980,6 +983,8 @@ def _required_claims(rule, claims: list[dict[str, Any]]) -> list[tuple[str, str]
         pairs.insert(0, tuple(rule.claim))
     if pairs:
         return pairs
+    if _laws_only(rule):
+        return []
     verdicts = {(c["measure"], c["bound"]): c["verdict"] for c in claims}
     out = []
     for m in EXPLORED_MEASURES:
@@ -989,11 +994,18 @@ def _required_claims(rule, claims: list[dict[str, Any]]) -> list[tuple[str, str]
     return out
 
 
-def _overall(rule, claims: list[dict[str, Any]]) -> str:
+def _laws_only(rule) -> bool:
+    """A fixed network declared for its laws only: check_rule decides the laws and no measure claim."""
+    from .kernel.algebra import Normalizer
+    return (bool(rule.balancing or rule.energy) and rule.claim is None and not rule.expect
+            and not Normalizer(dict(rule.matrices)).nf(rule.dW))
+
+
+def _overall(rule, claims: list[dict[str, Any]], laws: list[dict[str, Any]] = ()) -> str:
     verdicts = {(c["measure"], c["bound"]): c["verdict"] for c in claims}
     if rule.claim is not None and tuple(rule.claim) in verdicts:
         return verdicts[tuple(rule.claim)]
-    values = list(verdicts.values())
+    values = list(verdicts.values()) + [d["verdict"] for d in laws]
     if "certified" in values:
         return "certified"
     if values and all(v == "refuted" for v in values):
@@ -1067,9 +1079,13 @@ def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certific
             problems.append(f"the claim {pair[0]} {pair[1]} is not one the rule asks about")
         elif seen.count(pair) > 1:
             problems.append(f"the claim {pair[0]} {pair[1]} appears more than once")
-    if doc["verdict"] != _overall(rule, claims):
+    laws = doc.get("laws", [])
+    if doc["verdict"] != _overall(rule, claims, laws):
         problems.append(f"overall verdict: the certificate says '{doc['verdict']}', its claims give "
-                        f"'{_overall(rule, claims)}'")
+                        f"'{_overall(rule, claims, laws)}'")
+    if rule.balancing or rule.energy or laws:
+        from .laws import recheck_laws
+        problems += recheck_laws(rule, laws)
     for c in claims:
         try:
             out.claims.append(verify_claim(c, rule))
@@ -1228,6 +1244,15 @@ def markdown(doc: dict[str, Any]) -> str:
     out.append("")
     for c in doc["claims"]:
         out += _md_claim(c)
+    if doc.get("laws"):
+        out += ["## Laws (re-checked by `verify` from the rule file)", "", "| law | verdict | documented |",
+                "|---|---|---|"]
+        out += [f"| {d['section']} {d['law']} | {d['verdict']} | {d['expected'] or '—'} |" for d in doc["laws"]]
+        out.append("")
+        for d in doc["laws"]:
+            out += [f"### {d['section']} {d['law']}: {d['verdict']}", "", d["reason"] or d["statement"], ""]
+            out += [f"{i}. `{st['lemma']}` — {st['statement']} _({st['source']})_"
+                    for i, st in enumerate(d["steps"], 1)] + [""]
     return "\n".join(out).rstrip() + "\n"
 
 

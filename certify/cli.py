@@ -189,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     prove.add_argument("paths", nargs="+", metavar="FILE|DIR")
     prove.add_argument("--out", metavar="DIR", default="proofs", help="where to write the certificates (proofs/)")
     prove.add_argument("--no-latex", action="store_true", help="do not write the LaTeX rendering")
+    prove.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    prove.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     prove.set_defaults(func=certificate.run_prove)
     verify = sub.add_parser("verify", help="re-check stored certificates with the kernel only (fast, no search)",
                             description="Validate certificates (*.json) against the published schema, report stale "
@@ -197,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "some certificate failed or is stale, 2 bad input.")
     verify.add_argument("paths", nargs="+", metavar="FILE|DIR")
     verify.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report (one testcase per claim)")
-    verify.add_argument("-q", "--quiet", action="store_true", help="list only failing claims")
+    verify.add_argument("-q", "--quiet", action="store_true", help="list only failing claims (and no progress)")
+    verify.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     verify.set_defaults(func=certificate.run_verify)
     explain = sub.add_parser("explain", help="print the derivations of rule files step by step, for a reader",
                              description="Decide each claim and print every step with the lemma it uses, stated "
@@ -208,12 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("-q", "--quiet", action="store_true", help="no progress lines (the explanation is unchanged)")
     explain.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     explain.set_defaults(func=cmd_explain)
-    try:
-        from . import balance_cli
-    except ImportError:  # pragma: no cover - optional module
-        balance_cli = None
-    if balance_cli is not None:
-        balance_cli.add_parser(sub).set_defaults(func=balance_cli.run)
+    from . import balance_cli, plot_cli
+    balance_cli.add_parser(sub).set_defaults(func=balance_cli.run)
+    plot_cli.add_parser(sub).set_defaults(func=plot_cli.run)
     return parser
 
 

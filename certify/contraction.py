@@ -73,8 +73,8 @@ def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
     else:
         Wq = [list(r) for r in (W if W is not None else net.W0)]
         Wf = np.array([[float(x) for x in r] for r in Wq])
-        if Wf.shape[0] > kc.EXACT_WEIGHTED_LIMIT:
-            Wq = Wf
+        if Wf.shape[0] > kc.EXACT_WEIGHTED_LIMIT and all(Fraction(float(x)) == x for r in Wq for x in r):
+            Wq = Wf   # the fast rigorous float path certifies exactly this matrix (entries are binary64)
     n = Wf.shape[0]
     g = Fraction(1) if net.linear else net.g
     attempts: list[Attempt] = []
@@ -98,13 +98,14 @@ def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
                 shown = [repr(float(x)) for x in eta] if n <= 50 else f"{n} weights"
                 attempts.append(Attempt(f"weighted-{norm} ({label})", rate, how, {"eta": shown, "form": form}))
     if use_lmi:
-        attempts.extend(_lmi_attempts(net, Wf, g))
+        attempts.extend(_lmi_attempts(net, Wf, g, Wq if isinstance(Wq, list) else Wf))
     good = [a for a in attempts if a.rate is not None and a.rate > 0]
     best = max(good, key=lambda a: a.rate) if good else None
     return FixedResult(best, tuple(attempts))
 
 
-def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction) -> list[Attempt]:
+def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction, W_exact) -> list[Attempt]:
+    """The search runs on the float copy Wf; the kernel checks the candidate on the exact W."""
     try:
         from . import lmi
     except ImportError:
@@ -123,12 +124,12 @@ def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction) -> list[Attempt]:
             continue
         c = Fraction(float(res.c))
         try:
-            method = kc.check_lmi(Wf, g, form, np.asarray(res.P, float), np.asarray(res.lam, float), c)
+            method = kc.check_lmi(W_exact, g, form, np.asarray(res.P, float), np.asarray(res.lam, float), c)
         except KernelError as err:
             out.append(Attempt(f"l2 metric ({structure} P)", None, f"kernel rejected the candidate: {err}"))
             continue
         out.append(Attempt(f"l2 metric ({structure} P)", c, f"multiplier LMI, {method}",
-                           {"structure": structure}))
+                           {"structure": structure, "P": np.asarray(res.P, float), "lam": np.asarray(res.lam, float)}))
     return out
 
 

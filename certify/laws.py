@@ -40,6 +40,7 @@ class LawResult:
     statement: str
     steps: tuple[tuple[str, str, str], ...] = ()   # kernel-checked steps: (lemma, statement, source)
     reason: str = ""                               # why inconclusive / what refutes it
+    witness: dict | None = None                    # the data of a refutation (exact numbers as strings)
 
     @property
     def summary(self) -> str:
@@ -110,50 +111,59 @@ def _io_witness(activation: str) -> tuple[Fraction, Fraction, Fraction, tuple[fl
     return J, c, d, roots
 
 
-def _balancing_laws(rule: Rule) -> LawReport:
+def _balancing_results(rule: Rule, witness_for) -> tuple[LawResult, ...]:
+    """Every balancing law decided by the kernel; `witness_for(activation)` gives the data of the I/O
+    refutation (searched, or read from a certificate)."""
     spec = dict(rule.balancing)
     asm = rule.assumptions()
     tau = sp.Symbol(spec["tau"], real=True)
-    p = Fraction(spec["p"])
-    alpha = Fraction(spec["alpha"])
-    derivation = _balancing_derivation(sp.Rational(p.numerator, p.denominator),
-                                       sp.Rational(alpha.numerator, alpha.denominator), tau)
-    results: list[LawResult] = []
     try:
         lax = kl.check_lax_flow(rule.dW, dict(rule.matrices), spec["signal"], tau, asm.parameters.get(spec["tau"]))
     except KernelError as err:
         reason = f"the kernel rejects the Lax form: {err}"
-        return LawReport("balancing", derivation, tuple(
-            LawResult("balancing", law, Verdict.INCONCLUSIVE, "", reason=reason)
-            for law in LAW_NAMES["balancing"]))
-    results.append(_certified("balancing", lax))
-    results.append(_certified("balancing", kl.check_spectrum(rule.dW, dict(rule.matrices), lax)))
-    for law in ("diagonal", "cycle-products", "sign-pattern"):
-        results.append(_certified("balancing", kl.check_entrywise(law, lax)))
-    derived = -(sp.Symbol("p", real=True) / sp.Symbol("tau", real=True)) * (
-        sp.MatrixSymbol("g", N, 1).T * sp.MatrixSymbol("g", N, 1))
-    cost = kl.check_cost_descent(Interval.point(p), asm.parameters[spec["tau"]], derived)
-    results.append(_certified("balancing", cost))
+        return tuple(LawResult("balancing", law, Verdict.INCONCLUSIVE, "", reason=reason)
+                     for law in LAW_NAMES["balancing"])
+    results = [_certified("balancing", lax), _certified("balancing", kl.check_spectrum(rule.dW, dict(rule.matrices),
+                                                                                          lax))]
+    results += [_certified("balancing", kl.check_entrywise(law, lax))
+                for law in ("diagonal", "cycle-products", "sign-pattern")]
+    g = sp.MatrixSymbol("g", N, 1)
+    derived = -(sp.Symbol("p", real=True) / sp.Symbol("tau", real=True)) * (g.T * g)
+    results.append(_certified("balancing", kl.check_cost_descent(Interval.point(Fraction(spec["p"])),
+                                                                 asm.parameters[spec["tau"]], derived)))
     activation = spec["activation"]
     if activation in kl.HOMOGENEOUS:
         results.append(_certified("balancing", kl.check_io_map(activation)))
+        return tuple(results)
+    witness = witness_for(activation)
+    try:
+        ref = kl.check_io_refutation(activation, Fraction(witness["J"]), Fraction(witness["c"]),
+                                     Fraction(witness["d"]), tuple(witness["centers"]), witness["radius"])
+    except (KernelError, KeyError, ValueError) as err:
+        results.append(LawResult("balancing", "io-map", Verdict.INCONCLUSIVE, "",
+                                 reason=f"{activation} is not positively homogeneous, and the witness failed: {err}"))
     else:
-        J, c, d, roots = _io_witness(activation)
-        try:
-            ref = kl.check_io_refutation(activation, J, c, d, roots, 1e-9)
-        except KernelError as err:
-            results.append(LawResult("balancing", "io-map", Verdict.INCONCLUSIVE, "",
-                                     reason=f"{activation} is not positively homogeneous, and the witness failed: "
-                                            f"{err}"))
-        else:
-            results.append(LawResult("balancing", "io-map", Verdict.REFUTED,
-                                     "the input-output map is not conserved", reason=ref.statement))
-    return LawReport("balancing", derivation, tuple(results))
+        results.append(LawResult("balancing", "io-map", Verdict.REFUTED, "the input-output map is not conserved",
+                                 reason=ref.statement, witness=witness))
+    return tuple(results)
 
 
-def _energy_laws(rule: Rule) -> LawReport:
+def _searched_witness(activation: str) -> dict:
+    J, c, d, roots = _io_witness(activation)
+    return {"J": str(J), "c": str(c), "d": str(d), "centers": [repr(x) for x in roots], "radius": "1e-9"}
+
+
+def _balancing_laws(rule: Rule) -> LawReport:
+    spec = dict(rule.balancing)
+    p, alpha = Fraction(spec["p"]), Fraction(spec["alpha"])
+    derivation = _balancing_derivation(sp.Rational(p.numerator, p.denominator),
+                                       sp.Rational(alpha.numerator, alpha.denominator),
+                                       sp.Symbol(spec["tau"], real=True))
+    return LawReport("balancing", derivation, _balancing_results(rule, _searched_witness))
+
+
+def _energy_results(rule: Rule) -> tuple[LawResult, ...]:
     spec = dict(rule.energy)
-    derivation = _energy_derivation(spec["lagrangian"], spec["layers"])
     net = dict(rule.network)
     expected = LAGRANGIAN_ACTIVATION[spec["lagrangian"]]
     if net.get("activation", expected) != expected:
@@ -161,24 +171,25 @@ def _energy_laws(rule: Rule) -> LawReport:
                          f"activation is {net['activation']}", file=rule.source, symbol="lagrangian",
                          hint=f"use the Lagrangian whose gradient is {net['activation']} "
                               f"({', '.join(f'{k} -> {v}' for k, v in LAGRANGIAN_ACTIVATION.items())})")
-    if net.get("form", "H") != "H" and net:
-        return LawReport("energy", derivation, (LawResult(
-            "energy", "descent", Verdict.INCONCLUSIVE, "", reason="the energy law is stated for form H "
-            "(tau x' = W g(x) - x + b); this network has form FR"),))
+    if net.get("form", "H") != "H":
+        return (LawResult("energy", "descent", Verdict.INCONCLUSIVE, "", reason="the energy law is stated for "
+                          "form H (tau x' = W g(x) - x + b); this network has form FR"),)
     if "W0" in net:
         from .network import network_of
         W0 = network_of(rule).W0
         if any(W0[i][j] != W0[j][i] for i in range(len(W0)) for j in range(i)):
-            return LawReport("energy", derivation, (LawResult(
-                "energy", "descent", Verdict.INCONCLUSIVE, "", reason="W0 is not symmetric: the energy identity "
-                "needs W = W^T"),))
-    n = N
-    x, b, g = (sp.MatrixSymbol(k, n, 1) for k in ("x", "b", "g"))
-    W, L = sp.MatrixSymbol("W", n, n), sp.MatrixSymbol("L", 1, 1)
+            return (LawResult("energy", "descent", Verdict.INCONCLUSIVE, "",
+                              reason="W0 is not symmetric: the energy identity needs W = W^T"),)
+    x, b, g = (sp.MatrixSymbol(k, N, 1) for k in ("x", "b", "g"))
+    W, L = sp.MatrixSymbol("W", N, N), sp.MatrixSymbol("L", 1, 1)
     energy = (x - b).T * g - L - g.T * W * g / 2
     time_constants = "diagonal" if spec["layers"] == "2" else spec["time_constants"]
-    cert = kl.check_energy_descent(spec["lagrangian"], energy, time_constants)
-    return LawReport("energy", derivation, (_certified("energy", cert, "descent"),))
+    return (_certified("energy", kl.check_energy_descent(spec["lagrangian"], energy, time_constants), "descent"),)
+
+
+def _energy_laws(rule: Rule) -> LawReport:
+    spec = dict(rule.energy)
+    return LawReport("energy", _energy_derivation(spec["lagrangian"], spec["layers"]), _energy_results(rule))
 
 
 def _certified(section: str, cert: kl.LawCertificate, law: str | None = None) -> LawResult:
@@ -199,3 +210,50 @@ def law_mismatches(rule: Rule, reports: tuple[LawReport, ...]) -> tuple[str, ...
     got = {(r.section, r.law): r.verdict.value for rep in reports for r in rep.results}
     return tuple(f"[expect.{sec}] {law}: documented {want}, got {got.get((sec, law), 'nothing')}"
                  for sec, law, want in rule.law_expect if got.get((sec, law)) != want)
+
+
+# -- certificates --------------------------------------------------------------------------------------
+
+def law_dicts(rule: Rule, reports: tuple[LawReport, ...]) -> list[dict]:
+    """The laws as stored in a certificate: verdicts, statements, kernel steps, witnesses."""
+    expected = {(sec, law): v for sec, law, v in rule.law_expect}
+    out = []
+    for rep in reports:
+        for r in rep.results:
+            d = {"section": r.section, "law": r.law, "verdict": r.verdict.value,
+                 "expected": expected.get((r.section, r.law)), "statement": r.statement, "reason": r.reason,
+                 "steps": [{"lemma": a, "statement": b, "source": c} for a, b, c in r.steps]}
+            if r.witness is not None:
+                d["witness"] = dict(r.witness)
+            out.append(d)
+    return out
+
+
+def recheck_laws(rule: Rule, stored: list[dict]) -> list[str]:
+    """Re-decide the rule's laws with the kernel only (no derivation, no search: a refutation uses the
+    stored witness) and compare with what a certificate stores. Returns the problems found."""
+    witnesses = {d["law"]: d.get("witness") for d in stored if d.get("section") == "balancing"}
+    fresh: list[LawResult] = []
+    try:
+        if rule.balancing:
+            fresh += _balancing_results(rule, lambda activation: witnesses.get("io-map") or {})
+        if rule.energy:
+            fresh += _energy_results(rule)
+    except (KernelError, InputError) as err:
+        return [f"laws: the kernel could not re-decide them: {err}"]
+    got = {(d.get("section"), d.get("law")): d for d in stored}
+    problems = []
+    if len(got) != len(stored):
+        problems.append("laws: a law appears more than once")
+    if set(got) != {(r.section, r.law) for r in fresh}:
+        problems.append(f"laws: the certificate holds {sorted(got)}, the rule declares "
+                        f"{sorted((r.section, r.law) for r in fresh)}")
+    for want in law_dicts(rule, (LawReport("", (), tuple(fresh)),)):
+        have = got.get((want["section"], want["law"]))
+        if have is None:
+            continue
+        for key in ("verdict", "expected", "statement", "reason", "steps", "witness"):
+            if have.get(key) != want.get(key):
+                problems.append(f"laws.{want['section']}.{want['law']}.{key}: the certificate says "
+                                f"{have.get(key)!r}, the kernel derives {want.get(key)!r}")
+    return problems

@@ -418,3 +418,42 @@ def test_catalog_balancing_rules_decide_every_law():
     assert io.verdict is Verdict.REFUTED and "disjoint" in io.reason and not tanh.mismatches
     derivation = dict(rep.laws[0].derivation)
     assert "(g[i] - g[j])" in derivation["weight flow"] and "|g|^2" in derivation["cost flow"]
+
+
+# -- certificates -------------------------------------------------------------------------------------
+
+def _tampered(name, edit):
+    import copy
+    import json
+    from pathlib import Path
+
+    from certify import certificate
+    doc = json.loads(Path(f"proofs/{name}.json").read_text())
+    doc = copy.deepcopy(doc)
+    edit(doc)
+    doc["seal"] = certificate.seal(doc)
+    assert not certificate.schema_errors(doc)
+    return certificate.verify_document(doc, Path("proofs"))
+
+
+def _law(doc, law):
+    return next(d for d in doc["laws"] if d["law"] == law)
+
+
+def test_law_certificates_verify_and_reject_every_edit():
+    assert _tampered("synaptic-balancing-tanh", lambda d: None).status == "verified"
+    assert _tampered("dense-memory-energy", lambda d: None).status == "verified"
+    edits = {
+        "verdict": lambda d: _law(d, "spectrum").update(verdict="refuted"),
+        "statement": lambda d: _law(d, "spectrum").update(statement="the spectrum is constant"),
+        "steps": lambda d: _law(d, "cost-descent")["steps"].pop(),
+        "witness": lambda d: _law(d, "io-map")["witness"].update(c="2"),
+        "missing": lambda d: d["laws"].pop(0),
+    }
+    for what, edit in edits.items():
+        res = _tampered("synaptic-balancing-tanh", edit)
+        text = "; ".join(res.file_problems)
+        assert res.status == "failed", what
+        assert "laws" in text or "overall verdict" in text, (what, text)
+    res = _tampered("dense-memory-energy", lambda d: _law(d, "descent").update(reason="flat"))
+    assert res.status == "failed" and "laws.energy.descent.reason" in "; ".join(res.file_problems)

@@ -192,6 +192,17 @@ def _lmi_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np.ndarr
     return minusM, R
 
 
+def _binary64_exactly(W) -> np.ndarray:
+    """W (exact numbers) as a float64 array, refusing any entry that binary64 cannot hold exactly: the
+    verified path must certify the declared matrix, not a rounded one."""
+    rows = exact.to_fraction_matrix(W, "W")
+    Wf = np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
+    if any(Fraction(float(x)) != x for row in rows for x in row):
+        raise KernelError("W has entries that are not binary64 numbers (e.g. 1/5); the verified floating-point "
+                          "check would certify a rounded matrix")
+    return Wf
+
+
 def check_lmi(W, g, form: str, P, lam, c) -> str:
     """Prove that (P, lam) certifies contraction at rate c: -M(c) positive definite, P > 0, lam >= 0.
     Returns the method used ('exact' or 'verified-cholesky'); raises KernelError otherwise."""
@@ -211,7 +222,7 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
             raise KernelError(f"the LMI does not hold at rate c = {c}: -M(c) is not positive definite")
         return "exact"
     if Wf is None:
-        Wf = np.array([[float(x) for x in row] for row in W])
+        Wf = _binary64_exactly(W)
     for name, arr in (("W", Wf), ("P", np.asarray(P)), ("lam", np.asarray(lam))):
         if np.asarray(arr).dtype != np.float64 or not np.all(np.isfinite(arr)):
             raise KernelError(f"{name} must be a finite float64 array for the verified check")
