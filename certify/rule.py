@@ -442,6 +442,14 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
     out = []
     for key, value in table.items():
         if key == "slope":
+            if isinstance(value, str):   # the canonical text writes it as a string "[0, g]"
+                try:
+                    iv = parse_range(value)
+                except ValueError:
+                    iv = None
+                if iv is not None and iv.lo == 0 and iv.lo_closed and iv.hi_closed and 0 < iv.hi < float("inf"):
+                    out.append((key, f"[0, {_fmt(iv.hi)}]"))
+                    continue
             ok = (isinstance(value, list) and len(value) == 2 and value[0] == 0
                   and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value) and value[1] > 0)
             if not ok:

@@ -224,3 +224,15 @@ def test_bias_from_a_npy_file(tmp_path):
     from certify.network import network_of
     net = network_of(_bias_rule(tmp_path, 'bias = "u.npy"'))
     assert net.bias == (F(1, 2), F(0))
+
+
+def test_verified_lmi_path_refuses_matrices_binary64_cannot_hold():
+    """Above the exact limit the kernel works in binary64: a W0 entry like 1/5 would be rounded, so the
+    kernel refuses rather than certify a different matrix."""
+    n = kc.EXACT_LIMIT + 1
+    W = [[F(1, 5) if i == j else F(0) for j in range(n)] for i in range(n)]
+    P, lam = np.eye(n), np.ones(n)
+    with pytest.raises(KernelError, match="not binary64"):
+        kc.check_lmi(W, 1, "H", P, lam, F(1, 2))
+    W2 = [[F(1, 4) if i == j else F(0) for j in range(n)] for i in range(n)]
+    assert kc.check_lmi(W2, 1, "H", P, lam, F(1, 2)) == "verified-cholesky"

@@ -537,3 +537,9 @@ def test_arbitrary_dW_text_is_an_input_error_or_a_rule(text):
         return
     assert rule.dW.shape == (sp.Symbol("n", integer=True, positive=True),) * 2
     assert Rule.from_text(rule.canonical_text()) == rule
+
+
+def test_slope_rules_survive_their_canonical_text():
+    rule = Rule.create("0", network={"form": "H", "slope": [0, 2], "W0": [[0, 0.5], [0.5, 0]]})
+    again = Rule.from_text(rule.canonical_text())
+    assert again.hash == rule.hash and dict(again.network)["slope"] == "[0, 2]"
