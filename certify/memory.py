@@ -804,9 +804,9 @@ def _vec(v: Sequence) -> str:
 
 
 def report_dict(rep: MemoryReport) -> dict:
-    """A JSON-ready dictionary (exact numbers as strings "p/q")."""
+    """A JSON-ready dictionary (exact numbers as strings "p/q"; tanh centers as full-precision float strings)."""
     def s(v):
-        return [_q(x) for x in v]
+        return [_q(x) if isinstance(x, Fraction) else repr(float(x)) for x in v]
     return {
         "n": rep.n, "lagrangian": rep.lagrangian, "tau": s(rep.tau),
         "two_layer": None if rep.two_layer is None else {"features": rep.two_layer[0], "hidden": rep.two_layer[1]},

@@ -51,6 +51,9 @@ def load(path: str) -> tuple[list, list, str]:
     if net.form != "H":
         raise InputError(f"form {net.form!r} is not the associative-memory form", file=path, symbol="form",
                          hint='tau x\' = W g(x) - x + b is form = "H" (x\' = -x + W phi(x) + u, with u = bias)')
+    if net.activation is None:
+        raise InputError("[network] declares no activation, so there is no Lagrangian", file=path,
+                         symbol="activation", hint='add activation = "relu" (or "tanh", "linear") under [network]')
     if net.activation not in ACTIVATIONS:
         raise InputError(f"activation {net.activation!r} has no Lagrangian here", file=path, symbol="activation",
                          hint="use relu (L = 1/2 relu^2), tanh (L = log cosh) or linear (L = x^2/2)")

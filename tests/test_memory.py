@@ -471,6 +471,10 @@ def test_cli_bad_input(tmp_path):
     assert code == 2 and "symmetric" in err and "asym.toml" in err
     code, out, _ = cli(str(asym), "--format", "json")
     assert code == 2 and json.loads(out)["error"]["symbol"] == "W0"
+    noact = tmp_path / "noact.toml"
+    noact.write_text('[rule]\ndW = "0"\n[network]\nform = "H"\nW0 = [[0, 1], [1, 0]]\n')
+    code, _, err = cli(str(noact))
+    assert code == 2 and "activation" in err
     code, _, err = cli(str(ROOT / "rules/bistable-network.toml"))
     assert code == 2 and "form" in err
     code, _, err = cli(str(ROOT / "rules/memory-weak-relu.toml"), "--tau", "-1")
