@@ -226,7 +226,7 @@ def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
     from .laws import decide_laws, law_mismatches
     laws = decide_laws(rule)
     verdict = report.verdict
-    if report.mode != "claim":
+    if report.mode != "claim" and rule.claim is None:   # a stated claim keeps deciding the file's verdict
         verdict = _aggregate(list(report.results) + [r for rep in laws for r in rep.results])
     return replace(report, laws=laws, verdict=verdict, mismatches=report.mismatches + law_mismatches(rule, laws))
 
