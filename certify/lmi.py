@@ -77,6 +77,7 @@ import numpy as np
 import scipy.linalg
 
 from certify.errors import InputError
+from certify.progress import note
 
 Form = Literal["H", "FR"]
 Structure = Literal["diag", "full"]
@@ -1071,6 +1072,8 @@ def _search_metric(W, g, form, structure, solver, max_iters, time_budget, rel_to
             if inner.Z is not None and upper_bound:
                 Z = inner.Z
                 c_upper = min(c_upper, _repair_and_bound(A, gf, fm, Z[:n, :n], Z[:n, n:], Z[n:, n:], full))
+            note(f"LMI ({'full' if full else 'diagonal'} P, n = {n}): solve {solves}, rate {best['r']:.6g}, "
+                 f"dual bound {c_upper:.6g}, {newton} Newton steps")
             if c_upper - best["r"] <= 2 * tol_abs():
                 break
             gain = max(r_new - c, 0.0)
