@@ -70,6 +70,11 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          r"t =   100   J\[1,0\] = 0\.07\d\d",
          r"the loop balances: converged True, J\[1,2\] = 1\.0000, J\[2,1\] = 1\.0000"),
         ("04_balanced_network.npz",)),
+    "memory_network.py": ((r"equilibria: 9 \(exact enumeration of all 2\^8 active sets\); stable \(stored memories\): 4",
+                           r"global contraction: REFUTED"),
+                          ("memory_report.txt", "memory_trajectory.csv", "memory_energy.png")),
+    "feedback_network.py": ((r"second attractor at z = -1\.30123",),
+                            ("feedback-bistable.txt", "feedback-bistable-readout.png")),
 }
 
 
@@ -82,7 +87,7 @@ def run_example(path: Path, out: Path) -> subprocess.CompletedProcess:
 
 def test_the_tutorials_are_there():
     names = {p.name for p in EXAMPLES}
-    assert set(EXPECTED) <= names, f"missing tutorials: {sorted(set(EXPECTED) - names)}"
+    assert set(EXPECTED) <= names, f"missing examples: {sorted(set(EXPECTED) - names)}"
     readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
     assert all(name in readme for name in EXPECTED)
 
