@@ -244,7 +244,7 @@ class SpectralReport:
                 "mu2_bound": v(self.mu2_bound), "alpha_majorant": v(self.alpha_majorant),
                 "weighted_l1_perron": v(self.weighted_l1), "weighted_linf_perron": v(self.weighted_linf),
                 "weighted_l2_lyapunov": v(self.lyapunov)},
-            "gaps_float": {k: self.gap(k) for k in ("mu1", "mu2", "muinf", "alpha_majorant", "weighted_l1",
+            "gaps_float": {k: _finite_or_none(self.gap(k)) for k in ("mu1", "mu2", "muinf", "alpha_majorant", "weighted_l1",
                                                     "weighted_linf", "lyapunov")},
             "network": {
                 "jacobian_at_zero_alpha": v(self.jacobian_at_zero), "zero_is_equilibrium": self.zero_is_equilibrium,
@@ -255,6 +255,10 @@ class SpectralReport:
             "verdict": self.verdict, "verdict_summary": self.verdict_summary, "why": list(self.why),
             "notes": list(self.notes),
         }
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 # ---------------------------------------------------------------------------------------------------
