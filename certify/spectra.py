@@ -184,6 +184,7 @@ class Rate:
     value: Value | None
     note: str = ""
     float_upper: float | None = None   # an untrusted upper bound on the best rate of this kind (LMI dual)
+    data: dict = field(default_factory=dict, repr=False, compare=False)   # eta, or P and lam (float64 arrays)
 
     def to_dict(self) -> dict[str, Any]:
         return {"norm": self.norm, "rate": None if self.value is None else self.value.to_dict(), "note": self.note,
@@ -378,23 +379,38 @@ def _lmi_rates(W: np.ndarray, Wk, g: Fraction, form: str, linear: bool) -> list[
         except KernelError as err:
             out.append(Rate(name, None, f"kernel rejected the candidate: {err}", upper))
             continue
-        out.append(Rate(name, Value(float(c), KERNEL, c, f"{what}, {method}"), f"{what} ({method})", upper))
+        out.append(Rate(name, Value(float(c), KERNEL, c, f"{what}, {method}"), f"{what} ({method})", upper,
+                        {"P": np.asarray(res.P, float), "lam": np.asarray(res.lam, float)}))
     return out
 
 
 def _weighted(Wk, Wf: np.ndarray, g: Fraction, form: str, linear: bool):
-    """(mu_1 and mu_inf of W at the Perron weights, the network rates of those weights)."""
+    """(mu_1 and mu_inf of W at the best weights found, the network rates of those weights). Candidates: the
+    Perron weights of `certify.contraction.perron_weights` and those of `certify.measures.best_weighted_l1/linf`
+    (which also handles a reducible majorant); the kernel computes the measure of each, the smaller is kept."""
     from .contraction import perron_weights
     from .kernel import contraction as kc
+    from .measures import best_weighted_l1, best_weighted_linf
 
     big = Wf.shape[0] > kc.EXACT_WEIGHTED_LIMIT
     trust = KERNEL if big else EXACT
     how_mu = "rigorous float upper bound (kernel)" if big else "exact (kernel linear_rate)"
     measures, rates = {}, []
     for norm in ("l1", "linf"):
-        eta = perron_weights(Wf, norm)
-        mu = 1 - kc.linear_rate(Wk, norm, eta)
-        measures[norm] = Value(float(mu), trust, mu, f"{'left' if norm == 'l1' else 'right'} Perron weights; {how_mu}")
+        side = "left" if norm == "l1" else "right"
+        candidates = []
+        for source, find in (("contraction.perron_weights", lambda: perron_weights(Wf, norm)),
+                              (f"measures.best_weighted_{norm}",
+                               lambda: (best_weighted_l1 if norm == "l1" else best_weighted_linf)(Wf)[1])):
+            try:
+                eta = np.asarray(find(), dtype=np.float64)
+                candidates.append((1 - kc.linear_rate(Wk, norm, eta), source, eta))
+            except (KernelError, InputError, ValueError, np.linalg.LinAlgError):
+                continue   # numeric trouble: one candidate fewer
+        if not candidates:
+            raise KernelError(f"no positive weights for the weighted {norm} measure")
+        mu, source, eta = min(candidates, key=lambda t: t[0])
+        measures[norm] = Value(float(mu), trust, mu, f"{side} Perron weights of ceil(W) ({source}); {how_mu}")
         if linear:
             rate = 1 - mu
             how = "linear activation: rate 1 - mu(W)"
@@ -403,7 +419,8 @@ def _weighted(Wk, Wf: np.ndarray, g: Fraction, form: str, linear: bool):
             matched = (form, norm) in (("H", "l1"), ("FR", "linf"))
             how = ("exact supremum over D for this form" if matched
                    else "mismatched pairing: positive-part diagonal bound")
-        rates.append(Rate(f"weighted-{norm} (Perron weights)", Value(float(rate), trust, rate, how), how))
+        rates.append(Rate(f"weighted-{norm} (Perron weights)", Value(float(rate), trust, rate, how), how,
+                          data={"eta": eta}))
     return measures, rates
 
 
