@@ -94,7 +94,8 @@ def _patterns(patterns: Any) -> np.ndarray:
                          symbol="patterns") from None
     if xi.ndim != 2 or xi.size == 0:
         raise InputError(f"sequence_couplings: 'patterns' must be a non-empty P x N array (row mu = pattern mu); "
-                         f"got shape {xi.shape}", symbol="patterns", hint="or pass (N, P, seed) for random +-1 patterns")
+                         f"got shape {xi.shape}", symbol="patterns",
+                         hint="or pass (N, P, seed) for random +-1 patterns")
     if not np.all(np.isfinite(xi)):
         raise InputError("sequence_couplings: 'patterns' has NaN or infinite entries", symbol="patterns")
     return xi
@@ -245,8 +246,9 @@ class SpectralReport:
                 "mu2_bound": v(self.mu2_bound), "alpha_majorant": v(self.alpha_majorant),
                 "weighted_l1_perron": v(self.weighted_l1), "weighted_linf_perron": v(self.weighted_linf),
                 "weighted_l2_lyapunov": v(self.lyapunov)},
-            "gaps_float": {k: _finite_or_none(self.gap(k)) for k in ("mu1", "mu2", "muinf", "alpha_majorant", "weighted_l1",
-                                                    "weighted_linf", "lyapunov")},
+            "gaps_float": {k: _finite_or_none(self.gap(k))
+                           for k in ("mu1", "mu2", "muinf", "alpha_majorant", "weighted_l1", "weighted_linf",
+                                     "lyapunov")},
             "network": {
                 "jacobian_at_zero_alpha": v(self.jacobian_at_zero), "zero_is_equilibrium": self.zero_is_equilibrium,
                 "slope_at_zero": self.slope_at_zero, "spectral_ceiling": v(self.ceiling),
@@ -450,7 +452,7 @@ def spectral_report(W: Any, form: str = "H", activation: str | None = "tanh", g:
     activation: a known activation (its slope bound g follows), or None with g given. bias: the constant
     input u (default 0). rule: the Rule to decide (default: one built from these arguments, W0 inline).
     lmi / lyapunov: skip the LMI search / the Lyapunov metric when False."""
-    from .kernel import contraction as kc
+    from .kernel.exact import mu1_exact, muinf_exact
     from .measures import metzler_majorant, mu2 as mu2_float, spectral_abscissa
 
     if form not in FORMS:
@@ -471,7 +473,6 @@ def spectral_report(W: Any, form: str = "H", activation: str | None = "tanh", g:
 
     eig = np.linalg.eigvals(Wf)
     alpha = Value(spectral_abscissa(Wf), FLOAT, None, "max Re of numpy.linalg.eigvals")
-    from .kernel.exact import mu1_exact, muinf_exact
     m1, mi = mu1_exact(Wq), muinf_exact(Wq)
     mu1 = Value(float(m1), EXACT, m1, "column sums, exact rationals")
     muinf = Value(float(mi), EXACT, mi, "row sums, exact rationals")
@@ -556,7 +557,7 @@ def _with_verdict(report: SpectralReport, rule: Any) -> SpectralReport:
         summary += " (kernel-checked)"
     else:
         best = report.best_rate
-        best_txt = (f"the best kernel-checked rate is {best.value.value:+.4g} ({best.norm}), not > 0"
+        best_txt = (f"the best kernel-checked rate in this report is {best.value.value:+.4g} ({best.norm}), not > 0"
                     if best is not None else "no rate was verified")
         why.append(f"inconclusive: {best_txt}; the spectral ceiling is {report.ceiling.value:+.4g} (float); "
                    "no kernel-verified refutation (two equilibria or an unstable one) was found")
@@ -586,7 +587,7 @@ def _short_refutation(ref: Any) -> str:
         if ref.eigenvalue is not None:
             lo, hi = (Fraction(x) for x in ref.eigenvalue)
             what = (f"a real eigenvalue {_dec(lo)} > 0" if lo == hi else
-                    f"a real eigenvalue in [{_dec(lo)}, {_dec(hi)}], > 0")
+                    f"a real eigenvalue > {_dec(lo)} > 0 (in an exact bracket of width {float(hi - lo):.1e})")
         else:
             what = f"{ref.unstable_count} eigenvalue(s) with positive real part"
         how = {"exact-root": "an exact root of the characteristic polynomial",
@@ -656,7 +657,7 @@ def render(rep: SpectralReport) -> str:
         lines.append(f"    {r.norm:<34}{val:>12}  {label}: {r.note}{up}")
         if r.value is not None:
             lines.append(f"      gap to the spectral ceiling: {rep.ceiling.value - r.value.value:+.4g} (float)")
-    lines.append(f"  bulk reference radius ||W||_F / sqrt(n) = {rep.bulk_radius:.4g} (float)")
+    lines.append(f"  circular-law reference radius ||W||_F / sqrt(n) = {rep.bulk_radius:.4g} (float)")
     if rep.verdict is not None:
         lines += ["", f"Verdict (check_rule, bound = contracting): {rep.verdict}", f"  {rep.verdict_summary}"]
         lines += [f"  - {w}" for w in rep.why]

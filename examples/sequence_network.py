@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"=== extensive load: N = {N}, P = {P}, seed = 7, lags {{1: 1.0}}, open chain")
     print(f"alpha(W) = {rep.alpha.value:+.4f} (float), mu_2(W) = {rep.mu2.value:+.4f} (float), "
           f"alpha(ceil(W)) = {rep.alpha_majorant.value:+.4f} (float), mu_1(W) = {rep.mu1.value:+.4f} (exact)")
-    print(f"gap mu_2 - alpha = {rep.gap('mu2'):+.4f}; bulk reference radius ||W||_F/sqrt(N) = {rep.bulk_radius:.4f}")
+    print(f"gap mu_2 - alpha = {rep.gap('mu2'):+.4f}; "
+          f"circular-law reference radius ||W||_F/sqrt(N) = {rep.bulk_radius:.4f}")
     png = spectra.plot_spectrum(rep, out / "extensive-load-spectrum.png", W,
                                 title=f"open Hebbian chain, N = {N}, P = {P} (float, untrusted)")
     print(f"spectrum plot: {png}")

@@ -228,7 +228,8 @@ def test_slope_only_network_and_fr_form():
     rep = report(W, form="FR", activation="logistic", bias=[0.5, -1.0], lyapunov=False)
     assert rep.g == F(1, 4) and rep.zero_is_equilibrium is False
     d = 0.25 * (1 - np.tanh(np.array([0.5, -1.0]) / 2) ** 2)
-    assert rep.jacobian_at_zero.value == pytest.approx(float(np.max(np.linalg.eigvals(-np.eye(2) + d[:, None] * W).real)))
+    J0 = -np.eye(2) + d[:, None] * W
+    assert rep.jacobian_at_zero.value == pytest.approx(float(np.max(np.linalg.eigvals(J0).real)))
 
 
 @pytest.mark.parametrize("kw, symbol", [
