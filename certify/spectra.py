@@ -10,8 +10,9 @@ mu(W) >= alpha(W), and for a non-normal W the gap can be wide. `spectral_report`
   (`certify.contraction.perron_weights`); the measure at those weights is computed by the kernel
   (`kernel.contraction.linear_rate`), exactly in rationals (rigorously bounded from above when n > 300);
 - the best weighted l2 measure: for the LINEAR map W the infimum over metrics P of mu_P(W) is alpha(W)
-  (Lyapunov); a metric from the Lyapunov equation at s = alpha(W) + delta is rounded to rationals and the kernel
-  checks mu_P(W) <= s exactly (`kernel.exact.mu2_weighted_le_exact`, n <= LYAPUNOV_EXACT_MAX_N);
+  (Lyapunov); a metric from the Lyapunov equation at s = alpha(W) + delta is rounded to short binary fractions
+  and the kernel checks mu_P(W) <= s (`verify_measure_below`: exact LDL^T for n <= EXACT_LDL_MAX_N, the kernel's
+  verified Lyapunov check of kernel/stability.py up to VERIFIED_MAX_N);
 - the network rates: Jacobians -I + W D (H) or -I + D W (FR), D = diag(d), d_i in [0, g]; no norm proves a
   rate above the spectral ceiling 1 - g max(0, alpha(W)) (D = 0 and D = g I are admissible); the kernel computes
   the rate of the Perron weights (`kernel.contraction.weighted_rate`) and checks the multiplier LMI found by
@@ -40,10 +41,10 @@ import numpy as np
 
 from .errors import InputError, KernelError
 
-#: the kernel checks mu_2(W) <= b exactly (rational LDL^T of b I - sym(W)) up to this size
-MU2_EXACT_MAX_N = 100
-#: the kernel checks the Lyapunov metric exactly (rational LDL^T of 2 s P - W^T P - P W) up to this size
-LYAPUNOV_EXACT_MAX_N = 64
+#: mu_P(W) <= b (mu_2, Lyapunov metrics) is checked by exact rational LDL^T up to this size ...
+EXACT_LDL_MAX_N = 40
+#: ... and by the kernel's verified Lyapunov check (kernel/stability.py) up to this one; beyond: float only
+VERIFIED_MAX_N = 400
 #: full (dense) LMI metrics are searched up to this size; beyond it only the diagonal metric
 FULL_LMI_MAX_N = 40
 #: the boundary of the numerical range is drawn up to this size
@@ -306,14 +307,42 @@ def _slope_bound(activation: str | None, g: Any) -> Fraction:
     return gq
 
 
-def _mu2_bound(Wq, m: float) -> Value | None:
-    from .kernel.exact import mu2_le_exact
+def verify_measure_below(Wq, P: np.ndarray | None, b: Fraction) -> str:
+    """Ask the kernel whether mu_P(W) <= b (P = None: the identity, i.e. mu_2(W) <= b); returns how it was
+    proved, or raises KernelError.
 
+    n <= EXACT_LDL_MAX_N: 2 b P - W^T P - P W >= 0 by exact rational LDL^T (kernel/exact.py). Larger n: the
+    kernel's Lyapunov check (kernel/stability.py) for the linear network x' = -x + W' x with
+    W' = W - (b - 1) I at its exact equilibrium x = 0, whose Jacobian is -I + W' = W - b I: it proves
+    (W - b I)^T P + P (W - b I) < 0 with P > 0 (Rump's verified Cholesky on an Arb enclosure), i.e. mu_P(W) < b.
+    The only step outside the kernel is the exact rational subtraction of b - 1 on the diagonal."""
+    from .kernel.exact import mu2_le_exact, mu2_weighted_le_exact
+
+    n = len(Wq)
+    if n <= EXACT_LDL_MAX_N:
+        ok = mu2_le_exact(Wq, b) if P is None else mu2_weighted_le_exact(Wq, P, b)
+        if not ok:
+            raise KernelError(f"the exact LDL^T test of mu <= {float(b):.6g} failed")
+        return "exact rational LDL^T"
+    if n > VERIFIED_MAX_N:
+        raise KernelError(f"n = {n} > {VERIFIED_MAX_N}: no kernel check attempted")
+    from .kernel.stability import verify_stable_equilibrium
+
+    shifted = [[x - (b - 1) if i == j else x for j, x in enumerate(row)] for i, row in enumerate(Wq)]
+    Pm = np.eye(n) if P is None else np.asarray(P, dtype=np.float64)
+    verify_stable_equilibrium(shifted, [0] * n, "H", "linear", ([0] * n, 0), Pm)
+    return "kernel/stability.py: (W - b I)^T P + P (W - b I) < 0, verified Cholesky on an Arb enclosure"
+
+
+def _mu2_bound(Wq, m: float) -> Value | None:
     guess = Fraction(m)
     for margin in (Fraction(1, 10**12), Fraction(1, 10**9), Fraction(1, 10**6)):
         b = guess + margin * (1 + abs(guess))
-        if mu2_le_exact(Wq, b):
-            return Value(float(b), KERNEL, b, "b I - sym(W) >= 0 by exact rational LDL^T")
+        try:
+            how = verify_measure_below(Wq, None, b)
+        except KernelError:
+            continue
+        return Value(float(b), KERNEL, b, f"mu_2(W) <= b: {how}")
     return None
 
 
@@ -334,8 +363,7 @@ def lyapunov_metric(W: np.ndarray, s: float) -> np.ndarray:
     return (P + P.T) / 2
 
 
-def _lyapunov(W: np.ndarray, Wq, alpha: float, exact_ok: bool) -> tuple[Value | None, str]:
-    from .kernel.exact import mu2_weighted_le_exact
+def _lyapunov(W: np.ndarray, Wq, alpha: float) -> tuple[Value | None, str]:
     from .measures import mu2_weighted
 
     scale = max(1.0, abs(alpha))
@@ -349,10 +377,13 @@ def _lyapunov(W: np.ndarray, Wq, alpha: float, exact_ok: bool) -> tuple[Value | 
             continue
         how = f"metric P from the Lyapunov equation at s = alpha(W) + {rel:g}"
         last = Value(m, FLOAT, None, how + "; mu_P(W) in floating point")
-        if not exact_ok:
-            return last, f"n > {LYAPUNOV_EXACT_MAX_N}: the metric is not checked exactly (float value only)"
-        if mu2_weighted_le_exact(Wq, P, s):
-            return Value(float(s), KERNEL, s, how + "; W^T P + P W <= 2 s P by exact rational LDL^T"), ""
+        try:
+            method = verify_measure_below(Wq, P, s)
+        except KernelError as err:
+            if W.shape[0] > VERIFIED_MAX_N:
+                return last, str(err)
+            continue
+        return Value(float(s), KERNEL, s, f"{how}; mu_P(W) <= s: {method}"), ""
     return last, "the kernel did not accept the rounded Lyapunov metric" if last else "no Lyapunov metric found"
 
 
@@ -478,15 +509,15 @@ def spectral_report(W: Any, form: str = "H", activation: str | None = "tanh", g:
     muinf = Value(float(mi), EXACT, mi, "row sums, exact rationals")
     m2 = mu2_float(Wf)
     mu2 = Value(m2, FLOAT, None, "largest eigenvalue of sym(W), numpy.linalg.eigvalsh")
-    mu2_bound = _mu2_bound(Wq, m2) if n <= MU2_EXACT_MAX_N else None
-    if n > MU2_EXACT_MAX_N:
-        notes.append(f"n > {MU2_EXACT_MAX_N}: mu_2(W) is not bounded exactly (float value only)")
+    mu2_bound = _mu2_bound(Wq, m2) if n <= VERIFIED_MAX_N else None
+    if n > VERIFIED_MAX_N:
+        notes.append(f"n > {VERIFIED_MAX_N}: mu_2(W) is not bounded by the kernel (float value only)")
     alpha_maj = Value(spectral_abscissa(metzler_majorant(Wf)), FLOAT, None,
                       "alpha(ceil(W)): the infimum of the weighted l1 and linf measures")
     measures, rates = _weighted(Wk, Wf, g_q, form, linear)
     lyap = None
     if lyapunov:
-        lyap, why_not = _lyapunov(Wf, Wq, alpha.value, n <= LYAPUNOV_EXACT_MAX_N)
+        lyap, why_not = _lyapunov(Wf, Wq, alpha.value)
         if why_not:
             notes.append(f"Lyapunov metric: {why_not}")
     if lmi:
@@ -726,4 +757,5 @@ def plot_spectrum(rep: SpectralReport, path: str | Path, W: Any = None, *, title
 
 
 __all__ = ["CATALOG", "Rate", "SpectralReport", "Value", "catalog_couplings", "lag_matrix", "lyapunov_metric",
-           "numerical_range", "plot_spectrum", "random_patterns", "render", "sequence_couplings", "spectral_report"]
+           "numerical_range", "plot_spectrum", "random_patterns", "render", "sequence_couplings", "spectral_report",
+           "verify_measure_below"]

@@ -211,6 +211,27 @@ def test_lyapunov_metric_closes_the_l2_gap(W):
     assert mu2_weighted(W, P) <= float(v.exact) + 1e-9 * max(1.0, abs(a))
 
 
+@pytest.mark.parametrize("n", [5, 48])
+def test_verify_measure_below_accepts_true_and_rejects_false_bounds(n):
+    """Both kernel routes (exact LDL^T for n <= 40, kernel/stability.py above): mu_2 and a Lyapunov mu_P."""
+    from certify.errors import KernelError
+
+    W = spectra.sequence_couplings((n, 3, 11), {1: 1.25}, cyclic=False)
+    Wq = [[F(float(x)) for x in row] for row in W]
+    m2 = float(np.linalg.eigvalsh((W + W.T) / 2)[-1])
+    assert "LDL" in spectra.verify_measure_below(Wq, None, F(m2) + F(1, 10**6)) or n > spectra.EXACT_LDL_MAX_N
+    with pytest.raises(KernelError):
+        spectra.verify_measure_below(Wq, None, F(m2) - F(1, 10**3))
+    a = float(np.max(np.linalg.eigvals(W).real))
+    s = F(a + 0.01)
+    P = spectra.lyapunov_metric(W, float(s))
+    how = spectra.verify_measure_below(Wq, P, s)
+    assert ("stability" in how) == (n > spectra.EXACT_LDL_MAX_N)
+    assert mu2_weighted(W, P) <= float(s)
+    with pytest.raises(KernelError):                      # P proves nothing below its own measure
+        spectra.verify_measure_below(Wq, P, F(mu2_weighted(W, P)) - F(1, 10**4))
+
+
 def test_linear_activation_rates_are_one_minus_the_measure():
     W = np.array([[0.25, -0.5], [0.125, 0.0]])
     rep = report(W, activation="linear", lyapunov=False)
