@@ -211,10 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("-q", "--quiet", action="store_true", help="no progress lines (the explanation is unchanged)")
     explain.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     explain.set_defaults(func=cmd_explain)
-    from . import balance_cli, memory_cli, plot_cli
+    from . import balance_cli, memory_cli, plot_cli, spectra_cli
     balance_cli.add_parser(sub).set_defaults(func=balance_cli.run)
     plot_cli.add_parser(sub).set_defaults(func=plot_cli.run)
     memory_cli.add_parser(sub).set_defaults(func=memory_cli.run)
+    spectra_cli.add_parser(sub).set_defaults(func=spectra_cli.run)
     return parser
 
 

@@ -51,6 +51,11 @@ def _leak(activation: str, leak: object) -> float:
 def _arrays(W: object, u: object, form: str) -> tuple[np.ndarray, np.ndarray]:
     if form not in kernel.FORMS:
         raise InputError(f"unknown network form {form!r}", symbol="form", hint="'H' or 'FR'")
+    if (isinstance(W, np.ndarray) and isinstance(u, np.ndarray) and W.dtype == np.float64 and u.dtype == np.float64
+            and u.ndim == 1 and u.size > 0 and W.shape == (u.size, u.size)
+            and np.all(np.isfinite(W)) and np.all(np.isfinite(u))):
+        return W, u   # already what the search works with (the common case inside the search loops)
+
     def num(v: object) -> float:
         return float(Fraction(v) if isinstance(v, str) else v)
 
