@@ -722,7 +722,8 @@ def prove_file(path: Path, out_dir: Path, latex: bool = True) -> Proved:
     out.files[1].write_text(markdown(doc), encoding="utf-8")
     if latex:
         out.files.append(stem.with_suffix(".tex"))
-        out.files[2].write_text(report.latex_report(rep) + "\n", encoding="utf-8")
+        out.files[2].write_text(report.latex_document([report.latex_report(rep)], f"certificate: {rule.name}"),
+                                encoding="utf-8")
     out.seconds = time.perf_counter() - t0
     return out
 

@@ -105,10 +105,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             if args.out:
                 out = Path(args.out)
                 out.mkdir(parents=True, exist_ok=True)
-                body = report.to_json([report.report_dict(rep)]) if args.format == "json" else rendered[-1]
+                body = (report.to_json([report.report_dict(rep)]) if args.format == "json" else
+                        report.latex_document([rendered[-1]], rep.rule.name).rstrip() if args.format == "latex"
+                        else rendered[-1])
                 (out / (path.stem + SUFFIX[args.format])).write_text(body + "\n", encoding="utf-8")
     if args.format == "json":
         print(report.to_json(json_items))
+    elif args.format == "latex":
+        print(report.latex_document(rendered, "certify check"), end="")
     else:
         print("\n\n".join(rendered))
         if len(files) > 1:
@@ -139,6 +143,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(report.text_error(err), file=sys.stderr)
         return ExitCode.USAGE_ERROR
     progress = Progress.from_args(args, len(files))
+    bodies: list[str] = []
     with progress:
         for path in files:
             progress.start(str(path))
@@ -150,8 +155,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 verdicts.append(Verdict.ERROR)
                 continue
             _claims_done(progress, rep)
-            print(report.explain_report(rep) + "\n")
+            bodies.append(report.explain_report(rep, args.format))
             verdicts.append(rep.verdict)
+    if args.format == "latex":
+        print(report.latex_document(bodies, "certify explain"), end="")
+    else:
+        print("\n\n".join(bodies) + "\n")
     return exit_code_for(verdicts)
 
 
@@ -208,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("paths", nargs="+", metavar="FILE|DIR")
     explain.add_argument("--measure", choices=MEASURES)
     explain.add_argument("--bound", choices=CLAIM_KINDS)
+    explain.add_argument("--format", choices=("text", "markdown", "latex"), default="text",
+                         help="latex: a standalone document (compiles with pdflatex)")
     explain.add_argument("-q", "--quiet", action="store_true", help="no progress lines (the explanation is unchanged)")
     explain.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     explain.set_defaults(func=cmd_explain)

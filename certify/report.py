@@ -254,7 +254,7 @@ def latex_report(rep: RuleReport) -> str:
         if r.certificate is not None:
             c = r.certificate
             out.append("\\begin{enumerate}")
-            out += [f"\\item \\texttt{{{_tex(s.lemma)}}}: ${s.render(latex)}$" for s in c.steps]
+            out += [f"\\item \\texttt{{{_tex(s.lemma)}}}: {_tex(s.render(show))}" for s in c.steps]
             out.append("\\end{enumerate}")
             out.append(f"Rate $\\gamma = {latex(c.gamma)}$, drive bound $\\beta = {latex(c.beta)}$.")
         elif r.refutation is not None:
@@ -272,45 +272,136 @@ def latex_report(rep: RuleReport) -> str:
     return "\n".join(out)
 
 
+_TEX = {"\\": "\\textbackslash{}", "_": "\\_", "&": "\\&", "%": "\\%", "#": "\\#", "^": "\\^{}", "{": "\\{",
+        "}": "\\}", "$": "\\$", "~": "\\~{}", "–": "--", "<=": "$\\le$", ">=": "$\\ge$", "<": "$<$", ">": "$>$"}
+_TEX_PATTERN = re.compile("|".join(re.escape(k) for k in sorted(_TEX, key=len, reverse=True)))
+
+
 def _tex(s: str) -> str:
-    for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("&", "\\&"), ("%", "\\%"), ("#", "\\#"),
-                 ("^", "\\^{}"), ("{", "\\{"), ("}", "\\}")):
-        s = s.replace(a, b) if a != "\\" else s.replace(a, b)
-    return s
+    """Plain text for LaTeX: every special character escaped in one pass (so escapes are never re-escaped)."""
+    return _TEX_PATTERN.sub(lambda m: _TEX[m.group(0)], s)
 
 
-def explain_report(rep: RuleReport) -> str:
-    """The derivations for a reader: every step with the lemma it uses, stated in full, and its source."""
+def _explain_blocks(rep: RuleReport) -> list[tuple]:
+    """The derivations for a reader as format-neutral blocks (kind, ...) rendered by explain_report."""
     rule = rep.rule
-    out = [f"{rule.name}: dW/dt = {rule.dW_text}"]
+    blocks: list[tuple] = [("title", rule.name, rule.dW_text, latex(rule.dW))]
     if rule.summary:
-        out.append(rule.summary)
+        blocks.append(("para", rule.summary))
     if rule.reference:
-        out.append(f"source of the rule: {rule.reference}")
+        blocks.append(("para", f"source of the rule: {rule.reference}"))
     for r in rep.results:
-        out += ["", f"Claim: {MEASURE_NAMES[r.claim.measure]} {r.claim.bound} -- {r.verdict.value.upper()}"]
+        blocks.append(("claim", f"{MEASURE_NAMES[r.claim.measure]} {r.claim.bound}", r.verdict.value))
         if r.certificate is not None:
             for i, s in enumerate(r.certificate.steps, 1):
-                out.append(f"  Step {i}. {s.render(show)}")
                 lemma = LEMMAS.get(s.lemma)
-                if lemma is None:
-                    out.append("     why: both sides expand to the same non-commutative polynomial (kernel normal form)")
-                else:
-                    out.append(f"     lemma '{lemma.name}': {lemma.statement}")
-                    out.append(f"     source: {lemma.source}")
-            out.append(f"  Conclusion: {r.certificate.bound.render(show)}")
+                why = (("lemma", f"'{lemma.name}': {lemma.statement}", lemma.source) if lemma is not None else
+                       ("why", "both sides expand to the same non-commutative polynomial (kernel normal form)", ""))
+                blocks.append(("step", i, s.render(show)) + why)
+            bound = r.certificate.bound
+            blocks.append(("conclusion", bound.render(show)))
         elif r.refutation is not None:
             w = r.refutation.witness
-            out.append(f"  A counterexample with n = {w.n}: " + ", ".join(f"{k} = {v}" for k, v in w.parameters.items()))
-            out.append(f"  {r.refutation.explanation}")
-            out.append("  Every number above is exact; the kernel re-computed the growth rate in rational arithmetic.")
+            blocks.append(("para", f"A counterexample with n = {w.n}: "
+                           + ", ".join(f"{k} = {v}" for k, v in w.parameters.items())))
+            blocks.append(("para", r.refutation.explanation))
+            blocks.append(("para", "Every number above is exact; the kernel re-computed the growth rate in "
+                                   "rational arithmetic."))
         else:
-            out.append(f"  {r.summary}")
-            out += [f"  - {x}" for x in r.reasons]
+            blocks.append(("para", r.summary))
+            blocks += [("item", x) for x in r.reasons]
     for lr in rep.laws:
-        out += ["", f"Laws of [{lr.section}], derived with SymPy:"] + [f"  {a}: {b}" for a, b in lr.derivation]
+        blocks.append(("laws", lr.section))
+        blocks += [("item", f"{a}: {b}") for a, b in lr.derivation]
         for r in lr.results:
-            out += ["", f"Law: {r.law} -- {r.verdict.value.upper()}", f"  {r.summary}"]
-            for i, (lemma, text, source) in enumerate(r.steps, 1):
-                out += [f"  Step {i}. [{lemma}] {text}", f"     source: {source}"]
-    return "\n".join(out)
+            blocks.append(("claim", f"law {r.law}", r.verdict.value))
+            blocks.append(("para", r.summary))
+            blocks += [("step", i, f"[{lemma}] {text}", "lemma", "", source)
+                       for i, (lemma, text, source) in enumerate(r.steps, 1)]
+    return blocks
+
+
+def explain_report(rep: RuleReport, fmt: str = "text") -> str:
+    """The derivations for a reader: every step with the lemma it uses, stated in full, and its source;
+    as text, Markdown, or a LaTeX document body (wrap it with latex_document)."""
+    render = {"text": _explain_text, "markdown": _explain_markdown, "latex": _explain_latex}[fmt]
+    return "\n".join(line for block in _explain_blocks(rep) for line in render(block))
+
+
+def _explain_text(b: tuple) -> list[str]:
+    kind = b[0]
+    if kind == "title":
+        return [f"{b[1]}: dW/dt = {b[2]}"]
+    if kind == "para":
+        return [f"  {b[1]}"]
+    if kind == "item":
+        return [f"  - {b[1]}"]
+    if kind == "claim":
+        return ["", f"{'Law' if b[1].startswith('law ') else 'Claim'}: {b[1].removeprefix('law ')} -- {b[2].upper()}"]
+    if kind == "step":
+        _, i, text, how, statement, source = b
+        lines = [f"  Step {i}. {text}"]
+        if how == "lemma" and statement:
+            lines.append(f"     lemma {statement}")
+        elif how == "why":
+            lines.append(f"     why: {statement}")
+        if source:
+            lines.append(f"     source: {source}")
+        return lines
+    if kind == "conclusion":
+        return [f"  Conclusion: {b[1]}"]
+    if kind == "laws":
+        return ["", f"Laws of [{b[1]}], derived with SymPy:"]
+    raise ValueError(kind)
+
+
+def _explain_markdown(b: tuple) -> list[str]:
+    kind = b[0]
+    if kind == "title":
+        return [f"# {b[1]}", "", f"$\\dot W = {b[3]}$", ""]
+    if kind == "para":
+        return [b[1], ""]
+    if kind == "item":
+        return [f"- {b[1]}"]
+    if kind == "claim":
+        return ["", f"## {b[1]}: **{b[2]}**", ""]
+    if kind == "step":
+        _, i, text, how, statement, source = b
+        head = f"{i}. {text}"
+        extra = f" — lemma {statement}" if how == "lemma" and statement else f" — {statement}" if statement else ""
+        return [head + extra + (f" _({source})_" if source else "")]
+    if kind == "conclusion":
+        return ["", f"**Conclusion:** {b[1]}", ""]
+    if kind == "laws":
+        return ["", f"## Laws of [{b[1]}], derived with SymPy", ""]
+    raise ValueError(kind)
+
+
+def _explain_latex(b: tuple) -> list[str]:
+    kind = b[0]
+    if kind == "title":
+        return [f"\\section*{{{_tex(b[1])}}}", f"Weight flow: $\\dot W = {b[3]}$.", ""]
+    if kind == "para":
+        return [_tex(b[1]), ""]
+    if kind == "item":
+        return [f"\\noindent\\textbullet\\ {_tex(b[1])}\\par"]
+    if kind == "claim":
+        return [f"\\subsection*{{{_tex(b[1])}: {b[2]}}}"]
+    if kind == "step":
+        _, i, text, how, statement, source = b
+        head = _tex(text)
+        extra = f" --- lemma {_tex(statement)}" if how == "lemma" and statement else \
+            f" --- {_tex(statement)}" if statement else ""
+        return [f"\\noindent Step {i}. {head}{extra}" + (f" ({_tex(source)})" if source else "") + "\\par"]
+    if kind == "conclusion":
+        return [f"\\noindent\\textbf{{Conclusion:}} {_tex(b[1])}\\par", ""]
+    if kind == "laws":
+        return [f"\\subsection*{{Laws of [{_tex(b[1])}], derived with SymPy}}"]
+    raise ValueError(kind)
+
+
+def latex_document(bodies: list[str], title: str = "certify") -> str:
+    """A standalone LaTeX document (compiles with pdflatex) around report or explain bodies."""
+    return "\n".join(["\\documentclass{article}", "\\usepackage[utf8]{inputenc}", "\\usepackage{amsmath,amssymb}",
+                      "\\usepackage[margin=2cm]{geometry}", f"\\title{{{_tex(title)}}}", "\\date{}",
+                      "\\begin{document}", "\\maketitle", *bodies, "\\end{document}"]) + "\n"

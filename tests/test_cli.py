@@ -323,6 +323,10 @@ def test_out_dir_writes_one_file_per_rule(tmp_path, capsys, fmt, suffix):
     if fmt == "json":
         assert json.loads(body)["verdict"] == "certified"
         assert json.loads((out / "decay.json").read_text(encoding="utf-8"))["dW"] == "-W"
+    elif fmt == "latex":   # each file is a standalone document; stdout is one document holding both bodies
+        section = body[body.index("\\section*"):body.index("\\end{document}")].strip()
+        assert body.startswith("\\documentclass") and "certified" in section
+        assert section in capsys.readouterr().out
     else:
         assert "certified" in body.lower()
         assert body.strip() in capsys.readouterr().out
