@@ -356,22 +356,13 @@ def _fixed_evidence(net, best) -> dict[str, Any]:
 
 
 def _plastic_evidence(rule, net, res) -> dict[str, Any]:
-    """The flow proof behind a PlasticResult (as certify_plastic found it) and the kernel's numbers."""
-    from . import derive
-    from .kernel import contraction as kc
-    for prop in derive.propose(rule, res.claim):
-        if prop.proof is None:
-            continue
-        try:
-            cert, m0, c_all, T, c_after = kc.check_plastic(rule.dW, rule.assumptions(), res.claim, prop.proof,
-                                                           [list(r) for r in net.W0], net.form, net.g, net.linear)
-        except KernelError:
-            continue
-        if (c_all, T, c_after) == (res.c_all, res.T, res.c_after):
-            return {"kind": "plastic", "flow_claim": {"measure": res.claim.measure, "bound": res.claim.bound},
-                    "proof": proof_dict(prop.proof), "flow_bound": cert.bound.render(show),
-                    "start_value": str(m0), "rate_all_t": str(c_all), "T": str(T), "rate_after_T": str(c_after)}
-    raise CertificateError("the plastic contraction result could not be reproduced from any proposed flow proof")
+    """The flow proof behind a PlasticResult (the one certify_plastic's kernel call accepted) and its numbers."""
+    if res.proof is None or res.flow_certificate is None:
+        raise CertificateError("the plastic contraction result does not carry the flow proof it came from")
+    return {"kind": "plastic", "flow_claim": {"measure": res.claim.measure, "bound": res.claim.bound},
+            "proof": proof_dict(res.proof), "flow_bound": res.flow_certificate.bound.render(show),
+            "start_value": str(res.start_value), "rate_all_t": str(res.c_all), "T": str(res.T),
+            "rate_after_T": str(res.c_after)}
 
 
 def contraction_evidence(rule, result) -> dict[str, Any] | None:

@@ -170,6 +170,9 @@ class PlasticResult:
     c_after: Fraction
     flow_statement: str
     all_t_condition: object = None   # SymPy relation: sufficient for contraction at every t >= 0
+    proof: object = None             # the FlowProof the kernel accepted (certificates store it)
+    flow_certificate: object = None  # the kernel's Certificate of the flow bound
+    start_value: Fraction | None = None   # m(0), exact
 
 
 PLASTIC_ORDER = ("nonincreasing", "bounded")
@@ -203,7 +206,7 @@ def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, lis
                     continue
                 from .parse import show
                 cand = PlasticResult(claim, c_all, T, c_after, cert.bound.render(show),
-                                     _all_t_condition(cert, net, m0))
+                                     _all_t_condition(cert, net, m0), prop.proof, cert, m0)
                 if best is None or (cand.c_all, -cand.T, cand.c_after) > (best.c_all, -best.T, best.c_after):
                     best = cand
     return best, reasons

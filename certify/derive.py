@@ -17,7 +17,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardProduct
 
 from .functions import ACTIVATIONS
-from .kernel.algebra import NF, Normalizer, Word, contains_w, nf_add
+from .kernel.algebra import NF, Normalizer, Word, atom_shape, contains_w, nf_add, word_shape
 from .kernel.intervals import enclose
 from .kernel.lemmas import gamma_of
 from .kernel.objects import N, Assumptions, Claim, FlowProof, Use, base_norm
@@ -37,27 +37,6 @@ HALF = sp.Rational(1, 2)
 
 
 # -- words back to SymPy --------------------------------------------------------------------------
-
-def atom_shape(atom: tuple) -> tuple[str, str]:
-    tag = atom[0]
-    if tag == "leaf":
-        if atom[2] == "vector":
-            return ("1", "n") if atom[3] else ("n", "1")
-        return ("n", "n")
-    if tag == "diag":
-        return ("n", "n")
-    if tag == "had":
-        return word_shape(atom[1])
-    if tag == "fun":
-        return ("1", "n") if atom[3] else ("n", "1")
-    raise ValueError(atom)
-
-
-def word_shape(word: Word) -> tuple[str, str]:
-    if not word:
-        return ("n", "n")
-    return (atom_shape(word[0])[0], atom_shape(word[-1])[1])
-
 
 def atom_expr(atom: tuple) -> sp.Basic:
     tag = atom[0]

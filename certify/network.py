@@ -55,22 +55,41 @@ class Network:
         return f"{eq}, {act} (phi' in [0, {self.g}]){'' if self.W0 is None else f', n = {self.n}'}"
 
 
-def load_matrix(path: Path, file: str | None) -> list[list[Fraction]]:
+def _load_array(path: Path, file: str | None, symbol: str, what: str, inline: str) -> np.ndarray:
+    """A finite array from a .npy or .csv file named in [network] (floats are exact binary64 numbers)."""
     try:
         if path.suffix == ".npy":
             arr = np.load(path, allow_pickle=False)
         elif path.suffix == ".csv":
-            arr = np.loadtxt(path, delimiter=",", ndmin=2)
+            arr = np.loadtxt(path, delimiter=",", ndmin=2 if symbol == "W0" else 1)
         else:
-            raise InputError(f"W0 file {path.name} has an unknown type", file=file, symbol="W0",
-                             hint="use a .npy or .csv file, or an inline matrix [[...], [...]]")
+            raise InputError(f"{symbol} file {path.name} has an unknown type", file=file, symbol=symbol,
+                             hint=f"use a .npy or .csv file, or an inline {inline}")
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read W0 from {path}: {exc}", file=file, symbol="W0",
+        raise InputError(f"cannot read {symbol} from {path}: {exc}", file=file, symbol=symbol,
                          hint="check the path (relative to the rule file) and the format") from None
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or not np.all(np.isfinite(arr)):
+    arr = np.asarray(arr)
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise InputError(f"{symbol} in {path.name} must be a finite non-empty {what}", file=file, symbol=symbol,
+                         hint=f"store {'an n x n array' if symbol == 'W0' else 'an array of n numbers'}")
+    return arr
+
+
+def load_matrix(path: Path, file: str | None) -> list[list[Fraction]]:
+    arr = _load_array(path, file, "W0", "matrix", "matrix [[...], [...]]")
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise InputError(f"W0 in {path.name} must be a finite square matrix, got shape {arr.shape}", file=file,
                          symbol="W0", hint="store an n x n array")
     return [[Fraction(float(x)) for x in row] for row in arr]
+
+
+def load_vector(path: Path, file: str | None) -> list[Fraction]:
+    """A bias vector from .npy or .csv (one row or one column), read exactly."""
+    arr = _load_array(path, file, "bias", "vector", "vector [...]")
+    if not (arr.ndim == 1 or (arr.ndim == 2 and 1 in arr.shape)):
+        raise InputError(f"bias in {path.name} must be a finite vector, got shape {arr.shape}", file=file,
+                         symbol="bias", hint="store an array of n numbers")
+    return [Fraction(float(x)) for x in arr.reshape(-1)]
 
 
 def network_of(rule: Rule) -> Network | None:
@@ -111,24 +130,3 @@ def network_of(rule: Rule) -> Network | None:
                              symbol="bias", hint="declare W0 and give one bias entry per neuron")
         bias = tuple(values)
     return Network(form, g, activation, W0, bias)
-
-
-def load_vector(path: Path, file: str | None) -> list[Fraction]:
-    """A bias vector from .npy or .csv (one row or one column), read exactly."""
-    try:
-        if path.suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        elif path.suffix == ".csv":
-            arr = np.loadtxt(path, delimiter=",", ndmin=1)
-        else:
-            raise InputError(f"bias file {path.name} has an unknown type", file=file, symbol="bias",
-                             hint="use a .npy or .csv file, or an inline vector [...]")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read bias from {path}: {exc}", file=file, symbol="bias",
-                         hint="check the path (relative to the rule file) and the format") from None
-    arr = np.asarray(arr)
-    is_vector = arr.ndim == 1 or (arr.ndim == 2 and 1 in arr.shape)
-    if not is_vector or arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise InputError(f"bias in {path.name} must be a finite vector", file=file, symbol="bias",
-                         hint="store an array of n numbers")
-    return [Fraction(float(x)) for x in arr.reshape(-1)]
