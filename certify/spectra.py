@@ -314,8 +314,8 @@ def verify_measure_below(Wq, P: np.ndarray | None, b: Fraction) -> str:
     n <= EXACT_LDL_MAX_N: 2 b P - W^T P - P W >= 0 by exact rational LDL^T (kernel/exact.py). Larger n: the
     kernel's Lyapunov check (kernel/stability.py) for the linear network x' = -x + W' x with
     W' = W - (b - 1) I at its exact equilibrium x = 0, whose Jacobian is -I + W' = W - b I: it proves
-    (W - b I)^T P + P (W - b I) < 0 with P > 0 (Rump's verified Cholesky on an Arb enclosure), i.e. mu_P(W) < b.
-    The only step outside the kernel is the exact rational subtraction of b - 1 on the diagonal."""
+    (W - b I)^T P + P (W - b I) < 0 with P > 0 (Rump's verified Cholesky on an Arb enclosure), i.e. mu_P(W) < b
+    (kernel/stability.py verify_measure_below)."""
     from .kernel.exact import mu2_le_exact, mu2_weighted_le_exact
 
     n = len(Wq)
@@ -326,11 +326,9 @@ def verify_measure_below(Wq, P: np.ndarray | None, b: Fraction) -> str:
         return "exact rational LDL^T"
     if n > VERIFIED_MAX_N:
         raise KernelError(f"n = {n} > {VERIFIED_MAX_N}: no kernel check attempted")
-    from .kernel.stability import verify_stable_equilibrium
+    from .kernel.stability import verify_measure_below as kernel_measure_below
 
-    shifted = [[x - (b - 1) if i == j else x for j, x in enumerate(row)] for i, row in enumerate(Wq)]
-    Pm = np.eye(n) if P is None else np.asarray(P, dtype=np.float64)
-    verify_stable_equilibrium(shifted, [0] * n, "H", "linear", ([0] * n, 0), Pm)
+    kernel_measure_below(Wq, None if P is None else np.asarray(P, dtype=np.float64), b)
     return "kernel/stability.py: (W - b I)^T P + P (W - b I) < 0, verified Cholesky on an Arb enclosure"
 
 

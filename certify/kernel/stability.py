@@ -129,3 +129,16 @@ def verify_stable_equilibrium(W: object, u: object, form: str, activation: str, 
     statement = (f"P > 0 and A^T P + P A < 0 for {where} (Rump's verified Cholesky on an Arb enclosure), so "
                  "every eigenvalue of J(x*) has negative real part")
     return StableEquilibrium(eq, kind, hashlib.sha256(Pf.tobytes()).hexdigest()[:16], statement)
+
+
+def verify_measure_below(W: object, P: object, b: object, *, prec: int = DEFAULT_PREC) -> StableEquilibrium:
+    """Prove mu_P(W) < b for the P-weighted l2 measure (P = None: mu_2), i.e. (W - b I)^T P + P (W - b I) < 0:
+    the linear network x' = -x + (W - (b - 1) I) x has Jacobian W - b I at its exact equilibrium 0, and
+    `verify_stable_equilibrium` proves exactly that inequality with P as the Lyapunov matrix."""
+    rows = [[Fraction(x) if isinstance(x, (int, Fraction)) else Fraction(str(x)) if isinstance(x, str)
+             else Fraction(float(x)) for x in row] for row in (W.tolist() if hasattr(W, "tolist") else W)]
+    n = len(rows)
+    b = Fraction(b)
+    shifted = [[x - (b - 1) if i == j else x for j, x in enumerate(row)] for i, row in enumerate(rows)]
+    Pm = np.eye(n) if P is None else P
+    return verify_stable_equilibrium(shifted, [0] * n, "H", "linear", ([0] * n, 0), Pm, prec=prec)
