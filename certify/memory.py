@@ -43,8 +43,8 @@ What this module establishes, and how far each statement is trusted:
     Lyapunov function a solution staying near x* would converge to it, contradicting E decreasing);
     otherwise "undecided".
   - linear: the one piece S = all neurons. tanh: equilibria are irrational; the kernel verifies Krawczyk
-    boxes, stability is proved only when Rump's verified Cholesky shows cosh^2(x) - W > 0 on the box
-    (stable) or the kernel proves an eigenvalue > 0 (unstable); otherwise "undecided" with the
+    boxes, stability is proved only when kernel/stability.py accepts a Lyapunov matrix for every Jacobian
+    of the box (stable) or the kernel proves an eigenvalue > 0 (unstable); otherwise "undecided" with the
     floating-point eigenvalue labelled untrusted.
 
 * A LYAPUNOV FUNCTION WITHOUT FLAT REGIONS (derived here; evaluated exactly; checked along simulations
@@ -598,30 +598,22 @@ def _unstable_statement(Wq, bq, lag, x) -> str:
         return f"(kernel unstable-equilibrium check not completed: {err})"
 
 
-def _tanh_stable(Wf: np.ndarray, lo: Sequence[Fraction], hi: Sequence[Fraction]) -> bool:
-    """Kernel-checked: cosh^2(x) - W is positive definite for every x in the box [lo, hi] (Rump's test on an
-    enclosure: Arb encloses cosh^2 over each interval, the radius covers every float rounding)."""
-    from flint import arb, ctx, fmpq
-    from .kernel.verified import is_pd_verified
-    with ctx.workprec(128):
-        ch = [(arb(fmpq(a.numerator, a.denominator)).union(arb(fmpq(c.numerator, c.denominator)))).cosh() ** 2
-              for a, c in zip(lo, hi)]
-        mid = np.array([float(c.mid()) for c in ch])
-        rad = np.array([float(c.rad()) for c in ch]) * (1 + 2.0 ** -40)
-    if not (np.all(np.isfinite(mid)) and np.all(np.isfinite(rad))):
-        return False
-    A = np.diag(mid) - Wf                   # symmetric: Wf is the float image of an exactly symmetric W
-    eps = 2.0 ** -51
-    R = (np.abs(A) + np.abs(Wf)) * eps + np.diag(rad + np.abs(mid) * eps)
+def _tanh_stable(Wq, bq, Wf: np.ndarray, x: np.ndarray, box) -> str | None:
+    """Ask the kernel (kernel/stability.py) to prove the tanh equilibrium in `box` locally exponentially stable,
+    with a float Lyapunov matrix of the Jacobian at x as the untrusted witness; the statement, or None."""
+    from .feedback import lyapunov_matrix
+    from .kernel.stability import verify_stable_equilibrium
+    J = -np.eye(len(x)) + Wf * (1.0 - np.tanh(x) ** 2)[None, :]
     try:
-        return bool(is_pd_verified(A, R))
-    except KernelError:
-        return False
+        P = lyapunov_matrix(J)
+        return str(verify_stable_equilibrium(Wq, bq, "H", "tanh", box, P))
+    except (KernelError, ValueError, np.linalg.LinAlgError):
+        return None
 
 
 def _tanh_equilibria(Wq, bq, tau, starts: int, seed: int) -> list[Equilibrium]:
     """Numerical tanh equilibria; the kernel verifies a Krawczyk box around each; stability proved when
-    possible (Rump: cosh^2 - W > 0 on the box; kernel: an eigenvalue > 0), else undecided."""
+    possible (kernel/stability.py: a Lyapunov matrix over the box; kernel: an eigenvalue > 0), else undecided."""
     from . import equilibria as numeric
     from .kernel import equilibria as keq
     Wf, bf = _floats(Wq, bq)
@@ -642,9 +634,9 @@ def _tanh_equilibria(Wq, bq, tau, starts: int, seed: int) -> list[Equilibrium]:
         lo, hi = box.lower(), box.upper()
         center = [(a + c) / 2 for a, c in zip(lo, hi)]
         radius = [(c - a) / 2 for a, c in zip(lo, hi)]
-        if _tanh_stable(Wf, lo, hi):
-            st, why = "stable", ("verified: cosh^2(x) - W is positive definite on the whole box (Rump's verified "
-                                 "Cholesky), so -I + W diag(sech^2 x*) has only negative eigenvalues")
+        stable = _tanh_stable(Wq, bq, Wf, np.asarray(x, dtype=float), box)
+        if stable is not None:
+            st, why = "stable", f"kernel: {stable}"
         else:
             try:
                 st, why = "unstable", str(keq.verify_unstable_equilibrium(Wq, bq, "H", "tanh", center, radius))
