@@ -122,7 +122,12 @@ def test_spectral_quantities_agree_with_numpy(W):
     rep = report(W, lyapunov=False)
     scale = max(1.0, float(np.abs(W).max()))
     tol = 1e-9 * scale * W.shape[0]
-    assert rep.alpha.value == pytest.approx(float(np.max(np.linalg.eigvals(W).real)), abs=tol)
+    # eigenvalues of non-normal matrices move by up to cond(V) * |rounding| (Bauer-Fike): two float algorithms
+    # (ours rescales first) may differ that much; for defective matrices cond(V) is huge (found by the thorough
+    # profile: a 6 x 6 matrix with a Jordan block at 0, 3e-17 against 4.7e-8)
+    cond = np.linalg.cond(np.linalg.eig(W)[1])
+    tol_alpha = max(tol, min(10 * W.shape[0] * cond * np.finfo(float).eps * scale, 2 * scale * W.shape[0]))
+    assert rep.alpha.value == pytest.approx(float(np.max(np.linalg.eigvals(W).real)), abs=tol_alpha)
     assert rep.mu2.value == pytest.approx(float(np.linalg.eigvalsh((W + W.T) / 2)[-1]), abs=tol)
     d = np.diag(W)
     off = np.abs(W) - np.diag(np.abs(d))
@@ -130,7 +135,9 @@ def test_spectral_quantities_agree_with_numpy(W):
     assert rep.muinf.value == pytest.approx(float(np.max(d + off.sum(axis=1))), abs=tol)
     M = np.abs(W)
     np.fill_diagonal(M, d)
-    assert rep.alpha_majorant.value == pytest.approx(float(np.max(np.linalg.eigvals(M).real)), abs=tol)
+    cond_m = np.linalg.cond(np.linalg.eig(M)[1])
+    tol_m = max(tol, min(10 * W.shape[0] * cond_m * np.finfo(float).eps * scale, 2 * scale * W.shape[0]))
+    assert rep.alpha_majorant.value == pytest.approx(float(np.max(np.linalg.eigvals(M).real)), abs=tol_m)
     Q = [[F(float(x)) for x in row] for row in W]
     n = len(Q)
     assert rep.mu1.trust == spectra.EXACT and rep.mu1.exact == max(
@@ -144,10 +151,13 @@ def test_spectral_quantities_agree_with_numpy(W):
 def test_every_measure_is_at_least_alpha(W):
     rep = report(W)
     tol = 1e-9 * max(1.0, float(np.abs(W).max())) * W.shape[0]
-    for v in (rep.mu1, rep.mu2, rep.muinf, rep.mu2_bound, rep.alpha_majorant, rep.weighted_l1, rep.weighted_linf,
-              rep.lyapunov):
+    for v in (rep.mu1, rep.mu2, rep.muinf, rep.mu2_bound, rep.alpha_majorant, rep.weighted_l1, rep.weighted_linf):
         assert v is not None
         assert v.value >= rep.alpha.value - tol
+    # a Lyapunov metric need not exist near alpha in floating point (defective W: the thorough profile found a
+    # nilpotent 5 x 5 one, where P blows up like s^-2k); when one is reported it must be sound
+    if rep.lyapunov is not None:
+        assert rep.lyapunov.value >= rep.alpha.value - tol
     # the weighted infimum is no smaller than alpha(W) and no larger than the plain measures
     assert rep.alpha_majorant.value <= min(rep.mu1.value, rep.muinf.value) + tol
     assert rep.mu2_bound.value >= rep.mu2.value - tol     # the kernel's bound is an upper bound
