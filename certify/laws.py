@@ -184,7 +184,26 @@ def _energy_results(rule: Rule) -> tuple[LawResult, ...]:
     W, L = sp.MatrixSymbol("W", N, N), sp.MatrixSymbol("L", 1, 1)
     energy = (x - b).T * g - L - g.T * W * g / 2
     time_constants = "diagonal" if spec["layers"] == "2" else spec["time_constants"]
-    return (_certified("energy", kl.check_energy_descent(spec["lagrangian"], energy, time_constants), "descent"),)
+    descent = kl.check_energy_descent(spec["lagrangian"], energy, time_constants)
+    results = [_certified("energy", descent, "descent")]
+    if "W0" in net:   # a concrete network: a Lyapunov function without flat regions
+        results.append(_strict_lyapunov(rule, spec["lagrangian"], descent))
+    return tuple(results)
+
+
+def _strict_lyapunov(rule: Rule, lagrangian: str, descent: kl.LawCertificate) -> LawResult:
+    """V = E + (kappa/2) x'^T T x' with the best constants of the kernel's bound (T = I: form H has unit time
+    constants): kappa = 2 tau/w2 and delta = tau/w2 make kappa^2 w2 = 4 tau (kappa - delta) hold with equality."""
+    from .network import network_of
+    W0 = network_of(rule).W0
+    w2 = sum((x * x for row in W0 for x in row), Fraction(0))
+    tau = Fraction(1)
+    kappa, delta = (2 * tau / w2, tau / w2) if w2 > 0 else (Fraction(1), Fraction(1, 2))
+    try:
+        cert = kl.check_strict_lyapunov(descent, lagrangian, [list(r) for r in W0], tau, kappa, delta)
+    except KernelError as err:
+        return LawResult("energy", "strict-lyapunov", Verdict.INCONCLUSIVE, "", reason=str(err))
+    return _certified("energy", cert)
 
 
 def _energy_laws(rule: Rule) -> LawReport:

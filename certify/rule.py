@@ -33,7 +33,7 @@ BALANCING_KEYS = ("p", "alpha", "tau", "signal", "activation")   # see certify/l
 ENERGY_KEYS = ("lagrangian", "time_constants", "layers")
 LAW_NAMES = {
     "balancing": ("lax-flow", "spectrum", "diagonal", "cycle-products", "sign-pattern", "cost-descent", "io-map"),
-    "energy": ("descent",),
+    "energy": ("descent", "strict-lyapunov"),
 }
 BALANCING_ACTIVATIONS = ("relu", "leaky-relu", "linear", "tanh", "logistic")
 LAGRANGIAN_NAMES = ("relu", "logcosh", "softplus", "quadratic")

@@ -468,3 +468,43 @@ def test_law_certificates_verify_and_reject_every_edit():
         assert "laws" in text or "overall verdict" in text, (what, text)
     res = _tampered("dense-memory-energy", lambda d: _law(d, "descent").update(reason="flat"))
     assert res.status == "failed" and "laws.energy.descent.reason" in "; ".join(res.file_problems)
+
+
+@settings(deadline=None)
+@given(square_matrices(n_min=2, n_max=5, elements=st.integers(-8, 8).map(lambda k: k / 4)), st.integers(0, 10**6),
+       st.sampled_from(["relu", "logcosh"]))
+def test_strict_lyapunov_function_decreases_at_the_certified_rate(A, seed, lagrangian):
+    """V = E + (kappa/2)|x'|^2 with the kernel's constants: along simulations, V(t+h) - V(t) <= -delta int |x'|^2,
+    and the kernel refuses a kappa that breaks its bound."""
+    rng = np.random.default_rng(seed)
+    Wf = (A + A.T) / 2
+    W = [[F(float(x)) for x in row] for row in Wf]
+    size = len(W)
+    b = rng.normal(size=size)
+    w2 = sum(x * x for row in W for x in row)
+    if w2 == 0:
+        return
+    kappa, delta = 2 / w2, 1 / w2
+    descent = kl.check_energy_descent(lagrangian, _energy_expr())
+    cert = kl.check_strict_lyapunov(descent, lagrangian, W, 1, kappa, delta)
+    assert cert.law == "strict-lyapunov"
+    with pytest.raises(KernelError):
+        kl.check_strict_lyapunov(descent, lagrangian, W, 1, 3 * kappa, delta)
+    g, _, ell = _energy_parts(lagrangian)
+
+    def f(x):
+        return Wf @ g(x) - x + b
+
+    def V(x):
+        v = f(x)
+        return (x - b) @ g(x) - ell(x).sum() - 0.5 * g(x) @ Wf @ g(x) + float(kappa) / 2 * v @ v
+    x, h = rng.normal(size=size) * 2, 1e-3
+    for _ in range(1500):
+        k1 = f(x)
+        k2 = f(x + h / 2 * k1)
+        k3 = f(x + h / 2 * k2)
+        k4 = f(x + h * k3)
+        x_new = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        speed2 = (k1 @ k1 + 2 * (k2 @ k2 + k3 @ k3) + f(x_new) @ f(x_new)) / 6   # Simpson: mean of |x'|^2
+        assert V(x_new) - V(x) <= -float(delta) * h * speed2 * 0.9 + 1e-9 * (1 + abs(V(x)))
+        x = x_new

@@ -226,6 +226,52 @@ def check_energy_descent(lagrangian: str, energy: sp.Basic, time_constants: str 
             "the diagonal H") + ", so T H >= 0", HOPFIELD)))
 
 
+HESSIAN_MAX = {"relu": Fraction(1), "logcosh": Fraction(1), "softplus": Fraction(1, 4), "quadratic": Fraction(1)}
+
+
+def check_strict_lyapunov(descent: LawCertificate, lagrangian: str, W0, tau_min, kappa, delta) -> LawCertificate:
+    """For a concrete symmetric W0: V = E + (kappa/2) x'^T T x' has dV/dt <= -delta |x'|^2 along solutions, so V
+    has no flat regions (it decreases strictly wherever x' != 0).
+
+    Identity (scalar normal forms, T diagonal with inverse pair T T^-1 = I): along T x'' = W H x' - x' (the time
+    derivative of T x' = W g - x + b), d/dt (x'^T T x' / 2) = x'^T W H x' - x'^T x'. With dE/dt = -x'^T T H x'
+    (the descent certificate): dV/dt = -v^T T H v + kappa (v^T W H v - |v|^2), v = x'.
+    Bound: 0 <= l'' <= 1 (table) and T >= tau_min I give v^T T H v >= tau_min |H v|^2; |v^T W H v| <= ||W||_2 |v|
+    |H v| with ||W||_2^2 <= ||W||_F^2 = w2 (exact). The quadratic form tau a^2 - kappa w a c + (kappa - delta) c^2
+    in a = |H v|, c = |v| is >= 0 when kappa^2 w2 <= 4 tau_min (kappa - delta): checked in exact rationals."""
+    from .exact import to_fraction_matrix
+    if descent.law != "energy-descent":
+        raise KernelError("the strict Lyapunov law needs the energy-descent certificate")
+    if HESSIAN_MAX.get(lagrangian, Fraction(2)) > 1:
+        raise KernelError(f"the Hessian bound l'' <= 1 is not known for the Lagrangian {lagrangian!r}")
+    W = to_fraction_matrix(W0, "W0")
+    n = len(W)
+    if any(W[i][j] != W[j][i] for i in range(n) for j in range(i)):
+        raise KernelError("W0 is not symmetric")
+    tau_min, kappa, delta = Fraction(tau_min), Fraction(kappa), Fraction(delta)
+    if not (tau_min > 0 and kappa > 0 and delta > 0):
+        raise KernelError("tau_min, kappa and delta must be positive")
+    nz = Normalizer({"W": "symmetric", "H": "diagonal", "T": "diagonal", "T_inv": "diagonal"})
+    v, T, Ti, W_, H = _leaf("v", "vector"), _leaf("T"), _leaf("T_inv"), _leaf("W", "W"), _leaf("H")
+    kinetic = nf_scale(nf_mul(nf_mul(_t(nz, v), T), v), sp.Rational(1, 2))
+    rate = nf_mul(Ti, _sub(nf_mul(nf_mul(W_, H), v), v))
+    dK = cancel_inverses(derivative(nz, kinetic, {"v": rate}), {"T": "T_inv", "T_inv": "T"})
+    target = _sub(nf_mul(nf_mul(nf_mul(_t(nz, v), W_), H), v), nf_mul(_t(nz, v), v))
+    if not nf_equal(scalar_form(nz, dK), scalar_form(nz, target)):
+        raise KernelError("d/dt (x'^T T x'/2) differs from x'^T W H x' - |x'|^2")   # unreachable
+    w2 = sum((x * x for row in W for x in row), Fraction(0))
+    if kappa * kappa * w2 > 4 * tau_min * (kappa - delta):
+        raise KernelError(f"kappa^2 ||W||_F^2 = {kappa * kappa * w2} exceeds 4 tau_min (kappa - delta) = "
+                          f"{4 * tau_min * (kappa - delta)}")
+    return LawCertificate("strict-lyapunov", f"V = E + {kappa / 2} x'^T T x' has dV/dt <= -{delta} |x'|^2: no flat "
+                          "regions, V decreases strictly wherever x' != 0 (almost every t for relu)",
+                          descent.steps + (
+        ("kinetic-term", "along T x'' = W H x' - x': d/dt (x'^T T x'/2) = x'^T W H x' - |x'|^2, an identity of "
+         "scalar normal forms with T T^-1 = I", "derived here (a Lyapunov function without flat regions)"),
+        ("quadratic-bound", f"0 <= l'' <= 1, T >= {tau_min} I, ||W||_2^2 <= ||W||_F^2 = {w2}: "
+         f"{kappa}^2 {w2} <= 4 {tau_min} ({kappa} - {delta}), so dV/dt <= -{delta} |x'|^2", "derived here")))
+
+
 # -- refutation of the input-output law for a non-homogeneous activation --------------------------
 
 @dataclass(frozen=True)
