@@ -139,6 +139,16 @@ def load_network(args: argparse.Namespace) -> dict[str, np.ndarray | None]:
 # running
 
 
+def _usage_error(report: dict, err: InputError, args, out) -> int:
+    """Report an input error (in the JSON report, or on stderr) and return exit code 2."""
+    report.update(status="error", error=err.to_dict())
+    if args.format == "json":
+        _emit_json(report, out)
+    else:
+        print(f"error: {err}", file=sys.stderr)
+    return int(ExitCode.USAGE_ERROR)
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute `certify balance` for parsed `args`; returns the exit code."""
     from .balancing import NoBalancedState, balance, measures_report
@@ -173,12 +183,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  hint: {exc.hint}", file=out)
         return int(ExitCode.REFUTED)
     except InputError as exc:
-        report.update(status="error", error=exc.to_dict())
-        if args.format == "json":
-            _emit_json(report, out)
-        else:
-            print(f"error: {exc}", file=sys.stderr)
-        return int(ExitCode.USAGE_ERROR)
+        return _usage_error(report, exc, args, out)
 
     report.update(res.summary())
     n = res.J.shape[0]
@@ -189,12 +194,7 @@ def run(args: argparse.Namespace) -> int:
             path = _write(args.out, res)
         except OSError as exc:
             err = InputError(f"--out: cannot write: {exc}", file=args.out)
-            report.update(status="error", error=err.to_dict())
-            if args.format == "json":
-                _emit_json(report, out)
-            else:
-                print(f"error: {err}", file=sys.stderr)
-            return int(ExitCode.USAGE_ERROR)
+            return _usage_error(report, err, args, out)
         report["out"] = path
     elif args.out:
         report["out"] = None
@@ -204,12 +204,7 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, InputError) as exc:
             err = exc if isinstance(exc, InputError) else InputError(f"--robustness: cannot write: {exc}",
                                                                      file=args.robustness)
-            report.update(status="error", error=err.to_dict())
-            if args.format == "json":
-                _emit_json(report, out)
-            else:
-                print(f"error: {err}", file=sys.stderr)
-            return int(ExitCode.USAGE_ERROR)
+            return _usage_error(report, err, args, out)
     code = ExitCode.OK if res.converged else ExitCode.REFUTED
     if args.format == "json":
         _emit_json(report, out)

@@ -1237,6 +1237,7 @@ def corner_lmi_search(W: object, g: float, form: Form, P: object = None, *, solv
     solves = 0
     notes: list[str] = []
     bound_steps = 0
+    last_gain = math.inf
     opts = dict(max_iters=max_iters or 5000, eps_abs=1e-7, eps_rel=1e-7) if solver == "SCS" else \
         dict(max_iter=max_iters or 200)
     for _ in range(30):
@@ -1244,7 +1245,7 @@ def corner_lmi_search(W: object, g: float, form: Form, P: object = None, *, solv
             notes.append("time budget exhausted")
             break
         tol = rel_tol * max(abs(best), 1e-3) / 2.0
-        bound_step = solves > 0 and last_gain <= tol  # noqa: F821 -- set below before use
+        bound_step = solves > 0 and last_gain <= tol
         c_s = best + (1.0 + 0.8 * bound_steps) * tol if bound_step else best
         cpar.value = c_s
         E.value = 2.0 * best_P

@@ -92,6 +92,14 @@ def load_vector(path: Path, file: str | None) -> list[Fraction]:
     return [Fraction(float(x)) for x in arr.reshape(-1)]
 
 
+def _declared(text: str, rule: Rule, inline, from_file):
+    """An inline value ('[...]') read exactly, or a data file named relative to the rule file."""
+    if text.lstrip().startswith("["):
+        return inline(text)
+    base = Path(rule.source).parent if rule.source else Path.cwd()
+    return from_file(base / text, rule.source)
+
+
 def network_of(rule: Rule) -> Network | None:
     spec = dict(rule.network)
     if not spec:
@@ -107,23 +115,13 @@ def network_of(rule: Rule) -> Network | None:
         g = Fraction(1)
     W0 = None
     if "W0" in spec:
-        text = spec["W0"]
-        if text.lstrip().startswith("["):
-            rows = parse_matrix_text(text)
-        else:
-            base = Path(rule.source).parent if rule.source else Path.cwd()
-            rows = load_matrix(base / text, rule.source)
+        rows = _declared(spec["W0"], rule, parse_matrix_text, load_matrix)
         if any(len(r) != len(rows) for r in rows):
             raise InputError("W0 must be square", file=rule.source, symbol="W0", hint="give n rows of n numbers")
         W0 = tuple(tuple(r) for r in rows)
     bias = None
     if "bias" in spec:
-        text = spec["bias"]
-        if text.lstrip().startswith("["):
-            values = parse_vector_text(text)
-        else:
-            base = Path(rule.source).parent if rule.source else Path.cwd()
-            values = load_vector(base / text, rule.source)
+        values = _declared(spec["bias"], rule, parse_vector_text, load_vector)
         if W0 is None or len(values) != len(W0):
             raise InputError(f"bias has {len(values)} entries but W0 is "
                              f"{'missing' if W0 is None else f'{len(W0)} x {len(W0)}'}", file=rule.source,
