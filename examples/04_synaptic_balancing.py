@@ -49,6 +49,9 @@ W_OUT = np.array([[0.0, 0.0, 0.0, 1.0, 0.0]])             # the output reads neu
 BIAS = np.array([0.1, 0.0, 0.0, 0.0, 0.0])
 
 
+RULES = Path(__file__).resolve().parents[1] / "rules"
+
+
 def output_dir() -> Path:
     """Where this tutorial writes files: $CERTIFY_EXAMPLES_OUT, else a fresh temporary directory."""
     path = Path(os.environ.get("CERTIFY_EXAMPLES_OUT") or tempfile.mkdtemp(prefix="certify-examples-"))
@@ -146,12 +149,26 @@ def no_balanced_state() -> None:
           f"J[2,1] = {res.J[2, 1]:.4f} (both sqrt(0.5 * 2) = 1)")
 
 
+def proved_for_every_n() -> None:
+    section("5. The same laws, proved for every network size")
+    # Sections 2-3 checked the laws on one network in floating point. A rule file with a [balancing] table asks
+    # the trusted kernel instead: each law becomes an identity of matrix normal forms, valid for every n, and for
+    # tanh the input-output law is refuted by a one-neuron network whose two steady outputs lie in disjoint
+    # verified boxes. (certify check --expect rules/synaptic-balancing-tanh.toml prints the same.)
+    from certify import Rule, check_rule
+
+    rep = check_rule(Rule.from_file(RULES / "synaptic-balancing-tanh.toml"), expectations=True)
+    for law in rep.laws[0].results:
+        print(f"  {law.law:15s} {law.verdict.value:9s} {law.summary[:90]}")
+
+
 def main() -> None:
     out = output_dir()
     res = balance_network(out)
     conserved(res)
     gain_flow(res)
     no_balanced_state()
+    proved_for_every_n()
 
 
 if __name__ == "__main__":
