@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         except InputError as err:
             raise InputError(err.message, file=args.rule, symbol="--tau", hint=err.hint) from None
         rep = memory.analyze(W, b, tau[0], act)
+        laws = _kernel_laws(args.rule)
     except InputError as err:
         if getattr(args, "format", "text") == "json":
             print(json.dumps({"command": "memory", "input": args.rule, "status": "error",
@@ -89,11 +90,25 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE_ERROR)
     if args.format == "json":
         out = {"command": "memory", "input": args.rule, "status": "ok", **memory.report_dict(rep)}
+        if laws:
+            out["laws"] = [{"law": r.law, "verdict": r.verdict.value, "statement": r.summary} for r in laws]
         print(json.dumps(out, indent=2))
     else:
         print(f"{args.rule}:")
         print(memory.render(rep))
+        if laws:
+            print("energy laws of [energy] (trusted kernel; T = I as in the rule, whatever --tau says):")
+            for r in laws:
+                print(f"  [{r.verdict.value.upper():>12}] {r.law}: {r.summary}")
     return int(ExitCode.OK)
+
+
+def _kernel_laws(path: str) -> list:
+    """The [energy] laws of the rule file, decided by the kernel (empty when it declares none)."""
+    from .laws import decide_laws
+    from .rule import Rule
+    rule = Rule.from_file(path)
+    return [r for rep in decide_laws(rule) if rep.section == "energy" for r in rep.results]
 
 
 def main(argv: list[str] | None = None) -> int:

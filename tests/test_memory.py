@@ -481,3 +481,14 @@ def test_cli_bad_input(tmp_path):
     assert code == 2 and "tau" in err
     code, _, err = cli(str(tmp_path / "missing.toml"))
     assert code == 2
+
+
+def test_memory_command_shows_the_kernel_energy_laws(capsys):
+    from certify.cli import main
+    assert main(["memory", "rules/memory-hebbian-relu.toml"]) == 0
+    out = capsys.readouterr().out
+    assert "[   CERTIFIED] descent: dE/dt = -x'^T T H x' <= 0" in out
+    assert "[   CERTIFIED] strict-lyapunov: V = E + " in out
+    assert main(["memory", "rules/memory-hebbian-relu.toml", "--format", "json"]) == 0
+    laws = json.loads(capsys.readouterr().out)["laws"]
+    assert [(d["law"], d["verdict"]) for d in laws] == [("descent", "certified"), ("strict-lyapunov", "certified")]
