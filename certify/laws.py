@@ -100,17 +100,6 @@ def _energy_derivation(lagrangian: str, layers: str) -> tuple[tuple[str, str], .
 
 # -- deciding the laws -----------------------------------------------------------------------------
 
-def _io_witness(activation: str) -> tuple[Fraction, Fraction, Fraction, tuple[float, float]]:
-    """One neuron x' = -x + J phi(x) + c and its rescaling by d: float equilibria for the kernel's boxes."""
-    from scipy.optimize import brentq
-    import math
-    phi = {"tanh": math.tanh, "logistic": lambda s: 1.0 / (1.0 + math.exp(-s))}[activation]
-    J, c, d = Fraction(1, 2), Fraction(1), Fraction(2)
-    roots = tuple(brentq(lambda s, cc=cc: -s + float(J) * phi(s) + float(cc), -10, 10, xtol=1e-15)
-                  for cc in (c, c / d))
-    return J, c, d, roots
-
-
 def _balancing_results(rule: Rule, witness_for) -> tuple[LawResult, ...]:
     """Every balancing law decided by the kernel; `witness_for(activation)` gives the data of the I/O
     refutation (searched, or read from a certificate)."""
@@ -125,7 +114,7 @@ def _balancing_results(rule: Rule, witness_for) -> tuple[LawResult, ...]:
                      for law in LAW_NAMES["balancing"])
     results = [_certified("balancing", lax), _certified("balancing", kl.check_spectrum(rule.dW, dict(rule.matrices),
                                                                                           lax))]
-    results += [_certified("balancing", kl.check_entrywise(law, lax))
+    results += [_certified("balancing", kl.check_entrywise(law, lax, rule.dW, dict(rule.matrices)))
                 for law in ("diagonal", "cycle-products", "sign-pattern")]
     g = sp.MatrixSymbol("g", N, 1)
     derived = -(sp.Symbol("p", real=True) / sp.Symbol("tau", real=True)) * (g.T * g)
@@ -137,9 +126,9 @@ def _balancing_results(rule: Rule, witness_for) -> tuple[LawResult, ...]:
         return tuple(results)
     witness = witness_for(activation)
     try:
-        ref = kl.check_io_refutation(activation, Fraction(witness["J"]), Fraction(witness["c"]),
-                                     Fraction(witness["d"]), tuple(witness["centers"]), witness["radius"])
-    except (KernelError, KeyError, ValueError) as err:
+        ref = kl.check_io_refutation(activation, spec["p"], witness["J"], witness["u"], witness["c"], witness["d"],
+                                     tuple(witness["centers"]), witness["radius"])
+    except (KernelError, KeyError, ValueError, TypeError) as err:
         results.append(LawResult("balancing", "io-map", Verdict.INCONCLUSIVE, "",
                                  reason=f"{activation} is not positively homogeneous, and the witness failed: {err}"))
     else:
@@ -149,8 +138,23 @@ def _balancing_results(rule: Rule, witness_for) -> tuple[LawResult, ...]:
 
 
 def _searched_witness(activation: str) -> dict:
-    J, c, d, roots = _io_witness(activation)
-    return {"J": str(J), "c": str(c), "d": str(d), "centers": [repr(x) for x in roots], "radius": "1e-9"}
+    """Two neurons J = [[0, 1/2], [1/32, 0]]: balancing rescales them by D = diag(2, 1/2) (then both synapses have
+    magnitude 1/8, for every p). Equilibria of both networks by fixed-point iteration (both contract); the
+    kernel proves the boxes."""
+    import math
+    phi = {"tanh": math.tanh, "logistic": lambda s: 1.0 / (1.0 + math.exp(-s))}[activation]
+    J = [[Fraction(0), Fraction(1, 2)], [Fraction(1, 32), Fraction(0)]]
+    u, c, d = [Fraction(1), Fraction(1)], [Fraction(1), Fraction(0)], [Fraction(2), Fraction(1, 2)]
+    Jt = [[J[i][j] * d[j] / d[i] for j in range(2)] for i in range(2)]
+    ut = [u[i] / d[i] for i in range(2)]
+    centers = []
+    for M, v in ((J, u), (Jt, ut)):
+        x = [0.0, 0.0]
+        for _ in range(200):
+            x = [sum(float(M[i][j]) * phi(x[j]) for j in range(2)) + float(v[i]) for i in range(2)]
+        centers.append([repr(t) for t in x])
+    return {"J": [[str(x) for x in r] for r in J], "u": [str(x) for x in u], "c": [str(x) for x in c],
+            "d": [str(x) for x in d], "centers": centers, "radius": "1e-9"}
 
 
 def _balancing_laws(rule: Rule) -> LawReport:
@@ -184,7 +188,11 @@ def _energy_results(rule: Rule) -> tuple[LawResult, ...]:
     W, L = sp.MatrixSymbol("W", N, N), sp.MatrixSymbol("L", 1, 1)
     energy = (x - b).T * g - L - g.T * W * g / 2
     time_constants = "diagonal" if spec["layers"] == "2" else spec["time_constants"]
-    descent = kl.check_energy_descent(spec["lagrangian"], energy, time_constants)
+    try:
+        descent = kl.check_energy_descent(spec["lagrangian"], energy, time_constants, rule.dW, dict(rule.matrices))
+    except KernelError as err:
+        return tuple(LawResult("energy", law, Verdict.INCONCLUSIVE, "", reason=f"the kernel rejects it: {err}")
+                     for law in (("descent", "strict-lyapunov") if "W0" in net else ("descent",)))
     results = [_certified("energy", descent, "descent")]
     if "W0" in net:   # a concrete network: a Lyapunov function without flat regions
         results.append(_strict_lyapunov(rule, spec["lagrangian"], descent))

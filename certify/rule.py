@@ -282,7 +282,7 @@ class Rule:
                 expect.append((measure, bound, verdict))
         expect.sort(key=lambda e: (MEASURES.index(e[0]), CLAIM_BOUNDS.index(e[1])))
         law_expect.sort(key=lambda e: (list(LAW_NAMES).index(e[0]), LAW_NAMES[e[0]].index(e[1])))
-        balancing = _balancing(data.get("balancing"), loc, pnames)
+        balancing = _balancing(data.get("balancing"), loc, pnames, dict(network).get("activation"))
         energy = _energy(data.get("energy"), loc)
         return Rule(dW=parsed.expr, name=name, summary=strings["summary"], reference=strings["reference"],
                     parameters=tuple(sorted(parameters)), activity=tuple(sorted(activity)),
@@ -326,12 +326,14 @@ def _choice(value: Any, choices: tuple, table: str, key: str, loc: "_Locator") -
     return str(value)
 
 
-def _balancing(table: Mapping[str, Any] | None, loc: "_Locator", pnames: set) -> tuple[tuple[str, str], ...]:
+def _balancing(table: Mapping[str, Any] | None, loc: "_Locator", pnames: set,
+               network_activation: str | None) -> tuple[tuple[str, str], ...]:
     """[balancing]: cost exponent p > 0, cost weight alpha > 0, the time-constant parameter (declared under
-    [parameters]), the signal vector's name in dW, and the network's activation (for the I/O law)."""
+    [parameters]), the signal vector's name in dW, and the network's activation (for the I/O law; default: the
+    [network] activation, else relu; it must agree with [network])."""
     if table is None:
         return ()
-    out = {"p": "2", "alpha": "1", "tau": "tau", "signal": "g", "activation": "relu"}
+    out = {"p": "2", "alpha": "1", "tau": "tau", "signal": "g", "activation": network_activation or "relu"}
     for key, value in table.items():
         if key in ("p", "alpha"):
             out[key] = _positive_number(value, "balancing", key, loc)
@@ -346,6 +348,14 @@ def _balancing(table: Mapping[str, Any] | None, loc: "_Locator", pnames: set) ->
             except InputError as err:
                 raise loc.error(err.message, "balancing", key, symbol=value, hint=err.hint) from None
             out[key] = value
+    if network_activation is not None and out["activation"] != network_activation:
+        raise loc.error(f"[balancing].activation is {out['activation']} but the network's activation is "
+                        f"{network_activation}", "balancing", "activation", symbol=out["activation"],
+                        hint=f'write activation = "{network_activation}" or leave it out')
+    if out["activation"] not in BALANCING_ACTIVATIONS:
+        raise loc.error(f"the I/O law of balancing is not decided for the activation {out['activation']}",
+                        "balancing", "activation" if "activation" in table else None, symbol=out["activation"],
+                        hint=f"use one of: {', '.join(BALANCING_ACTIVATIONS)}")
     if out["tau"] not in pnames:
         raise loc.error(f"the time constant '{out['tau']}' of [balancing] is not a declared parameter",
                         "balancing", "tau" if "tau" in table else None, symbol=out["tau"],

@@ -153,8 +153,9 @@ def proved_for_every_n() -> None:
     section("5. The same laws, proved for every network size")
     # Sections 2-3 checked the laws on one network in floating point. A rule file with a [balancing] table asks
     # the trusted kernel instead: each law becomes an identity of matrix normal forms, valid for every n, and for
-    # tanh the input-output law is refuted by a one-neuron network whose two steady outputs lie in disjoint
-    # verified boxes. (certify check --expect rules/synaptic-balancing-tanh.toml prints the same.)
+    # tanh the input-output law is refuted by a two-neuron network that the flow balances, whose steady outputs
+    # before and after lie in disjoint verified boxes. (certify check --expect rules/synaptic-balancing-tanh.toml
+    # prints the same.)
     from certify import Rule, check_rule
 
     rep = check_rule(Rule.from_file(RULES / "synaptic-balancing-tanh.toml"), expectations=True)

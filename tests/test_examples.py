@@ -68,7 +68,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          r"cost never increased: True; the solver's balanced cost: 17\.79457 \(from 32\.16000\)",
          r"blocking synapses \(i <- j\) \[\(1, 0\), \(3, 2\)\]",
          r"cycle-products  certified",
-         r"io-map          refuted   one neuron",
+         r"io-map          refuted   the balancing flow takes the 2-neuron network",
          r"t =   100   J\[1,0\] = 0\.07\d\d",
          r"the loop balances: converged True, J\[1,2\] = 1\.0000, J\[2,1\] = 1\.0000"),
         ("04_balanced_network.npz",)),

@@ -92,18 +92,22 @@ def freeze(nf: NF) -> tuple:
 class Normalizer:
     """Brings SymPy matrix expressions to normal form, knowing which names are declared matrices."""
 
-    def __init__(self, matrix_properties: Mapping[str, str], scalars: frozenset[str] = frozenset()):
+    def __init__(self, matrix_properties: Mapping[str, str], scalars: frozenset[str] = frozenset(),
+                 symmetric_W: bool = False):
+        if "W" in matrix_properties:
+            raise KernelError("W is the weight matrix, not a declared matrix; a property of W is not accepted here")
         self.props = dict(matrix_properties)
         self.scalars = frozenset(scalars)
+        self.symmetric_W = symmetric_W   # only the energy checks (kernel/laws.py) assume W = W^T
 
     # -- transposition ---------------------------------------------------------------------------
     def transpose_atom(self, atom: Atom) -> tuple[sp.Basic, Atom]:
         tag = atom[0]
         if tag == "leaf":
             _, name, kind, t = atom
-            if kind == "scalar":
+            if kind == "scalar" or (kind == "W" and self.symmetric_W):
                 return sp.Integer(1), atom
-            if kind in ("matrix", "W"):
+            if kind == "matrix":
                 prop = self.props.get(name, "any")
                 if prop in SYMMETRIC_PROPERTIES:
                     return sp.Integer(1), atom
@@ -182,6 +186,8 @@ class Normalizer:
                 out = nf_mul(out, base)
             return out
         if isinstance(expr, DiagMatrix):
+            if expr.args[0].shape != (expr.shape[0], 1):
+                raise KernelError(f"diag() of something that is not an n x 1 vector: {expr.args[0]}")
             out = {}
             for w, c in self.nf(expr.args[0]).items():
                 add_into(out, (("diag", w),), c)
@@ -212,6 +218,8 @@ class Normalizer:
             if not inner:
                 raise KernelError("an activation of the zero vector must be evaluated, not normalised")
             rows, cols = expr.expr.shape
+            if rows == 1 and cols == 1:
+                raise KernelError("an activation of a 1 x 1 matrix expression is not supported")
             if rows == 1 and cols != 1:
                 # f applied to a covector is the transpose of f applied to the vector: one canonical atom
                 return {(("fun", act.name, freeze(self.transpose(inner)), True),): sp.Integer(1)}
@@ -358,12 +366,32 @@ def derivative(nz: Normalizer, nf: NF, rates: Mapping[str, NF]) -> NF:
     return out
 
 
+def _consistent(nz: Normalizer, atom: Atom, value: NF) -> NF:
+    """A rate or value given for a leaf must have the leaf's transposition property (K^T = K or K^T = -K),
+    since the leaf never appears transposed in a normal form and its value stands for its transpose too."""
+    c, same = nz.transpose_atom(atom)
+    if same != atom:
+        return value
+    if atom[2] == "scalar":          # a 1 x 1 value equals its transpose
+        if all(word_shape(w) == ("1", "1") for w in value):
+            return value
+        raise KernelError(f"the value given for the scalar '{atom[1]}' is not 1 x 1")
+    if nz.props.get(atom[1]) == "diagonal":
+        # a sum of products of diagonal factors is diagonal (diagonal matrices commute; no normal form needed)
+        if all(a[0] == "diag" or (a[0] == "leaf" and nz.props.get(a[1]) == "diagonal") for w in value for a in w):
+            return value
+        raise KernelError(f"the value given for '{atom[1]}' is not a product of diagonal matrices")
+    if not nf_equal(nz.transpose(value), nf_scale(value, c)):
+        raise KernelError(f"the value given for '{atom[1]}' does not have its declared symmetry")
+    return value
+
+
 def _atom_derivative(nz: Normalizer, atom: Atom, rates: Mapping[str, NF]) -> NF:
     tag = atom[0]
     if tag == "leaf":
         if atom[1] not in rates:
             return {}
-        rate = rates[atom[1]]
+        rate = _consistent(nz, atom, rates[atom[1]])
         return nz.transpose(rate) if atom[3] else dict(rate)
     if tag == "diag":
         return _wrap_diag(derivative(nz, {atom[1]: sp.Integer(1)}, rates))
@@ -393,7 +421,8 @@ def _atom_substitute(nz: Normalizer, atom: Atom, values: Mapping[str, NF]) -> NF
     if tag == "leaf":
         if atom[1] not in values:
             return _single(atom)
-        return nz.transpose(values[atom[1]]) if atom[3] else dict(values[atom[1]])
+        value = _consistent(nz, atom, values[atom[1]])
+        return nz.transpose(value) if atom[3] else dict(value)
     if tag == "diag":
         return _wrap_diag(substitute(nz, {atom[1]: sp.Integer(1)}, values))
     if tag == "had":

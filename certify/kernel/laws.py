@@ -46,6 +46,17 @@ class LawCertificate:
     law: str
     statement: str
     steps: tuple[tuple[str, str, str], ...]   # (lemma, what was checked, source)
+    subject: str = ""                          # what it is about (the flow's normal form, ...): later checks
+                                               # that build on a certificate compare it
+
+
+def _subject(dW: sp.Basic, matrices: Mapping[str, str]) -> str:
+    return repr(freeze(Normalizer(matrices).nf(dW)))
+
+
+def _require(cert: LawCertificate, law: str, subject: str, what: str) -> None:
+    if cert.law != law or cert.subject != subject:
+        raise KernelError(f"the {what} law needs the {law} certificate of this very flow")
 
 
 def _leaf(name: str, kind: str = "matrix") -> NF:
@@ -76,6 +87,10 @@ def check_lax_flow(dW: sp.Basic, matrices: Mapping[str, str], g: str, tau: sp.Sy
     """dW equals (W diag(g) - diag(g) W)/tau, and W(t) = D^-1 W(0) D with D = diag(exp(h)), h' = g/tau
     solves it (product rule, with d/dt D = D G/tau and d/dt D^-1 = -G D^-1/tau for diagonal D, G)."""
     _positive(tau_range, f"the time constant {tau}")
+    if not isinstance(tau, sp.Symbol):
+        raise KernelError("the time constant must be a parameter symbol (its declared range is checked)")
+    if set(matrices) & {"D_h", "D_h_inv", "W_0"}:
+        raise KernelError("the names D_h, D_h_inv and W_0 are reserved for the balancing solution")
     props = dict(matrices) | {"D_h": "diagonal", "D_h_inv": "diagonal", "W_0": "any"}
     nz = Normalizer(props)
     W, G = _leaf("W", "W"), _wrap_diag(_leaf(g, "vector"))
@@ -92,13 +107,12 @@ def check_lax_flow(dW: sp.Basic, matrices: Mapping[str, str], g: str, tau: sp.Sy
                           (("lax-form", f"dW/dt = (W diag({g}) - diag({g}) W)/{tau}: an identity of normal "
                             "forms, valid for every n", STOCK),
                            ("diagonal-similarity-solution", "d/dt (D^-1 W(0) D) equals the flow at D^-1 W(0) D "
-                            "(product rule; diagonal matrices commute)", STOCK)))
+                            "(product rule; diagonal matrices commute)", STOCK)), _subject(dW, matrices))
 
 
 def check_spectrum(dW: sp.Basic, matrices: Mapping[str, str], lax: LawCertificate) -> LawCertificate:
     """Similar matrices share their spectrum; also d/dt tr(W^k) = 0 as a trace identity for k <= 6."""
-    if lax.law != "lax-flow":
-        raise KernelError("the spectrum law needs the Lax-flow certificate")
+    _require(lax, "lax-flow", _subject(dW, matrices), "spectrum")
     nz = Normalizer(matrices)
     rate = {"W": nz.nf(dW)}
     power: NF = {(): ONE}
@@ -112,11 +126,10 @@ def check_spectrum(dW: sp.Basic, matrices: Mapping[str, str], lax: LawCertificat
                                         "of cyclic trace normal forms", "cyclicity of the trace")))
 
 
-def check_entrywise(law: str, lax: LawCertificate) -> LawCertificate:
+def check_entrywise(law: str, lax: LawCertificate, dW: sp.Basic, matrices: Mapping[str, str]) -> LawCertificate:
     """(D^-1 W(0) D)_ij = W(0)_ij d_j / d_i with d_i = e^{h_i} > 0: diagonal entries, products around
     every cycle (the d's telescope) and signs (d_j/d_i > 0) are conserved."""
-    if lax.law != "lax-flow":
-        raise KernelError(f"the {law} law needs the Lax-flow certificate")
+    _require(lax, "lax-flow", _subject(dW, matrices), law)
     statements = {
         "diagonal": "every diagonal entry W_ii(t) is constant",
         "cycle-products": "every cycle product W_{i1 i2} W_{i2 i3} ... W_{ik i1}(t) is constant",
@@ -145,8 +158,8 @@ def check_cost_descent(p: Interval, tau: Interval, derived: sp.Basic | None = No
         raise KernelError("(p/tau)(e^T C g - g^T C e) differs from -(p/tau) g^T g")   # unreachable
     if derived is not None and not nf_equal(scalar_form(nz, nz.nf(derived)), scalar_form(nz, target)):
         raise KernelError(f"the derived dC/dt = {derived} is not -(p/tau) g^T g")
-    return LawCertificate("cost-descent", "dC/dt = -(p/tau) |g|^2 <= 0: the cost decreases, strictly unless "
-                          "every neuron is balanced (g = 0)",
+    return LawCertificate("cost-descent", "with the balancing signal g = C e - C^T e: dC/dt = -(p/tau) |g|^2 <= 0, "
+                          "the cost decreases, strictly unless every neuron is balanced (g = 0)",
                           (("cost-chain-rule", "dC/dt = sum_ij c_ij p (h_j' - h_i') = (p/tau)(e^T C g - g^T C e)",
                             STOCK),
                            ("cost-identity", "with g = C e - C^T e: (p/tau)(e^T C g - g^T C e) = -(p/tau) g^T g, "
@@ -190,7 +203,8 @@ def check_io_map(activation: str) -> LawCertificate:
 
 # -- energy of Krotov–Hopfield networks ------------------------------------------------------------
 
-def check_energy_descent(lagrangian: str, energy: sp.Basic, time_constants: str = "scalar") -> LawCertificate:
+def check_energy_descent(lagrangian: str, energy: sp.Basic, time_constants: str, dW: sp.Basic,
+                         matrices: Mapping[str, str]) -> LawCertificate:
     """E (the untrusted derivation's expression over x, b, g, W (symmetric) and the 1 x 1 symbol L) has
     dE/dt = (x - b - W g)^T H x' = -x'^T T H x' <= 0 along T x' = W g - x + b, where g = grad L and
     H = Hess L >= 0 (declared convex Lagrangian). time_constants: 'scalar' (T = tau I) or 'diagonal'
@@ -199,7 +213,9 @@ def check_energy_descent(lagrangian: str, energy: sp.Basic, time_constants: str 
         raise KernelError(f"unknown Lagrangian {lagrangian!r}; known: {', '.join(LAGRANGIANS)}")
     if time_constants not in ("scalar", "diagonal"):
         raise KernelError("time constants are 'scalar' or 'diagonal'")
-    nz = Normalizer({"W": "symmetric", "H": "diagonal", "T": "diagonal"}, scalars=frozenset({"L"}))
+    if Normalizer(matrices).nf(dW):
+        raise KernelError("the energy identity is for fixed weights: dW must be 0 (a changing W adds -g^T W' g/2)")
+    nz = Normalizer({"H": "diagonal", "T": "diagonal"}, scalars=frozenset({"L"}), symmetric_W=True)
     x, b, g, v = (_leaf(k, "vector") for k in ("x", "b", "g", "v"))
     H, T, W = _leaf("H"), _leaf("T"), _leaf("W", "W")
     E = nz.nf(energy)
@@ -223,7 +239,7 @@ def check_energy_descent(lagrangian: str, energy: sp.Basic, time_constants: str 
         ("dynamics", "substituting x = W g + b - T x' gives dE/dt = -x'^T T H x'", HOPFIELD),
         ("convex-lagrangian", f"L = sum_i {ell}, g = {act}, l'' = {curvature} >= 0; T = "
          + ("tau I with tau > 0" if time_constants == "scalar" else "a positive diagonal matrix commuting with "
-            "the diagonal H") + ", so T H >= 0", HOPFIELD)))
+            "the diagonal H") + ", so T H >= 0", HOPFIELD)), f"fixed-W:{lagrangian}:{time_constants}")
 
 
 HESSIAN_MAX = {"relu": Fraction(1), "logcosh": Fraction(1), "softplus": Fraction(1, 4), "quadratic": Fraction(1)}
@@ -240,8 +256,8 @@ def check_strict_lyapunov(descent: LawCertificate, lagrangian: str, W0, tau_min,
     |H v| with ||W||_2^2 <= ||W||_F^2 = w2 (exact). The quadratic form tau a^2 - kappa w a c + (kappa - delta) c^2
     in a = |H v|, c = |v| is >= 0 when kappa^2 w2 <= 4 tau_min (kappa - delta): checked in exact rationals."""
     from .exact import to_fraction_matrix
-    if descent.law != "energy-descent":
-        raise KernelError("the strict Lyapunov law needs the energy-descent certificate")
+    if descent.law != "energy-descent" or not descent.subject.startswith(f"fixed-W:{lagrangian}:"):
+        raise KernelError("the strict Lyapunov law needs the energy-descent certificate of this Lagrangian")
     if HESSIAN_MAX.get(lagrangian, Fraction(2)) > 1:
         raise KernelError(f"the Hessian bound l'' <= 1 is not known for the Lagrangian {lagrangian!r}")
     W = to_fraction_matrix(W0, "W0")
@@ -251,7 +267,7 @@ def check_strict_lyapunov(descent: LawCertificate, lagrangian: str, W0, tau_min,
     tau_min, kappa, delta = Fraction(tau_min), Fraction(kappa), Fraction(delta)
     if not (tau_min > 0 and kappa > 0 and delta > 0):
         raise KernelError("tau_min, kappa and delta must be positive")
-    nz = Normalizer({"W": "symmetric", "H": "diagonal", "T": "diagonal", "T_inv": "diagonal"})
+    nz = Normalizer({"H": "diagonal", "T": "diagonal", "T_inv": "diagonal"}, symmetric_W=True)
     v, T, Ti, W_, H = _leaf("v", "vector"), _leaf("T"), _leaf("T_inv"), _leaf("W", "W"), _leaf("H")
     kinetic = nf_scale(nf_mul(nf_mul(_t(nz, v), T), v), sp.Rational(1, 2))
     rate = nf_mul(Ti, _sub(nf_mul(nf_mul(W_, H), v), v))
@@ -279,28 +295,97 @@ class IORefutation:
     activation: str
     statement: str
     original: tuple[Fraction, Fraction]   # enclosure of the steady output y* of the original network
-    balanced: tuple[Fraction, Fraction]   # ... of the rescaled network
+    balanced: tuple[Fraction, Fraction]   # ... of the balanced network
 
 
-def check_io_refutation(activation: str, J: Fraction, c: Fraction, d: Fraction,
+def _strongly_connected(J: list[list[Fraction]]) -> bool:
+    n = len(J)
+
+    def reach(forward: bool) -> set[int]:
+        seen, todo = {0}, [0]
+        while todo:
+            i = todo.pop()
+            for j in range(n):
+                edge = J[i][j] if forward else J[j][i]
+                if edge != 0 and j not in seen:
+                    seen.add(j)
+                    todo.append(j)
+        return seen
+    return len(reach(True)) == n and len(reach(False)) == n
+
+
+def _balanced(Jt: list[list[Fraction]], p: Fraction) -> bool:
+    """Incoming cost = outgoing cost at every neuron (cost |w|^p; the diagonal cancels): exactly for an integer
+    p, and for any p when the off-diagonal magnitudes in and out of each neuron are the same multiset."""
+    n = len(Jt)
+    for k in range(n):
+        incoming = sorted(abs(Jt[k][j]) for j in range(n) if j != k and Jt[k][j] != 0)
+        outgoing = sorted(abs(Jt[i][k]) for i in range(n) if i != k and Jt[i][k] != 0)
+        if incoming == outgoing:
+            continue
+        if p.denominator != 1 or sum(x ** int(p) for x in incoming) != sum(x ** int(p) for x in outgoing):
+            return False
+    return True
+
+
+def check_io_refutation(activation: str, p: object, J: object, u: object, c: object, d: object,
                         centers: tuple[object, object], radius: object) -> IORefutation:
-    """One neuron x' = -x + J phi(x) + c, y = x, and its rescaling by d > 0 (input c/d, output d x).
-    With |J| < 1 and phi 1-Lipschitz both are contractions (rate 1 - |J|), so from every start y(t)
-    tends to the unique equilibrium output; the kernel encloses both (verified boxes) and shows they
-    differ, so the rescaling changed the input-output map."""
+    """The balancing flow changes the input-output map of this network x' = -x + J phi(x) + u, y = c x:
+    (1) D = diag(d) > 0 with prod d = 1 balances J (D^-1 J D has equal incoming and outgoing cost at every neuron)
+    and J's support is strongly connected, so D is the unique balanced state with sum h = 0, and sum h is
+    conserved by the flow (sum g = 0): the flow from J converges to D^-1 J D (Stock et al. 2022);
+    (2) both networks are contractions in l_inf (1 - g_phi max row sum |.| > 0), so each output converges to its
+    unique equilibrium output from every start; (3) the two equilibria are enclosed by verified Krawczyk boxes and
+    the outputs c x* and (c D) x~* lie in disjoint intervals. By continuity the map already differs at finite t."""
     from .equilibria import verify_equilibrium_box
-    J, c, d = Fraction(J), Fraction(c), Fraction(d)
-    if not (abs(J) < 1 and d > 0 and d != 1):
-        raise KernelError("the witness needs |J| < 1 and a scale d > 0, d != 1")
-    if activation not in ("tanh", "logistic"):
-        raise KernelError(f"no verified equilibria for {activation} in the kernel")
-    first = verify_equilibrium_box([[J]], [c], "H", activation, [centers[0]], radius)
-    second = verify_equilibrium_box([[J]], [c / d], "H", activation, [centers[1]], radius)
-    y = (first.lower()[0], first.upper()[0])
-    yt = (d * second.lower()[0], d * second.upper()[0])
+    from .exact import to_fraction_matrix, to_fraction_vector
+    slope = {"tanh": Fraction(1), "logistic": Fraction(1, 4)}
+    if activation not in slope:
+        raise KernelError(f"no verified equilibria for {activation} in this check")
+    p = Fraction(p)
+    Jq = to_fraction_matrix(J, "J")
+    n = len(Jq)
+    uq, cq, dq = (to_fraction_vector(v, name) for v, name in ((u, "u"), (c, "c"), (d, "d")))
+    if any(len(v) != n for v in (uq, cq, dq)) or any(len(r) != n for r in Jq) or p <= 0:
+        raise KernelError("J must be n x n, u, c, d of length n, p > 0")
+    if any(x <= 0 for x in dq):
+        raise KernelError("the balancing scales d must be positive")
+    prod = Fraction(1)
+    for x in dq:
+        prod *= x
+    if prod != 1:
+        raise KernelError("the flow conserves sum h = 0: the product of the scales must be 1")
+    Jt = [[Jq[i][j] * dq[j] / dq[i] for j in range(n)] for i in range(n)]
+    if not _strongly_connected(Jq) or not _balanced(Jt, p):
+        raise KernelError("D^-1 J D is not the (unique) balanced state of J")
+    for M in (Jq, Jt):
+        if 1 - slope[activation] * max(sum(abs(x) for x in row) for row in M) <= 0:
+            raise KernelError("a network of the witness is not a contraction in l_inf")
+    ut = [uq[i] / dq[i] for i in range(n)]
+    first = verify_equilibrium_box(Jq, uq, "H", activation, centers[0], radius)
+    second = verify_equilibrium_box(Jt, ut, "H", activation, centers[1], radius)
+
+    def output(row: list[Fraction], box) -> tuple[Fraction, Fraction]:
+        lo = sum((min(w * a, w * b) for w, a, b in zip(row, box.lower(), box.upper())), Fraction(0))
+        hi = sum((max(w * a, w * b) for w, a, b in zip(row, box.lower(), box.upper())), Fraction(0))
+        return lo, hi
+    y = output(cq, first)
+    yt = output([cq[i] * dq[i] for i in range(n)], second)
     if not (y[1] < yt[0] or yt[1] < y[0]):
         raise KernelError("the two steady outputs are not separated")
-    return IORefutation(activation, f"one neuron x' = -x + {J} {activation}(x) + {c}, y = x: steady output in "
-                        f"[{float(y[0]):.9f}, {float(y[1]):.9f}]; rescaled by d = {d} (input {c / d}, readout {d} x): "
-                        f"steady output in [{float(yt[0]):.9f}, {float(yt[1]):.9f}]; disjoint, so the input-output "
-                        "map is not conserved", y, yt)
+    return IORefutation(activation, f"the balancing flow takes the {n}-neuron network J = {_rows(Jq)}, u = "
+                        f"{_vec(uq)}, y = {_vec(cq)} x to D^-1 J D with D = diag{_vec(dq)} (its unique balanced "
+                        f"state); steady output {_iv(y)} before, {_iv(yt)} after (verified boxes, both networks "
+                        "contract): the input-output map is not conserved", y, yt)
+
+
+def _vec(v) -> str:
+    return "(" + ", ".join(str(x) for x in v) + ")"
+
+
+def _rows(M) -> str:
+    return "[" + ", ".join(_vec(r) for r in M) + "]"
+
+
+def _iv(pair) -> str:
+    return f"[{float(pair[0]):.9f}, {float(pair[1]):.9f}]"

@@ -106,6 +106,13 @@ def verify_stable_equilibrium(W: object, u: object, form: str, activation: str, 
     """Prove that the box (an EquilibriumBox, or (center, radius) as in `verify_equilibrium_box`) holds exactly
     one equilibrium and that it is locally exponentially stable, with the untrusted Lyapunov matrix P as the
     witness; raise KernelError when any step cannot be verified."""
+    try:
+        return _verify_stable(W, u, form, activation, box, P, leak, prec)
+    except OverflowError:
+        raise KernelError("numbers too large for the verified floating-point check") from None
+
+
+def _verify_stable(W, u, form, activation, box, P, leak, prec) -> StableEquilibrium:
     net = _network(W, u, form, activation, leak)
     center, radius = _box_arguments(box)
     eq = _verify_box(net, center, radius, prec)
@@ -135,10 +142,16 @@ def verify_measure_below(W: object, P: object, b: object, *, prec: int = DEFAULT
     """Prove mu_P(W) < b for the P-weighted l2 measure (P = None: mu_2), i.e. (W - b I)^T P + P (W - b I) < 0:
     the linear network x' = -x + (W - (b - 1) I) x has Jacobian W - b I at its exact equilibrium 0, and
     `verify_stable_equilibrium` proves exactly that inequality with P as the Lyapunov matrix."""
-    rows = [[Fraction(x) if isinstance(x, (int, Fraction)) else Fraction(str(x)) if isinstance(x, str)
-             else Fraction(float(x)) for x in row] for row in (W.tolist() if hasattr(W, "tolist") else W)]
+    from .exact import to_fraction_matrix
+    rows = to_fraction_matrix(W, "W")
     n = len(rows)
     b = Fraction(b)
     shifted = [[x - (b - 1) if i == j else x for j, x in enumerate(row)] for i, row in enumerate(rows)]
-    Pm = np.eye(n) if P is None else P
+    if P is None:
+        Pm = np.eye(n)
+    else:   # P is part of the claim here: it must be exactly the binary64 matrix the check uses
+        Pq = to_fraction_matrix(P, "P")
+        Pm = np.array([[float(x) for x in row] for row in Pq], dtype=np.float64)
+        if any(Fraction(float(x)) != x for row in Pq for x in row):
+            raise KernelError("P has entries that are not binary64 numbers; the claim would be about a rounded P")
     return verify_stable_equilibrium(shifted, [0] * n, "H", "linear", ([0] * n, 0), Pm, prec=prec)
