@@ -25,8 +25,6 @@ Run: python examples/01_matrix_measures.py   (files, if any, go to $CERTIFY_EXAM
 
 from __future__ import annotations
 
-import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,16 +32,7 @@ import numpy as np
 
 from certify import measures as m
 
-
-def output_dir() -> Path:
-    """Where this tutorial writes files: $CERTIFY_EXAMPLES_OUT, else a fresh temporary directory."""
-    path = Path(os.environ.get("CERTIFY_EXAMPLES_OUT") or tempfile.mkdtemp(prefix="certify-examples-"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def section(title: str) -> None:
-    print(f"\n== {title} ==")
+from _tutorial import output_dir, section  # examples/_tutorial.py
 
 
 def three_measures() -> np.ndarray:

@@ -30,8 +30,6 @@ Run: python examples/02_measure_flows.py   (writes a CSV and a plot to $CERTIFY_
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -42,18 +40,9 @@ from certify.measures import mu
 from certify.parse import show
 from certify.simulate import certified_bound, certified_quantity, simulate
 
+from _tutorial import output_dir, section  # examples/_tutorial.py
+
 RULES = Path(__file__).resolve().parents[1] / "rules"
-
-
-def output_dir() -> Path:
-    """Where this tutorial writes files: $CERTIFY_EXAMPLES_OUT, else a fresh temporary directory."""
-    path = Path(os.environ.get("CERTIFY_EXAMPLES_OUT") or tempfile.mkdtemp(prefix="certify-examples-"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def section(title: str) -> None:
-    print(f"\n== {title} ==")
 
 
 def certify_anti_hebbian() -> Rule:

@@ -31,8 +31,6 @@ Run: python examples/03_plastic_contraction.py   (writes a CSV and a plot to $CE
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -44,18 +42,9 @@ from certify.contraction import certify_fixed
 from certify.measures import mu, mu1_weighted, norm2, spectral_abscissa, metzler_majorant
 from certify.network import network_of
 
+from _tutorial import output_dir, section  # examples/_tutorial.py
+
 RULES = Path(__file__).resolve().parents[1] / "rules"
-
-
-def output_dir() -> Path:
-    """Where this tutorial writes files: $CERTIFY_EXAMPLES_OUT, else a fresh temporary directory."""
-    path = Path(os.environ.get("CERTIFY_EXAMPLES_OUT") or tempfile.mkdtemp(prefix="certify-examples-"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def section(title: str) -> None:
-    print(f"\n== {title} ==")
 
 
 def rk4(f: Callable[[float, np.ndarray], np.ndarray], z0: np.ndarray, t_end: float, dt: float):

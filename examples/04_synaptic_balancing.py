@@ -29,13 +29,13 @@ Run: python examples/04_synaptic_balancing.py   (writes the balanced network to 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from certify import balancing as bal
+
+from _tutorial import output_dir, section  # examples/_tutorial.py
 
 # J[i, j] is the synapse from neuron j to neuron i. The ring 0 -> 4 -> 3 -> 2 -> 1 -> 0 (and other loops)
 # makes the network strongly connected, so every synapse lies on a directed cycle.
@@ -50,17 +50,6 @@ BIAS = np.array([0.1, 0.0, 0.0, 0.0, 0.0])
 
 
 RULES = Path(__file__).resolve().parents[1] / "rules"
-
-
-def output_dir() -> Path:
-    """Where this tutorial writes files: $CERTIFY_EXAMPLES_OUT, else a fresh temporary directory."""
-    path = Path(os.environ.get("CERTIFY_EXAMPLES_OUT") or tempfile.mkdtemp(prefix="certify-examples-"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def section(title: str) -> None:
-    print(f"\n== {title} ==")
 
 
 def in_out(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,9 +26,7 @@ into the repository.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +35,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))   # the checkout this example belongs to, installed or not
 from certify import feedback  # noqa: E402
 
+from _tutorial import output_dir  # examples/_tutorial.py
+
 RULES = REPO / "rules"
-
-
-def output_dir() -> Path:
-    target = os.environ.get("CERTIFY_EXAMPLES_OUT")
-    path = Path(target) if target else Path(tempfile.mkdtemp(prefix="certify-feedback-"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def plot_readout(tr: feedback.Trained, found, path: Path) -> None:
@@ -75,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="regenerate rules/feedback-*-W0.npy and -bias.npy")
     parser.add_argument("--no-pipeline", action="store_true", help="skip certify.contraction.refute_fixed")
     args = parser.parse_args(argv)
-    out = output_dir()
+    out = output_dir("certify-feedback-")
     for name, params in feedback.CATALOG.items():
         tr = feedback.catalog_instance(name)
         analysis = feedback.analyze(tr, pipeline=not args.no_pipeline)

@@ -24,9 +24,7 @@ temporary directory; nothing is written into the repository.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -36,15 +34,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))   # the checkout this example belongs to, installed or not
 from certify import memory  # noqa: E402
 
+from _tutorial import output_dir  # examples/_tutorial.py
+
 ETA1 = np.array([1, 1, 1, 1, -1, -1, -1, -1])
 ETA2 = np.array([1, 1, -1, -1, 1, 1, -1, -1])
-
-
-def output_dir() -> Path:
-    target = os.environ.get("CERTIFY_EXAMPLES_OUT")
-    path = Path(target) if target else Path(tempfile.mkdtemp(prefix="certify-memory-"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def hebbian(gain: Fraction, decay: int) -> list[list[Fraction]]:
@@ -75,7 +68,7 @@ def plot(ts, E, V, path: Path) -> None:
 
 
 def main() -> int:
-    out = output_dir()
+    out = output_dir("certify-memory-")
     W = hebbian(Fraction(1, 2), 2)
     b = [Fraction(1)] * 8
 

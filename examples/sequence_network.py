@@ -29,9 +29,7 @@ per instance into $CERTIFY_EXAMPLES_OUT (default: a fresh temporary directory).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -40,14 +38,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))   # the checkout this example belongs to, installed or not
 from certify import spectra  # noqa: E402
 
+from _tutorial import output_dir  # examples/_tutorial.py
+
 RULES = REPO / "rules"
-
-
-def output_dir() -> Path:
-    target = os.environ.get("CERTIFY_EXAMPLES_OUT")
-    path = Path(target) if target else Path(tempfile.mkdtemp(prefix="certify-sequence-"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def explicit_double_sum(xi: np.ndarray, lags: dict, cyclic: bool) -> np.ndarray:
@@ -66,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write-catalog", action="store_true", help="regenerate rules/hebbian-sequence-*-W0.npy")
     args = parser.parse_args(argv)
-    out = output_dir()
+    out = output_dir("certify-sequence-")
 
     for name, spec in spectra.CATALOG.items():
         # The catalog instance: random +-1 patterns from numpy default_rng(seed), couplings from the lags.

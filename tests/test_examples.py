@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))   # _tutorial.py: helpers
 
 # script -> (lines or regular expressions that must appear in stdout, files it must write)
 EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
