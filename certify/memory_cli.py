@@ -112,15 +112,9 @@ def _kernel_laws(path: str) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point: ``python -m certify.memory_cli RULE.toml [--format text|json]``."""
-    parser = argparse.ArgumentParser(prog="certify")
-    sub = parser.add_subparsers(dest="command")
-    add_parser(sub)
-    try:
-        args = parser.parse_args(["memory"] + list(sys.argv[1:] if argv is None else argv))
-    except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.USAGE_ERROR)
-    return run(args)
+    """Stand-alone entry point, ``python -m certify.memory_cli ...``: the same parser as ``certify memory ...``."""
+    from .cli import main as certify_main
+    return certify_main(["memory", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

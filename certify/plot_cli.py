@@ -147,15 +147,9 @@ def _distance_line(res) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point: ``python -m certify.plot_cli RULE.toml [options]``."""
-    parser = argparse.ArgumentParser(prog="certify")
-    sub = parser.add_subparsers(dest="command")
-    add_parser(sub)
-    try:
-        args = parser.parse_args(["plot", *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.USAGE_ERROR)
-    return run(args)
+    """Stand-alone entry point, ``python -m certify.plot_cli ...``: the same parser as ``certify plot ...``."""
+    from .cli import main as certify_main
+    return certify_main(["plot", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -88,15 +88,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point: python -m certify.spectra_cli RULE.toml [options]."""
-    parser = argparse.ArgumentParser(prog="certify")
-    sub = parser.add_subparsers(dest="command")
-    add_parser(sub)
-    try:
-        args = parser.parse_args(["spectrum", *(sys.argv[1:] if argv is None else argv)])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return run(args)
+    """Stand-alone entry point, ``python -m certify.spectra_cli ...``: the same parser as ``certify spectrum ...``."""
+    from .cli import main as certify_main
+    return certify_main(["spectrum", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
