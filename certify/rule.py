@@ -447,6 +447,17 @@ NETWORK_FORMS = ("H", "FR")
 NETWORK_ACTIVATIONS = ("tanh", "logistic", "relu", "leaky-relu", "softplus", "linear")
 
 
+def _inline_array(key: str, value: Any, loc: "_Locator") -> str:
+    """The canonical text of an inline W0 (matrix) or bias (vector), from a TOML list or from its text."""
+    fmt, parse, example = INLINE_ARRAYS[key]
+    try:
+        return fmt(value if isinstance(value, list) else parse(value))
+    except ValueError as exc:
+        where = " or a .npy/.csv file name" if isinstance(value, list) else ""
+        raise loc.error(f"bad inline {key}: {exc}", "network", key, symbol=key,
+                        hint=f"write {key} = {example}{where}") from None
+
+
 def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str], ...]:
     """[network] is kept for the network analysis; its values are validated now."""
     out = []
@@ -467,20 +478,8 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
                                 hint="write slope = [0, 1]")
             out.append((key, f"[0, {_fmt(_number(value[1]))}]"))
             continue
-        if key == "W0" and isinstance(value, list):
-            try:
-                value = matrix_text(value)
-            except ValueError as exc:
-                raise loc.error(f"bad inline W0: {exc}", "network", key, symbol=key,
-                                hint="write W0 = [[0, 1], [1, 0]] (rows of numbers) or a .npy/.csv file name") \
-                    from None
-        elif key == "bias" and isinstance(value, list):
-            try:
-                value = vector_text(value)
-            except ValueError as exc:
-                raise loc.error(f"bad inline bias: {exc}", "network", key, symbol=key,
-                                hint="write bias = [1, 0, -1/2] (one number per neuron) or a .npy/.csv file name") \
-                    from None
+        if key in INLINE_ARRAYS and (isinstance(value, list) or (isinstance(value, str) and value.lstrip()[:1] == "[")):
+            value = _inline_array(key, value, loc)
         elif key == "input":
             try:
                 value = Range(parse_range(value)).text()
@@ -490,18 +489,6 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
         if not isinstance(value, str):
             raise loc.error(f"[network].{key} must be a string", "network", key, symbol=key,
                             hint=f'write {key} = "..."')
-        if key == "W0" and value.lstrip().startswith("["):
-            try:
-                value = matrix_text(parse_matrix_text(value))
-            except ValueError as exc:
-                raise loc.error(f"bad inline W0: {exc}", "network", key, symbol=key,
-                                hint="write W0 = [[0, 1], [1, 0]] (rows of numbers)") from None
-        if key == "bias" and value.lstrip().startswith("["):
-            try:
-                value = vector_text(parse_vector_text(value))
-            except ValueError as exc:
-                raise loc.error(f"bad inline bias: {exc}", "network", key, symbol=key,
-                                hint="write bias = [1, 0, -1/2] (one number per neuron)") from None
         if key == "form" and value not in NETWORK_FORMS:
             raise loc.error(f"unknown network form {value!r}", "network", key, symbol=key,
                             hint="form = \"H\" (x' = -x + W phi(x) + u) or \"FR\" (x' = -x + phi(W x + u))")
@@ -624,3 +611,10 @@ def _ranges(table: Mapping[str, Any], name: str, loc: _Locator) -> list[tuple[st
                              symbol=key, hint='write ">= 0", "> 0", "<= 0", a number, [lo, hi] or "(lo, hi]"') \
                 from None
     return out
+
+
+# [network] keys written inline as arrays: (canonical text, reader of that text, an example for hints)
+INLINE_ARRAYS = {
+    "W0": (matrix_text, parse_matrix_text, "[[0, 1], [1, 0]] (rows of numbers)"),
+    "bias": (vector_text, parse_vector_text, "[1, 0, -1/2] (one number per neuron)"),
+}
