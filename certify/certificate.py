@@ -570,46 +570,6 @@ def _check_contracting(c: dict[str, Any], rule) -> tuple[list[str], str, bool]:
 
 # -- prove ----------------------------------------------------------------------------------------------------
 
-def _conditional_proof(rule, claim):
-    """Re-find the proof and the narrowed ranges behind a conditional result (as check.decide found them)."""
-    from . import derive
-    from .check import _narrow, _under_conditions
-    from .errors import SideConditionError
-    from .kernel.verify import check_proof
-    for proposal in derive.propose(rule, claim):
-        if proposal.proof is None:
-            continue
-        try:
-            check_proof(rule.dW, rule.assumptions(), claim, proposal.proof)
-        except SideConditionError as err:
-            found = _under_conditions(rule, claim, proposal.proof, err)
-            if found is None:
-                continue
-            asm = rule.assumptions()
-            for rel in found[1]:
-                asm = _narrow(asm, rel)
-            return proposal.proof, found[1], asm
-        except KernelError:
-            continue
-        return None
-    return None
-
-
-def _certified_proof(rule, claim):
-    """The proof that check.decide certified (the first proposal the kernel accepts)."""
-    from . import derive
-    from .kernel.verify import check_proof
-    for proposal in derive.propose(rule, claim):
-        if proposal.proof is None:
-            continue
-        try:
-            check_proof(rule.dW, rule.assumptions(), claim, proposal.proof)
-        except KernelError:
-            continue
-        return proposal.proof
-    raise CertificateError(f"no proposal of the derivation re-checks for {claim.measure} {claim.bound}")
-
-
 def claim_dict(rule, result) -> dict[str, Any]:
     from .rule import Range
     from .verdict import Verdict
@@ -628,21 +588,21 @@ def claim_dict(rule, result) -> dict[str, Any]:
             out["reasons"] = list(result.reasons)
         return out
     if result.verdict is Verdict.CERTIFIED:
-        out["proof"] = proof_dict(_certified_proof(rule, claim))
+        if result.proof is None:
+            raise CertificateError(f"{claim.measure} {claim.bound}: the certified result carries no proof")
+        out["proof"] = proof_dict(result.proof)
         out["certificate"] = certificate_view(result.certificate)
     elif result.verdict is Verdict.REFUTED:
         out["counterexample"] = witness_dict(result.refutation)
     if result.reasons:
         out["reasons"] = list(result.reasons)
     if result.conditional is not None:
-        found = _conditional_proof(rule, claim)
-        if found is not None:
-            proof, conditions, asm = found
-            out["conditional"] = {
-                "conditions": [show(c) for c in conditions],
-                "parameters": {k: Range(asm.parameters[k]).text() for k, _ in rule.parameters},
-                "proof": proof_dict(proof), "statement": result.conditional.bound.render(show),
-                "note": CONDITIONAL_NOTE}
+        asm = result.conditional_assumptions
+        out["conditional"] = {
+            "conditions": [show(c) for c in result.conditions],
+            "parameters": {k: Range(asm.parameters[k]).text() for k, _ in rule.parameters},
+            "proof": proof_dict(result.conditional_proof), "statement": result.conditional.bound.render(show),
+            "note": CONDITIONAL_NOTE}
     return out
 
 

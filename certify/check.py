@@ -36,6 +36,9 @@ class ClaimResult:
     conditional: Certificate | None = None   # a kernel-checked certificate under extra conditions
     conditions: tuple = ()                   # those extra conditions (SymPy relations)
     network: object | None = None            # contraction claims: FixedResult / PlasticResult / refutation
+    proof: object | None = None              # the FlowProof the kernel accepted (certificates store it)
+    conditional_proof: object | None = None  # ... and the one behind `conditional`, with its narrowed ranges
+    conditional_assumptions: Assumptions | None = None
 
     @property
     def summary(self) -> str:
@@ -62,7 +65,8 @@ class RuleReport:
 
 def decide(rule: Rule, claim: Claim) -> ClaimResult:
     reasons: list[str] = []
-    conditional: tuple[Certificate, tuple] | None = None
+    conditional: tuple[Certificate, tuple, Assumptions] | None = None
+    conditional_proof = None
     for proposal in derive.propose(rule, claim):
         if proposal.proof is None:
             reasons.append(proposal.reason)
@@ -73,12 +77,15 @@ def decide(rule: Rule, claim: Claim) -> ClaimResult:
             reasons.append(f"kernel rejected the {proposal.proof.route} route: {err}")
             if conditional is None:
                 conditional = _under_conditions(rule, claim, proposal.proof, err)
+                conditional_proof = proposal.proof
             continue
         except KernelError as err:
             reasons.append(f"kernel rejected the {proposal.proof.route} route: {err}")
             continue
-        return ClaimResult(claim, Verdict.CERTIFIED, certificate=cert)
-    extra = {} if conditional is None else {"conditional": conditional[0], "conditions": conditional[1]}
+        return ClaimResult(claim, Verdict.CERTIFIED, certificate=cert, proof=proposal.proof)
+    extra = {} if conditional is None else {"conditional": conditional[0], "conditions": conditional[1],
+                                            "conditional_proof": conditional_proof,
+                                            "conditional_assumptions": conditional[2]}
     refutation, tried = falsify.search(rule, claim)
     if refutation is not None:
         return ClaimResult(claim, Verdict.REFUTED, refutation=refutation, **extra)
@@ -157,7 +164,7 @@ def network_summary(r: ClaimResult) -> str:
 
 def _under_conditions(rule: Rule, claim: Claim, proof, err: SideConditionError, depth: int = 3):
     """Narrow the parameter ranges by the failed side condition(s) and ask the kernel again. Returns
-    (certificate, conditions) when the kernel accepts the proof under the narrowed ranges."""
+    (certificate, conditions, narrowed assumptions) when the kernel accepts the proof under the narrowed ranges."""
     asm = rule.assumptions()
     conditions: list = []
     for _ in range(depth):
@@ -167,7 +174,7 @@ def _under_conditions(rule: Rule, claim: Claim, proof, err: SideConditionError, 
         asm = narrowed
         conditions.append(err.relation)
         try:
-            return check_proof(rule.dW, asm, claim, proof), tuple(conditions)
+            return check_proof(rule.dW, asm, claim, proof), tuple(conditions), asm
         except SideConditionError as again:
             err = again
         except KernelError:
