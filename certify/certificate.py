@@ -240,12 +240,6 @@ def contraction_summary(d: dict[str, Any], explanation: str | None = None) -> st
     return f"not contracting: {explanation}"
 
 
-def _is_fixed(rule) -> bool:
-    """dW/dt = 0 identically (kernel normal form): the network's weights stay at W0."""
-    from .kernel.algebra import Normalizer
-    return not Normalizer(dict(rule.matrices)).nf(rule.dW)
-
-
 def _strs(xs) -> list[str]:
     return [str(Fraction(x)) for x in xs]
 
@@ -542,7 +536,7 @@ def _check_contracting(c: dict[str, Any], rule) -> tuple[list[str], str, bool]:
         return problems + [f"the rule's network cannot be loaded: {err.message}"], "", False
     if net is None or net.W0 is None:
         return problems + ["the rule file declares no [network] with W0 to re-check the claim on"], "", False
-    fixed = _is_fixed(rule)
+    fixed = rule.is_fixed
     if fixed != (d["kind"] != "plastic"):
         problems.append(f"contraction.kind: a {d['kind']} certificate is for a network whose weights "
                         f"{'do not change' if d['kind'] != 'plastic' else 'follow dW'}, but the rule's dW is "
@@ -935,7 +929,7 @@ def _required_claims(rule, claims: list[dict[str, Any]]) -> list[tuple[str, str]
         pairs.insert(0, tuple(rule.claim))
     if pairs:
         return pairs
-    if _laws_only(rule):
+    if rule.laws_only:
         return []
     verdicts = {(c["measure"], c["bound"]): c["verdict"] for c in claims}
     out = []
@@ -944,13 +938,6 @@ def _required_claims(rule, claims: list[dict[str, Any]]) -> list[tuple[str, str]
         if verdicts.get((m, "nonincreasing")) != "certified":
             out.append((m, "bounded"))
     return out
-
-
-def _laws_only(rule) -> bool:
-    """A fixed network declared for its laws only: check_rule decides the laws and no measure claim."""
-    from .kernel.algebra import Normalizer
-    return (bool(rule.balancing or rule.energy) and rule.claim is None and not rule.expect
-            and not Normalizer(dict(rule.matrices)).nf(rule.dW))
 
 
 def _overall(rule, claims: list[dict[str, Any]], laws: list[dict[str, Any]] = ()) -> str:

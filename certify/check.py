@@ -16,7 +16,6 @@ import sympy as sp
 
 from . import derive, falsify
 from .errors import KernelError, SideConditionError
-from .kernel.algebra import Normalizer
 from .kernel.intervals import INF, Interval
 from .kernel.objects import BOUNDS, MEASURES, Assumptions, Certificate, Claim, N, Refutation
 from .kernel.verify import check_proof
@@ -101,7 +100,6 @@ def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
     """Does the network of [network] contract while W follows dW? Kernel-checked rates only."""
     from . import contraction
     from .errors import InputError
-    from .kernel.algebra import Normalizer
     from .network import network_of
 
     net = network_of(rule)
@@ -112,7 +110,7 @@ def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
     if net.W0 is None:
         raise InputError("claim 'contracting' needs numeric initial weights W0 in [network]", file=rule.source,
                          symbol="W0", hint='add W0 = [[0, 1], [1, 0]] or W0 = "weights.npy" under [network]')
-    fixed = not Normalizer(dict(rule.matrices)).nf(rule.dW)
+    fixed = rule.is_fixed
     if fixed:
         res = contraction.certify_fixed(net)
         if res.best is not None:
@@ -220,8 +218,7 @@ def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
     every norm. With `expectations`, also decide every claim documented under [expect]. Laws declared
     under [balancing] / [energy] are decided too (certify/laws.py)."""
     has_laws = bool(rule.balancing or rule.energy)
-    fixed = not Normalizer(dict(rule.matrices)).nf(rule.dW)
-    if has_laws and fixed and rule.claim is None and not rule.expect and measure is None and bound is None:
+    if rule.laws_only and measure is None and bound is None:
         # a fixed network declared for its laws: nothing to say about measures of a constant W
         report = RuleReport(rule, "laws", (), Verdict.INCONCLUSIVE, note="only the declared laws are decided")
     else:

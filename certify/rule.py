@@ -116,6 +116,17 @@ class Rule:
         return Claim(m, b)
 
     @property
+    def is_fixed(self) -> bool:
+        """dW/dt = 0 identically (kernel normal form): the network's weights stay at W0."""
+        from .kernel.algebra import Normalizer
+        return not Normalizer(dict(self.matrices)).nf(self.dW)
+
+    @property
+    def laws_only(self) -> bool:
+        """A fixed network declared for its laws alone: check_rule decides the laws and no measure claim."""
+        return bool(self.balancing or self.energy) and self.claim is None and not self.expect and self.is_fixed
+
+    @property
     def dW_text(self) -> str:
         return format_expression(self.dW)
 
