@@ -13,10 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .verdict import ExitCode
+
+if TYPE_CHECKING:
+    from .rule import Rule
 
 ACTIVATIONS = ("relu", "tanh", "linear")
 
@@ -38,8 +41,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
-def load(path: str) -> tuple[list, list, str]:
-    """(W, b, lagrangian) from a rule file; InputError names the file, the symbol and a fix."""
+def load(path: str) -> tuple[list, list, str, Rule]:
+    """(W, b, lagrangian, the rule) from a rule file; InputError names the file, the symbol and a fix."""
     from .network import network_of
     from .rule import Rule
 
@@ -65,7 +68,7 @@ def load(path: str) -> tuple[list, list, str]:
                 raise InputError(f"W0 must be symmetric for an energy to exist: entry ({i}, {j}) = {W[i][j]} but "
                                  f"entry ({j}, {i}) = {W[j][i]}", file=path, symbol="W0",
                                  hint="store W0 = (W + W^T)/2, e.g. a Hebbian sum of outer products of patterns")
-    return W, net.bias_exact(), net.activation
+    return W, net.bias_exact(), net.activation, rule
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,13 +77,13 @@ def run(args: argparse.Namespace) -> int:
     from .report import text_error
 
     try:
-        W, b, act = load(args.rule)
+        W, b, act, rule = load(args.rule)
         try:
             tau = memory.read_tau(args.tau, len(W))
         except InputError as err:
             raise InputError(err.message, file=args.rule, symbol="--tau", hint=err.hint) from None
         rep = memory.analyze(W, b, tau[0], act)
-        laws = _kernel_laws(args.rule)
+        laws = _kernel_laws(rule)
     except InputError as err:
         if getattr(args, "format", "text") == "json":
             print(json.dumps({"command": "memory", "input": args.rule, "status": "error",
@@ -103,11 +106,9 @@ def run(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-def _kernel_laws(path: str) -> list:
-    """The [energy] laws of the rule file, decided by the kernel (empty when it declares none)."""
+def _kernel_laws(rule) -> list:
+    """The [energy] laws of the rule, decided by the kernel (empty when it declares none)."""
     from .laws import decide_laws
-    from .rule import Rule
-    rule = Rule.from_file(path)
     return [r for rep in decide_laws(rule) if rep.section == "energy" for r in rep.results]
 
 
