@@ -343,11 +343,6 @@ def _fixed_norm(net, fixed) -> tuple[_Norm, float | None, str]:
     return _norm_of(kind, n, eta=eta), float(best.rate), best.norm
 
 
-def _plastic_flow_certificate(rule: Rule, net, result):
-    """The kernel-checked flow certificate behind a PlasticResult (kept by certify_plastic)."""
-    return getattr(result, "flow_certificate", None)
-
-
 def network_field(net) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
     """f(x, W, u): the right-hand side of the network (form H or FR) for a batch of states x (rows).
     Without a named activation (only a slope bound g), phi = g tanh."""
@@ -394,7 +389,7 @@ def distance_pairs(rule: Rule, *, t_end: float | None = None, seed: int = 0, tra
     gl = 1.0 if net.linear else float(net.g)
     if result.verdict is Verdict.CERTIFIED and isinstance(info, PlasticResult):
         norm = _norm_of(info.claim.measure, n)
-        flow_cert = _plastic_flow_certificate(rule, net, info)
+        flow_cert = info.flow_certificate      # the kernel-checked flow bound certify_plastic used
         if info.c_all > 0:
             rate, T = float(info.c_all), 0.0
         else:
