@@ -76,29 +76,19 @@ def _configure(p: argparse.ArgumentParser) -> None:
 # reading
 
 
-def _load_any(path: str, what: str) -> np.ndarray | dict[str, np.ndarray]:
-    if not os.path.exists(path):
-        raise InputError(f"{what}: no such file", file=path, hint="check the path")
-    ext = os.path.splitext(path)[1].lower()
-    try:
-        if ext == ".npy":
-            return np.load(path, allow_pickle=False)
-        if ext == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                return {k: z[k] for k in z.files}
-        if ext in (".csv", ".txt"):
-            return np.loadtxt(path, delimiter=",", ndmin=2, dtype=float)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InputError(f"{what}: cannot read {ext} file: {exc}", file=path) from None
-    raise InputError(f"{what}: unsupported file type {ext!r}", file=path,
-                     hint="use .npy, .npz (keys J, W_in, W_out, b) or .csv (comma-separated)")
+def _load_any(path: str, what: str, *, vector: bool = False) -> np.ndarray | dict[str, np.ndarray]:
+    """An array (or the arrays of a .npz) through the one safe loader (certify/datafiles.py): regular files only,
+    real numeric dtypes, the .npy header and size checked before anything is allocated, no pickles."""
+    from .datafiles import load_array
+    return load_array(path, what, ndims=(1, 2), npz=True)
 
 
 def _load_array(path: str, what: str, *, vector: bool = False) -> np.ndarray:
     data = _load_any(path, what)
     if isinstance(data, dict):
         if len(data) != 1:
-            raise InputError(f"{what}: expected one array in the .npz, found keys {sorted(data)}", file=path)
+            raise InputError(f"{what}: expected one array in the .npz, found keys {sorted(data)}", file=path,
+                             hint="save one array per file, e.g. np.save(path, array)")
         data = next(iter(data.values()))
     a = np.asarray(data)
     if vector and a.ndim == 2 and 1 in a.shape:
@@ -129,10 +119,16 @@ def load_network(args: argparse.Namespace) -> dict[str, np.ndarray | None]:
         if path is not None:
             net[key] = _load_array(path, f"--{opt.replace('_', '-')}", vector=(key == "b"))
     net["alpha"] = None if args.alpha is None else _load_array(args.alpha, "--alpha")
-    for key, val in net.items():
-        if val is not None and not np.issubdtype(np.asarray(val).dtype, np.number):
-            raise InputError(f"{key} must be numeric, got dtype {np.asarray(val).dtype}", symbol=key)
     return net
+
+
+def _files_of(args: argparse.Namespace) -> dict[str, str]:
+    """The file each array came from, to name it in messages about that array."""
+    files = {k: args.weights for k in (*_KEYS, "alpha")}
+    for key, opt in (("W_in", "w_in"), ("W_out", "w_out"), ("b", "bias"), ("alpha", "alpha")):
+        if getattr(args, opt, None):
+            files[key] = getattr(args, opt)
+    return files
 
 
 # ------------------------------------------------------------------------------------------------
@@ -183,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  hint: {exc.hint}", file=out)
         return int(ExitCode.REFUTED)
     except InputError as exc:
+        if exc.file is None:    # an array's shape or values: name the file it came from
+            exc = exc.located(file=_files_of(args).get(exc.symbol or "J", args.weights))
         return _usage_error(report, exc, args, out)
 
     report.update(res.summary())

@@ -105,6 +105,9 @@ def _matrix(x: object, name: str, *, ndim: int | tuple[int, ...] = 2) -> np.ndar
         raise InputError(f"{name} is missing", symbol=name)
     if hasattr(x, "toarray") and not isinstance(x, np.ndarray):  # scipy.sparse
         x = x.toarray()
+    if np.iscomplexobj(x):
+        raise InputError(f"{name} holds complex values; complex values are not allowed (dropping the imaginary "
+                         "part would change the network)", symbol=name, hint="pass the real array")
     try:
         a = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as exc:

@@ -206,13 +206,19 @@ DATA_KEYS = ("W0", "bias")      # [network] keys that may name a .npy / .csv fil
 def data_files(rule) -> dict[str, dict[str, str]]:
     """SHA-256 of every data file the rule's [network] names (W0, bias given as .npy / .csv): the rule hash
     covers the file name only, so a certificate records what the file held. A missing file has sha256 ''."""
+    from .datafiles import file_sha256
+    from .paths import confined
     base = Path(rule.source).parent if rule.source else Path.cwd()
     out = {}
     for key, value in rule.network:
         if key in DATA_KEYS and not value.lstrip().startswith("["):
+            # inside the rule's folder tree, a regular file (InputError otherwise): never a FIFO or /dev/zero
+            path = confined(value, base, f"the {key} file", file=rule.source, symbol=key)
             try:
-                digest = hashlib.sha256((base / value).read_bytes()).hexdigest()
-            except OSError:
+                digest = file_sha256(path, f"the {key} file", file=rule.source, symbol=key)
+            except InputError as err:
+                if "cannot open" not in err.message:
+                    raise
                 digest = ""
             out[key] = {"file": value, "sha256": digest}
     return out
@@ -952,6 +958,12 @@ def _overall(rule, claims: list[dict[str, Any]], laws: list[dict[str, Any]] = ()
     return "inconclusive"
 
 
+def project_root(certificate_folder: str | Path) -> Path:
+    """The project a certificate belongs to: the folder above the certificate's folder (proofs/ next to rules/).
+    `verify` opens the rule file a certificate names only inside it (unless --allow-outside-paths)."""
+    return Path(os.path.abspath(certificate_folder)).parent
+
+
 def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certificate>", rule=None) -> Verified:
     """Verify a certificate already read and schema-checked. `rule_base` is the directory the recorded rule
     path is relative to (the certificate's directory)."""
@@ -964,6 +976,19 @@ def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certific
     rec = doc["rule"]
     rule_file = (Path(rule_base) / rec["file"])
     out.rule_file = os.path.normpath(rule_file)
+    if rule is None:
+        from .datafiles import check_regular
+        from .paths import confined
+        try:   # only inside the project (the folder above the certificate's), and only a regular file
+            confined(rec["file"], rule_base, "the rule file", roots=[project_root(rule_base)], file=path,
+                     symbol="rule.file")
+            if rule_file.exists():
+                check_regular(rule_file, "the rule file", file=path, symbol="rule.file")
+        except InputError as err:
+            out.status = "error"
+            problems.append(f"{err.message}; hint: {err.hint}")
+            out.seconds = time.perf_counter() - t0
+            return out
     try:
         recorded = Rule.from_text(rec["canonical_text"])
         if recorded.hash != rec["hash"] or rec["canonical_text"] != recorded.canonical_text():
@@ -994,7 +1019,13 @@ def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certific
                         + f"; regenerate it with `certify prove {out.rule_file} --out {os.path.normpath(rule_base)}`")
         out.seconds = time.perf_counter() - t0
         return out
-    stale_data = _data_file_problems(rec["data_files"], rule, out.rule_file, rule_base)
+    try:
+        stale_data = _data_file_problems(rec["data_files"], rule, out.rule_file, rule_base)
+    except InputError as err:   # a data file outside the rule's folder, a FIFO, a device
+        out.status = "error"
+        problems.append(f"{err.message}; hint: {err.hint}")
+        out.seconds = time.perf_counter() - t0
+        return out
     if stale_data:
         out.status = "stale" if not any(p.startswith("data_files") for p in stale_data) else "failed"
         problems += stale_data
@@ -1056,15 +1087,39 @@ def _data_file_problems(recorded: dict[str, Any], rule, rule_file: str, rule_bas
     return out
 
 
+MAX_CERTIFICATE_BYTES = 64 << 20   # a certificate file is at most 64 MiB
+MAX_JSON_NESTING = 64              # levels of JSON objects and arrays (certificates need about 10)
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of [ and { outside JSON strings, without parsing (so without recursion)."""
+    depth = deepest = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
 def read_certificate(path: Path) -> dict[str, Any]:
+    from .datafiles import read_text
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CertificateError(f"cannot read the certificate: {exc}") from None
+        text = read_text(path, "certificate", MAX_CERTIFICATE_BYTES)   # regular files only, size-limited
+    except InputError as err:
+        raise CertificateError(f"cannot read the certificate: {err.message}") from None
+    depth = _json_depth(text)
+    if depth > MAX_JSON_NESTING:
+        raise CertificateError(f"not a certificate: its JSON is nested {depth} levels deep (certificates need at most "
+                               f"{MAX_JSON_NESTING})")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CertificateError(f"not valid JSON: {exc}") from None
+    except (RecursionError, ValueError) as exc:   # ValueError: an integer with more than 4300 digits
+        raise CertificateError(f"not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
     errors = schema_errors(doc)
     if errors:
         raise CertificateError("does not follow the certificate schema (certify/schema/certificate.schema.json): "

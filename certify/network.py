@@ -18,12 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .rule import Rule, parse_matrix_text, parse_range, parse_vector_text
+from .rule import ACTIVATION_SLOPES, Rule, parse_matrix_text, parse_range, parse_vector_text
 
-SLOPES: dict[str, Fraction] = {
-    "tanh": Fraction(1), "logistic": Fraction(1, 4), "relu": Fraction(1), "leaky-relu": Fraction(1),
-    "softplus": Fraction(1), "linear": Fraction(1),
-}
+SLOPES: dict[str, Fraction] = ACTIVATION_SLOPES
 
 
 @dataclass(frozen=True)
@@ -55,49 +52,53 @@ class Network:
         return f"{eq}, {act} (phi' in [0, {self.g}]){'' if self.W0 is None else f', n = {self.n}'}"
 
 
-def _load_array(path: Path, file: str | None, symbol: str, what: str, inline: str) -> np.ndarray:
-    """A finite array from a .npy or .csv file named in [network] (floats are exact binary64 numbers)."""
-    try:
-        if path.suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        elif path.suffix == ".csv":
-            arr = np.loadtxt(path, delimiter=",", ndmin=2 if symbol == "W0" else 1)
-        else:
-            raise InputError(f"{symbol} file {path.name} has an unknown type", file=file, symbol=symbol,
-                             hint=f"use a .npy or .csv file, or an inline {inline}")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {symbol} from {path}: {exc}", file=file, symbol=symbol,
-                         hint="check the path (relative to the rule file) and the format") from None
-    arr = np.asarray(arr)
-    if arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise InputError(f"{symbol} in {path.name} must be a finite non-empty {what}", file=file, symbol=symbol,
-                         hint=f"store {'an n x n array' if symbol == 'W0' else 'an array of n numbers'}")
-    return arr
-
-
-def load_matrix(path: Path, file: str | None) -> list[list[Fraction]]:
-    arr = _load_array(path, file, "W0", "matrix", "matrix [[...], [...]]")
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise InputError(f"W0 in {path.name} must be a finite square matrix, got shape {arr.shape}", file=file,
+def _array_values(path: Path, file: str | None, symbol: str, line: int | None) -> list:
+    """The exact entries of a W0 (2-D) or bias (1-D, or one row or column) array file named in [network]."""
+    from .datafiles import load_array
+    arr = load_array(path, symbol, ndims=(2,) if symbol == "W0" else (1, 2), file=file, line=line, symbol=symbol)
+    if symbol == "W0" and arr.shape[0] != arr.shape[1]:
+        raise InputError(f"W0 file {path}: W0 must be a square matrix, got shape {arr.shape}", file=file, line=line,
                          symbol="W0", hint="store an n x n array")
-    return [[Fraction(float(x)) for x in row] for row in arr]
+    if symbol == "bias":
+        if arr.ndim == 2 and 1 not in arr.shape:
+            raise InputError(f"bias file {path}: bias must be a vector, got shape {arr.shape}", file=file, line=line,
+                             symbol="bias", hint="store an array of n numbers (one row or one column)")
+        arr = arr.reshape(-1)
+    return arr.tolist()   # Python ints and floats: exact
 
 
-def load_vector(path: Path, file: str | None) -> list[Fraction]:
+def load_matrix(path: Path, file: str | None, line: int | None = None) -> list[list[Fraction]]:
+    """A square W0 from .npy or .csv, read exactly (floats are binary64 rationals; integers are not rounded)."""
+    return [[Fraction(x) for x in row] for row in _array_values(path, file, "W0", line)]
+
+
+def load_vector(path: Path, file: str | None, line: int | None = None) -> list[Fraction]:
     """A bias vector from .npy or .csv (one row or one column), read exactly."""
-    arr = _load_array(path, file, "bias", "vector", "vector [...]")
-    if not (arr.ndim == 1 or (arr.ndim == 2 and 1 in arr.shape)):
-        raise InputError(f"bias in {path.name} must be a finite vector, got shape {arr.shape}", file=file,
-                         symbol="bias", hint="store an array of n numbers")
-    return [Fraction(float(x)) for x in arr.reshape(-1)]
+    return [Fraction(x) for x in _array_values(path, file, "bias", line)]
 
 
-def _declared(text: str, rule: Rule, inline, from_file):
-    """An inline value ('[...]') read exactly, or a data file named relative to the rule file."""
+def _position(rule: Rule, key: str) -> tuple[int | None, int | None]:
+    """Line and column of `key` under [network] in the rule file (None when it cannot be read)."""
+    if not rule.source:
+        return None, None
+    from .datafiles import read_text
+    from .rule import _Locator
+    try:
+        return _Locator(read_text(rule.source, "rule file"), rule.source).position("network", key)
+    except InputError:
+        return None, None
+
+
+def _declared(text: str, rule: Rule, inline, from_file, key: str):
+    """An inline value ('[...]') read exactly, or a data file named relative to the rule file (and inside its
+    folder tree unless --allow-outside-paths)."""
     if text.lstrip().startswith("["):
         return inline(text)
+    from .paths import confined
     base = Path(rule.source).parent if rule.source else Path.cwd()
-    return from_file(base / text, rule.source)
+    line, column = _position(rule, key)
+    path = confined(text, base, f"the {key} file", file=rule.source, line=line, column=column, symbol=key)
+    return from_file(path, rule.source, line)
 
 
 def network_of(rule: Rule) -> Network | None:
@@ -115,16 +116,21 @@ def network_of(rule: Rule) -> Network | None:
         g = Fraction(1)
     W0 = None
     if "W0" in spec:
-        rows = _declared(spec["W0"], rule, parse_matrix_text, load_matrix)
+        rows = _declared(spec["W0"], rule, parse_matrix_text, load_matrix, "W0")
         if any(len(r) != len(rows) for r in rows):
-            raise InputError("W0 must be square", file=rule.source, symbol="W0", hint="give n rows of n numbers")
+            line, column = _position(rule, "W0")
+            raise InputError(f"W0 must be square: it has {len(rows)} rows of lengths "
+                             f"{sorted({len(r) for r in rows})}", file=rule.source, line=line, column=column,
+                             symbol="W0", hint="give n rows of n numbers")
         W0 = tuple(tuple(r) for r in rows)
     bias = None
     if "bias" in spec:
-        values = _declared(spec["bias"], rule, parse_vector_text, load_vector)
+        values = _declared(spec["bias"], rule, parse_vector_text, load_vector, "bias")
         if W0 is None or len(values) != len(W0):
+            line, column = _position(rule, "bias")
             raise InputError(f"bias has {len(values)} entries but W0 is "
                              f"{'missing' if W0 is None else f'{len(W0)} x {len(W0)}'}", file=rule.source,
+                             line=line, column=column,
                              symbol="bias", hint="declare W0 and give one bias entry per neuron")
         bias = tuple(values)
     return Network(form, g, activation, W0, bias)

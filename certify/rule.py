@@ -168,23 +168,29 @@ class Rule:
     # -- construction ---------------------------------------------------------------------------------
     @staticmethod
     def from_file(path: str | Path) -> "Rule":
+        from .datafiles import read_text
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read rule file: {exc}", file=str(path),
-                             hint="check the path and that the file is UTF-8 text") from None
+        text = read_text(path, "rule file")   # regular files only, at most 1 MiB of UTF-8 text
         return Rule.from_text(text, file=str(path))
 
     @staticmethod
     def from_text(text: str, file: str | None = None) -> "Rule":
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"line (\d+), column (\d+)", str(exc))
-            raise InputError(f"not valid TOML: {exc}", file=file, line=int(m.group(1)) if m else None,
-                             column=int(m.group(2)) if m else None,
-                             hint="rule files are TOML: key = \"value\" lines under [table] headers") from None
+        except RecursionError:
+            raise InputError("the TOML is nested too deeply to read (arrays or inline tables inside each other)",
+                             file=file, hint=f"rule files need at most {MAX_NESTING} levels of nesting") from None
+        except ValueError as exc:
+            if isinstance(exc, tomllib.TOMLDecodeError):
+                raise _toml_error(exc, file) from None
+            # int() refuses integers with more than sys.get_int_max_str_digits() digits
+            raise InputError("a number has too many digits to read (more than 4300)", file=file,
+                             line=_long_number_line(text),
+                             hint=f"numbers in rule files have at most {MAX_NUMBER_DIGITS} digits") from None
+        depth = _depth(data)
+        if depth > MAX_NESTING:
+            raise InputError(f"the TOML is nested {depth} levels deep; at most {MAX_NESTING} are read", file=file,
+                             hint="rule files need a few levels: [table], key = value, [[row], [row]]")
         return Rule.from_dict(data, file=file, text=text)
 
     @staticmethod
@@ -206,7 +212,12 @@ class Rule:
                 raise loc.error(f"unknown table [{table}]", table, None, symbol=table,
                                 hint=_suggest(table, TABLES) or f"known tables: {', '.join(TABLES)}")
             if not isinstance(data[table], Mapping):
-                raise loc.error(f"[{table}] must be a table", table, None, symbol=table)
+                line, col = loc.table_position(table)
+                what = ("an array of tables [[...]]" if isinstance(data[table], list) else
+                        {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(
+                            type(data[table]), "a value"))
+                raise InputError(f"[{table}] must be a table, not {what}", file=loc.file, line=line, column=col,
+                                 symbol=table, hint=f"write a header [{table}] with key = value lines under it")
             allowed = TABLES[table]
             if allowed is not None:
                 for key in data[table]:
@@ -260,6 +271,7 @@ class Rule:
                 message = f"{err.message} (column {err.column} of the dW expression)" if err.column else err.message
                 raise InputError(message, file=file, line=line, symbol=err.symbol, hint=err.hint) from None
             raise err.located(file=file, line=line, column_offset=col) from None
+        _require_real_flow(parsed.expr, parameters, loc)
         network = _network(data.get("network", {}), loc)
         claim = None
         if "claim" in data:
@@ -300,6 +312,23 @@ class Rule:
                     matrices=tuple(sorted(matrices)), network=network, claim=claim,
                     expect=tuple(expect), balancing=balancing, energy=energy, law_expect=tuple(law_expect),
                     source=file)
+
+
+def _require_real_flow(expr: Any, parameters: list, loc: "_Locator") -> None:
+    """dW must be real for every declared parameter value: sqrt(g) with g ranging below 0 is imaginary there."""
+    from .kernel.objects import Assumptions
+    from .kernel.reality import NotReal, require_real
+    env = Assumptions({k: r.interval for k, r in parameters}, {}, {}).symbol_env()
+    try:
+        require_real(expr, env, "dW")
+    except NotReal as err:
+        node = err.node
+        base = node.args[0] if isinstance(node, sp.Pow) else node
+        hint = (f"declare the range of {base} so that it stays >= 0 (e.g. {base} = \">= 0\"), or rewrite dW "
+                "without the root" if isinstance(node, sp.Pow) and isinstance(base, sp.Symbol)
+                else "rewrite dW with real operations only (see docs/rules.md)")
+        raise loc.error(f"dW is not real for every declared parameter value: {err}".replace("require_real: ", ""),
+                        "rule", "dW", symbol=str(base), hint=hint) from None
 
 
 def _law_expectations(section: str, table: Any, loc: "_Locator", data: Mapping[str, Any]) -> list:
@@ -399,6 +428,39 @@ def _suggest(word: str, choices) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+MAX_NESTING = 20   # levels of TOML tables and arrays inside each other (a rule file needs about 4)
+
+
+def _toml_error(exc: Exception, file: str | None) -> InputError:
+    m = re.search(r"line (\d+), column (\d+)", str(exc))
+    return InputError(f"not valid TOML: {exc}", file=file, line=int(m.group(1)) if m else None,
+                      column=int(m.group(2)) if m else None,
+                      hint="rule files are TOML: key = \"value\" lines under [table] headers")
+
+
+def _long_number_line(text: str) -> int | None:
+    """The line of the first run of more than MAX_NUMBER_DIGITS digits (for the error on a too-long integer)."""
+    m = re.search(r"\d{%d,}" % (MAX_NUMBER_DIGITS + 1), text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def _depth(value: Any, limit: int = MAX_NESTING + 1) -> int:
+    """Nesting depth of tables and arrays (counting stops just past the limit: no recursion on deep data)."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        nxt = []
+        for v in level:
+            if isinstance(v, Mapping):
+                nxt.extend(v.values())
+            elif isinstance(v, list):
+                nxt.extend(v)
+        if not nxt:
+            break
+        depth += 1
+        level = nxt
+    return depth
+
+
 class _Locator:
     """Finds the line and column of `key = value` inside `[table]` in the raw TOML text."""
 
@@ -422,6 +484,22 @@ class _Locator:
                 if m:
                     return i, m.end() + 1
         return None, None
+
+    def table_position(self, table: str) -> tuple[int | None, int | None]:
+        """Where `table` is defined other than as a [table] header: [[table]], or table = ... at the top."""
+        for i, line in enumerate(self.lines, start=1):
+            m = re.match(r'^\s*\[\[\s*"?' + re.escape(table) + r'"?\s*\]\]', line)
+            if m:
+                return i, line.index("[") + 1
+            if re.match(r"^\s*\[", line):
+                break
+            m = re.match(r'^\s*"?' + re.escape(table) + r'"?\s*=', line)
+            if m:
+                return i, len(line) - len(line.lstrip()) + 1
+        for i, line in enumerate(self.lines, start=1):   # [[table]] after other headers
+            if re.match(r'^\s*\[\[\s*"?' + re.escape(table) + r'"?\s*\]\]', line):
+                return i, line.index("[") + 1
+        return self.position(table, None)
 
     def value_position(self, table: str, key: str) -> tuple[int | None, int | None]:
         """Line and column of the first character inside the string value of `key`. The column is
@@ -456,17 +534,38 @@ class _Locator:
 
 NETWORK_FORMS = ("H", "FR")
 NETWORK_ACTIVATIONS = ("tanh", "logistic", "relu", "leaky-relu", "softplus", "linear")
+# The true slope bound g of each named activation: phi'(x) in [0, g] for every x (linear: phi' = 1 exactly).
+ACTIVATION_SLOPES: dict[str, Fraction] = {
+    "tanh": Fraction(1), "logistic": Fraction(1, 4), "relu": Fraction(1), "leaky-relu": Fraction(1),
+    "softplus": Fraction(1), "linear": Fraction(1),
+}
 
 
 def _inline_array(key: str, value: Any, loc: "_Locator") -> str:
     """The canonical text of an inline W0 (matrix) or bias (vector), from a TOML list or from its text."""
     fmt, parse, example = INLINE_ARRAYS[key]
     try:
-        return fmt(value if isinstance(value, list) else parse(value))
+        text = fmt(value if isinstance(value, list) else parse(value))
+        if key == "W0":
+            rows = parse_matrix_text(text)
+            if len(rows) != len(rows[0]):
+                raise ValueError(f"W0 must be square, but it has {len(rows)} rows of {len(rows[0])} numbers")
+        return text
     except ValueError as exc:
         where = " or a .npy/.csv file name" if isinstance(value, list) else ""
         raise loc.error(f"bad inline {key}: {exc}", "network", key, symbol=key,
                         hint=f"write {key} = {example}{where}") from None
+
+
+def _same_size(out: list[tuple[str, str]], loc: "_Locator") -> None:
+    """An inline bias has one entry per row of an inline W0."""
+    spec = dict(out)
+    W0, bias = spec.get("W0", ""), spec.get("bias", "")
+    if W0.startswith("[") and bias.startswith("["):
+        n, m = len(parse_matrix_text(W0)), len(parse_vector_text(bias))
+        if n != m:
+            raise loc.error(f"bias has {m} entries but W0 is {n} x {n}", "network", "bias", symbol="bias",
+                            hint=f"give one bias entry per neuron ({n} numbers)")
 
 
 def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str], ...]:
@@ -507,7 +606,24 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
             raise loc.error(f"unknown activation {value!r}", "network", key, symbol=key,
                             hint=f"use one of: {', '.join(NETWORK_ACTIVATIONS)}, or slope = [0, g]")
         out.append((key, value))
+    _agree(dict(out), loc)
+    _same_size(out, loc)
     return tuple(sorted(out))
+
+
+def _agree(spec: Mapping[str, str], loc: "_Locator") -> None:
+    """A named activation and a declared slope bound are two facts about one function: a slope bound below the
+    activation's true slope contradicts it (certifying with it would be unsound), so it is an input error."""
+    activation, slope = spec.get("activation"), spec.get("slope")
+    if activation is None or slope is None:
+        return
+    g = Fraction(parse_range(slope).hi)
+    true = ACTIVATION_SLOPES[activation]
+    if g < true:
+        raise loc.error(f"slope = [0, {_fmt(g)}] contradicts activation = \"{activation}\", whose slope reaches "
+                        f"{_fmt(true)}", "network", "slope", symbol="slope",
+                        hint=f"remove slope (the activation's own bound {_fmt(true)} is used), write slope = "
+                             f"[0, {_fmt(true)}] or more, or remove activation to declare a slope-restricted phi")
 
 
 def matrix_text(rows: Any) -> str:
@@ -607,7 +723,8 @@ def _number(x: Any) -> Fraction:
     else:
         raise ValueError(f"{x!r} is not a number")
     if max(abs(value.numerator), value.denominator).bit_length() > 4 * MAX_NUMBER_DIGITS:
-        raise ValueError(f"{x!r} has too many digits (at most about {MAX_NUMBER_DIGITS})")
+        raise ValueError(f"{x!r} has too many digits or is too large or too small: numbers in rule files have "
+                         f"at most about {MAX_NUMBER_DIGITS} digits (so 1e-60 to 1e60 in size)")
     return value
 
 
