@@ -20,7 +20,7 @@ from .kernel.intervals import INF, Interval
 from .kernel.objects import BOUNDS, MEASURES, Assumptions, Certificate, Claim, N, Refutation
 from .kernel.verify import check_proof
 from .rule import Rule
-from .verdict import Verdict
+from .verdict import Verdict, worst
 
 EXPLORED_MEASURES = MEASURES
 
@@ -229,9 +229,12 @@ def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
 
     from .laws import decide_laws, law_mismatches
     laws = decide_laws(rule)
-    verdict = report.verdict
-    if report.mode != "claim" and rule.claim is None:   # a stated claim keeps deciding the file's verdict
-        verdict = _aggregate(list(report.results) + [r for rep in laws for r in rep.results])
+    # The file's verdict is the worst of everything it declares: its stated claim and every declared law -- a
+    # refuted law never hides behind a certified claim. Without a stated claim, an exploration of the norms is
+    # information, not a declaration: the declared laws alone decide (README, "Four verdicts").
+    law_verdicts = [r.verdict for rep in laws for r in rep.results]
+    stated = report.mode == "claim" or (report.mode == "expect" and rule.claim is not None)
+    verdict = worst([report.verdict] + law_verdicts if stated else law_verdicts)
     return replace(report, laws=laws, verdict=verdict, mismatches=report.mismatches + law_mismatches(rule, laws))
 
 
@@ -259,6 +262,12 @@ def _check_claims(rule: Rule, measure: str | None, bound: str | None, expectatio
             "in some norm")
     return RuleReport(rule, "explore", tuple(results), verdict, note=note,
                       mismatches=_mismatches(rule, tuple(results)))
+
+
+def explored_verdict(results) -> Verdict:
+    """The finding of an exploration (no claim stated): certified when some bound is certified in some norm,
+    refuted when every explored bound is refuted, else inconclusive."""
+    return _aggregate(list(results))
 
 
 def _aggregate(results: list[ClaimResult]) -> Verdict:

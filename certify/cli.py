@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .errors import InputError
+from .errors import InputError, InternalError
 from .kernel.objects import CLAIM_KINDS, MEASURES
 from .progress import Progress
 from .verdict import ExitCode, Verdict, exit_code_for
@@ -55,6 +55,11 @@ def _check_one(path: Path, args: argparse.Namespace, progress: Progress, junit_i
         junit_items.append((str(path), err, time.perf_counter() - started))
         progress.done("error")
         return err
+    except Exception as exc:   # a bug in certify: reported as such, never as a verdict about the file
+        err = InternalError(exc, file=str(path))
+        junit_items.append((str(path), err, time.perf_counter() - started))
+        progress.done("internal error")
+        return err
     junit_items.append((str(path), rep, time.perf_counter() - started))
     _claims_done(progress, rep)
     return rep
@@ -81,12 +86,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     json_items = []
     mismatches = 0
     junit_items = []
+    internal = False
     progress = Progress.from_args(args, len(files))
     with progress:
         for path in files:
             rep = _check_one(path, args, progress, junit_items)
-            if isinstance(rep, InputError):
+            if isinstance(rep, (InputError, InternalError)):
                 verdicts.append(Verdict.ERROR)
+                internal = internal or isinstance(rep, InternalError)
                 if args.format == "json":
                     json_items.append(report.error_dict(rep, str(path)))
                 else:
@@ -123,12 +130,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         write(args.junit_xml, check_xml(junit_items, expect=args.expect))
     if args.expect:
         if Verdict.ERROR in verdicts:
-            return ExitCode.USAGE_ERROR
+            return exit_code_for(verdicts, internal)
         if args.format == "text":
             print(f"{mismatches} documented verdict(s) not reproduced" if mismatches
                   else "every documented verdict reproduced")
         return ExitCode.REFUTED if mismatches else ExitCode.OK
-    return exit_code_for(verdicts)
+    return exit_code_for(verdicts, internal)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -137,6 +144,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from .rule import Rule
 
     verdicts: list[Verdict] = []
+    internal = False
     try:
         files = _rule_files(args.paths)
     except InputError as err:
@@ -154,6 +162,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 print(report.text_error(err))
                 verdicts.append(Verdict.ERROR)
                 continue
+            except Exception as exc:   # a bug in certify, not a verdict
+                progress.done("internal error")
+                print(report.text_error(InternalError(exc, file=str(path))))
+                verdicts.append(Verdict.ERROR)
+                internal = True
+                continue
             _claims_done(progress, rep)
             bodies.append(report.explain_report(rep, args.format))
             verdicts.append(rep.verdict)
@@ -161,7 +175,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(report.latex_document(bodies, "certify explain"), end="")
     else:
         print("\n\n".join(bodies) + "\n")
-    return exit_code_for(verdicts)
+    return exit_code_for(verdicts, internal)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -170,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="certify",
         description="Certify what plasticity rules do to matrix measures and contraction of neural networks.",
-        epilog="exit codes: 0 all certified, 1 some refuted, 2 bad input or usage, 3 some inconclusive")
+        epilog="exit codes: 0 all certified, 1 some refuted, 2 bad input or usage, 3 some inconclusive, "
+               "4 internal error (a bug in certify)")
     parser.add_argument("--version", action="version", version=f"certify {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="check rule files (or directories of them)",
@@ -227,7 +242,29 @@ def build_parser() -> argparse.ArgumentParser:
     plot_cli.add_parser(sub).set_defaults(func=plot_cli.run)
     memory_cli.add_parser(sub).set_defaults(func=memory_cli.run)
     spectra_cli.add_parser(sub).set_defaults(func=spectra_cli.run)
+    for name, command in sub.choices.items():   # every command that reads rule files or certificates
+        if name != "balance":
+            command.add_argument(OUTSIDE_OPTION, action="store_true",
+                                 help="let a rule name data files outside its own folder tree (absolute paths, ../, "
+                                      "symlinks out), and `verify` open rule files outside the certificate's "
+                                      "project; only for input you trust")
+            command.set_defaults(func=_paths_option(command.get_default("func")))
     return parser
+
+
+OUTSIDE_OPTION = "--allow-outside-paths"
+
+
+def _paths_option(func):
+    """`func` run with files outside the naming file's folder allowed when --allow-outside-paths was given."""
+    def run(args: argparse.Namespace) -> int:
+        from .paths import allow_outside, reset
+        token = allow_outside(getattr(args, "allow_outside_paths", False))
+        try:
+            return func(args)
+        finally:
+            reset(token)
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,7 +276,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return ExitCode.USAGE_ERROR
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except InputError as err:         # a subcommand that let an input error through: still exit 2, located
+        print(f"ERROR {err}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    except Exception as exc:          # a bug in certify: its own exit code, never a verdict's (0, 1, 3)
+        print(f"certify: {InternalError(exc)}", file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
 
 
 def console_main() -> None:

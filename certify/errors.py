@@ -75,3 +75,24 @@ class SideConditionError(KernelError):
     def __init__(self, message: str, relation: object):
         super().__init__(message)
         self.relation = relation
+
+
+class InternalError(CertifyError):
+    """An unexpected exception inside certify: a bug in certify, never a verdict about the user's file.
+
+    The command line exits with ExitCode.INTERNAL_ERROR (4); JSON reports it as verdict `error`, kind `internal`.
+    """
+
+    def __init__(self, exc: BaseException, *, file: str | None = None) -> None:
+        self.exc_type = type(exc).__name__
+        self.detail = str(exc).splitlines()[0][:300] if str(exc) else ""
+        self.file = file
+        self.message = (f"internal error in certify ({self.exc_type}: {self.detail}); this is a bug in certify, "
+                        "not in your file -- please report it with the file that triggered it")
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}" if self.file else self.message
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": "internal", "message": self.message, "file": self.file, "exception": self.exc_type}

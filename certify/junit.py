@@ -49,28 +49,56 @@ def _document(suites: Iterable[ET.Element], name: str) -> ET.Element:
 
 def check_xml(items: Sequence[tuple[str, object, float]], expect: bool = False) -> ET.Element:
     """items: (rule file, RuleReport or InputError, seconds)."""
-    from .errors import InputError
+    from .errors import InputError, InternalError
     suites = []
     for path, rep, seconds in items:
-        if isinstance(rep, InputError):
+        if isinstance(rep, (InputError, InternalError)):
             suites.append(_suite(path, [("load", "error", str(rep), seconds)], seconds))
             continue
-        documented = {(m, b): v for m, b, v in rep.rule.expect}
-        cases = []
-        for r in rep.results:
-            name = f"{r.claim.measure} {r.claim.bound}"
-            verdict = r.verdict.value
-            expected = documented.get((r.claim.measure, r.claim.bound)) if expect else None
-            text = f"{verdict}: {r.summary}"
-            if expected is not None:
-                status = "passed" if verdict == expected else "failure"
-                text = (f"{verdict} as documented: {r.summary}" if status == "passed"
-                        else f"expected {expected}, got {verdict}: {r.summary}")
-            else:
-                status = {"certified": "passed", "refuted": "failure", "inconclusive": "skipped"}[verdict]
-            cases.append((name, status, text, seconds / max(len(rep.results), 1)))
+        cases = _claim_cases(rep, expect, seconds)
         suites.append(_suite(path, cases, seconds))
     return _document(suites, "certify check")
+
+
+_BY_VERDICT = {"certified": "passed", "refuted": "failure", "inconclusive": "skipped"}
+
+
+def _claim_cases(rep, expect: bool, seconds: float) -> list[tuple[str, str, str, float]]:
+    """One testcase per claim and per declared law, so that the report agrees with the exit code:
+    - with --expect, a documented verdict is a failure exactly when it is not reproduced, and anything
+      undocumented is information (passed when certified, else skipped);
+    - without --expect, a stated claim or a declared law that is refuted is a failure; the findings of an
+      exploration (no claim stated) are information, and one 'file verdict' testcase carries the exploration's
+      verdict (a failure only when every explored bound is refuted, as the exit code then is 1)."""
+    documented = {(m, b): v for m, b, v in rep.rule.expect}
+    documented_laws = {(sec, law): v for sec, law, v in rep.rule.law_expect}
+    law_results = [r for law_rep in rep.laws for r in law_rep.results]
+    share = seconds / max(len(rep.results) + len(law_results), 1)
+    cases = []
+    for r in rep.results:
+        name = f"{r.claim.measure} {r.claim.bound}"
+        expected = documented.get((r.claim.measure, r.claim.bound)) if expect else None
+        cases.append((name, *_status(r.verdict.value, expected, r.summary, expect or rep.mode == "explore"),
+                      share))
+    for r in law_results:
+        expected = documented_laws.get((r.section, r.law)) if expect else None
+        cases.append((f"[{r.section}] {r.law}", *_status(r.verdict.value, expected, r.statement, expect), share))
+    if rep.mode == "explore" and not expect:
+        from .check import explored_verdict
+        found = explored_verdict(rep.results).value
+        findings = ", ".join(f"{r.claim.measure} {r.claim.bound} {r.verdict.value}" for r in rep.results)
+        cases.append(("exploration", _BY_VERDICT[found], f"{found} (no claim stated; explored: {findings})", 0.0))
+    return cases
+
+
+def _status(verdict: str, expected: str | None, summary: str, informational: bool) -> tuple[str, str]:
+    if expected is not None:
+        ok = verdict == expected
+        return ("passed", f"{verdict} as documented: {summary}") if ok else \
+            ("failure", f"expected {expected}, got {verdict}: {summary}")
+    if informational:
+        return ("passed" if verdict == "certified" else "skipped"), f"{verdict} (finding, not a declared claim): {summary}"
+    return _BY_VERDICT[verdict], f"{verdict}: {summary}"
 
 
 def verify_xml(results: Sequence[object]) -> ET.Element:

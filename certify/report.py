@@ -104,8 +104,11 @@ def report_dict(rep: RuleReport) -> dict[str, Any]:
 
 
 def error_dict(err: InputError, path: str | None) -> dict[str, Any]:
+    """An input error (kind 'input', exit 2) or an internal error (kind 'internal', exit 4)."""
+    detail = err.to_dict()
+    detail.setdefault("kind", "input")
     return {"schema_version": JSON_SCHEMA_VERSION, "file": err.file or path, "verdict": Verdict.ERROR.value,
-            "error": err.to_dict(), "message": str(err)}
+            "kind": detail["kind"], "error": detail, "message": str(err)}
 
 
 def to_json(items: list[dict[str, Any]]) -> str:

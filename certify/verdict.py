@@ -25,10 +25,13 @@ class ExitCode(enum.IntEnum):
     REFUTED = 1        #: at least one claim refuted by a kernel-checked counterexample
     USAGE_ERROR = 2    #: bad input file, bad expression or bad command-line usage
     INCONCLUSIVE = 3   #: at least one claim neither certified nor refuted, none refuted
+    INTERNAL_ERROR = 4  #: a bug in certify itself (verdict `error`, kind `internal`), never the user's file
 
 
-def exit_code_for(verdicts: list[Verdict]) -> ExitCode:
-    """Worst-first: error beats refuted beats inconclusive beats certified."""
+def exit_code_for(verdicts: list[Verdict], internal: bool = False) -> ExitCode:
+    """Worst-first: an internal error beats a usage error beats refuted beats inconclusive beats certified."""
+    if internal:
+        return ExitCode.INTERNAL_ERROR
     if any(v is Verdict.ERROR for v in verdicts):
         return ExitCode.USAGE_ERROR
     if any(v is Verdict.REFUTED for v in verdicts):
@@ -36,3 +39,12 @@ def exit_code_for(verdicts: list[Verdict]) -> ExitCode:
     if any(v is Verdict.INCONCLUSIVE for v in verdicts):
         return ExitCode.INCONCLUSIVE
     return ExitCode.OK
+
+
+def worst(verdicts: list[Verdict]) -> Verdict:
+    """The verdict of a file from the verdicts of everything it declares (its claim and its laws): refuted beats
+    inconclusive beats certified; error beats all. No verdicts at all is inconclusive (nothing was shown)."""
+    for v in (Verdict.ERROR, Verdict.REFUTED, Verdict.INCONCLUSIVE):
+        if v in verdicts:
+            return v
+    return Verdict.CERTIFIED if verdicts else Verdict.INCONCLUSIVE

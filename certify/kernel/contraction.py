@@ -28,9 +28,35 @@ import numpy as np
 
 from ..errors import KernelError
 from . import exact
-from .verified import U, is_pd_verified, round_down, round_up
+from .verified import ETA, U, is_pd_verified, round_down, round_up
 
 EXACT_LIMIT = 40   # n up to which the LMI is checked in exact rationals
+
+
+def _float_array(x, name: str, ndim: int) -> np.ndarray:
+    """`x` as a finite real binary64 array of `ndim` dimensions. Complex, object, string and extended-precision
+    data are refused (numpy would drop imaginary parts or round long doubles without an error), and so is any
+    value that binary64 cannot hold exactly: the floating-point paths must reason about the data they were
+    given, not a rounded copy."""
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biuf" or x.dtype.itemsize > 8:
+            raise KernelError(f"{name} must hold real binary64 numbers, got dtype {x.dtype}")
+        arr = x.astype(np.float64)
+        if x.dtype.kind == "f" and not np.array_equal(arr, x):   # pragma: no cover - float16/32 widen exactly
+            raise KernelError(f"{name} changed when read as binary64")
+        if x.dtype.kind in "iu" and not np.array_equal(arr.astype(x.dtype), x):
+            raise KernelError(f"{name} has integers that binary64 cannot hold exactly")
+    else:
+        rows = exact.to_fraction_matrix(x, name) if ndim == 2 else [exact.to_fraction_vector(x, name)]
+        flat = [v for row in rows for v in row]
+        if any(Fraction(float(v)) != v for v in flat if abs(v) < 2 ** 1024):
+            raise KernelError(f"{name} has entries that are not binary64 numbers (e.g. 1/5)")
+        arr = np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
+        if ndim == 1:
+            arr = arr.reshape(-1)
+    if arr.ndim != ndim or not np.all(np.isfinite(arr)):
+        raise KernelError(f"{name} must be a finite {ndim}-D array")
+    return arr
 
 
 def _weights(eta, n: int) -> list[Fraction]:
@@ -46,31 +72,45 @@ EXACT_WEIGHTED_LIMIT = 300  # n above which weighted measures are bounded in flo
 def _row_quantities_upper(W: np.ndarray, eta: np.ndarray, positive_diagonal: bool) -> Fraction:
     """max_i [ d_i + sum_{j != i} |w_ij| eta_j / eta_i ], d_i = w_ii or (w_ii)_+, bounded from above.
 
-    The off-diagonal sums s_i = sum_j |w_ij| eta_j are computed in binary64: each of the n products is
-    rounded once and the sum of n non-negative terms in any order, so the computed value is at least
-    (1 - gamma_n) times the exact one (gamma_n = n u / (1 - n u)). Dividing the computed value by
-    (1 - gamma_n) -- in exact rational arithmetic, like everything after it -- bounds the exact sum."""
+    Error model (binary64, rounding to nearest, gradual underflow; u = 2^-53, eta_min = 2^-1074). The
+    off-diagonal sums s_i = sum_j |w_ij| eta_j are computed in binary64 in any order. Each product is rounded
+    once: fl(a b) = a b (1 + d) + e with |d| <= u, |e| <= eta_min/2 (e is the underflow error, and an addition
+    of floats never underflows). Every term is non-negative, so the computed sum s~ satisfies
+    s~ >= (1 - gamma_n) s - n eta_min/2 (gamma_n = n u / (1 - n u)): the exact sum is at most
+    (s~ + n eta_min) / (1 - gamma_n). That bound is evaluated in exact rational arithmetic, like everything
+    after it, so a weight eta_i tiny enough for the products to underflow only makes the bound larger
+    (n eta_min / eta_i) instead of hiding the terms."""
     n = W.shape[0]
     A = np.abs(W)
     np.fill_diagonal(A, 0.0)
     sums = A @ eta
     if not np.all(np.isfinite(sums)):
-        raise KernelError("overflow while bounding the weighted measure")
+        raise KernelError("weighted_rate: overflow while bounding the weighted measure")
     gamma = Fraction(n) * U / (1 - Fraction(n) * U)
     inflate = 1 / (1 - gamma)
+    lost = n * ETA                       # what underflow can have removed from each sum
     best = None
     for i in range(n):
         d = Fraction(float(W[i, i]))
         if positive_diagonal:
             d = max(d, Fraction(0))
-        value = d + Fraction(float(sums[i])) * inflate / Fraction(float(eta[i]))
+        value = d + (Fraction(float(sums[i])) + lost) * inflate / Fraction(float(eta[i]))
         best = value if best is None or value > best else best
     return best
 
 
+def _slope(g) -> Fraction:
+    """The slope bound g of the activation: every slope lies in [0, g], so g >= 0 is part of the theorem."""
+    g = exact.to_fraction(g, "g")
+    if g < 0:
+        raise KernelError(f"the slope bound g = {g} must be >= 0 (slopes lie in [0, g])")
+    return g
+
+
 def _weighted_rate_float(W, g: Fraction, form: str, norm: str, eta) -> Fraction:
-    W = np.asarray(W, dtype=np.float64)
-    eta = np.asarray(eta, dtype=np.float64)
+    g = _slope(g)
+    W = _float_array(W, "W", 2)
+    eta = _float_array(eta, "eta", 1)
     n = W.shape[0]
     if W.shape != (n, n) or eta.shape != (n,) or not np.all(np.isfinite(W)) or not np.all(np.isfinite(eta)):
         raise KernelError("W must be a finite square float64 matrix and eta a finite vector of length n")
@@ -117,8 +157,10 @@ def weighted_rate(W, g, form: str, norm: str, eta) -> Fraction:
 def linear_rate(W, norm: str, eta=None) -> Fraction:
     """Linear activation: J = -I + W exactly, rate 1 - mu(W) (l1, linf with weights eta)."""
     if not isinstance(W, list) and np.asarray(W).ndim == 2 and len(W) > EXACT_WEIGHTED_LIMIT:
-        Wf = np.asarray(W, dtype=np.float64)
-        w = np.asarray(eta if eta is not None else np.ones(len(Wf)), dtype=np.float64)
+        Wf = _float_array(W, "W", 2)
+        w = _float_array(eta if eta is not None else np.ones(len(Wf)), "eta", 1)
+        if Wf.shape != (len(w), len(w)):
+            raise KernelError("linear_rate: W must be n x n and eta of length n")
         if norm not in ("l1", "linf") or np.any(w <= 0):
             raise KernelError("linear_rate handles l1 and linf with positive weights")
         return 1 - _row_quantities_upper(Wf if norm == "linf" else Wf.T, w, False)
@@ -163,10 +205,12 @@ def _lmi_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np.ndarr
     itself computed in floating point and then inflated by (1 + 2 gamma_{n+2}) to cover its own
     rounding.
     """
-    W = np.asarray(W, dtype=np.float64)
-    P = np.asarray(P, dtype=np.float64)
-    lam = np.asarray(lam, dtype=np.float64)
+    W = _float_array(W, "W", 2)
+    P = _float_array(P, "P", 2)
+    lam = _float_array(lam, "lam", 1)
     n = W.shape[0]
+    if P.shape != (n, n) or lam.shape != (n,):
+        raise KernelError(f"check_lmi: P must be {n} x {n} and lam of length {n}")
     if not np.array_equal(P, P.T):
         raise KernelError("P must be exactly symmetric")
     gf = round_up(g)
@@ -183,12 +227,19 @@ def _lmi_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np.ndarr
     m = n + 2
     gamma = float(Fraction(m) * U / (1 - Fraction(m) * U))
     factor = (1 + 2 * gamma) * (1 + 4 * float(U))
+    # Underflow: each rounded product a b is a b (1 + d) + e with |e| <= eta_min/2 (additions never underflow);
+    # an entry involves at most n + 3 rounded products (n in P W, g~ lam_i, its scaling, and the products in
+    # mag), and the float evaluation of R itself can lose up to a few eta_min to underflow. `tiny` covers all
+    # of it with room to spare, and is itself an exact binary64 number (an integer multiple of eta_min).
+    tiny = float(2 * (n + 8)) * float(ETA)
     # off-diagonal block: products and sums (gamma_{n+2}), plus the rounding of g~ lam_i (u |g~ lam_i|)
-    r_off = (gamma * mag + np.abs(B) * float(U)) * factor
+    r_off = (gamma * mag + np.abs(B) * float(U)) * factor + tiny
     top = sf * P
-    r_top = np.abs(top) * float(U) * factor
+    r_top = np.abs(top) * float(U) * factor + tiny
     minusM = np.block([[top, -B], [-B.T, np.diag(2 * lam)]])
     R = np.block([[r_top, r_off], [r_off.T, np.zeros((n, n))]])
+    if not np.all(np.isfinite(R)) or not np.all(np.isfinite(minusM)):
+        raise KernelError("check_lmi: overflow while forming the LMI in binary64")
     return minusM, R
 
 
@@ -208,10 +259,15 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
     Returns the method used ('exact' or 'verified-cholesky'); raises KernelError otherwise."""
     if form not in ("H", "FR"):
         raise KernelError(f"unknown network form {form!r}")
-    g = Fraction(g)
-    c = Fraction(c)
-    Wf = np.asarray(W, dtype=np.float64) if not isinstance(W, list) else None
+    g = _slope(g)
+    c = exact.to_fraction(c, "c")
+    Wf = _float_array(W, "W", 2) if not isinstance(W, list) else None
     n = len(W)
+    if n == 0 or (Wf is not None and Wf.shape != (n, n)) or \
+            (Wf is None and any(not hasattr(r, "__len__") or len(r) != n for r in W)):
+        raise KernelError("check_lmi: W must be a non-empty square matrix")
+    if len(P) != n or any(len(r) != n for r in P):
+        raise KernelError(f"check_lmi: P must be {n} x {n}")
     lam_list = exact.to_fraction_vector(lam, "lam")
     if len(lam_list) != n or any(x < 0 for x in lam_list):
         raise KernelError("the multiplier must be n non-negative numbers")
@@ -223,10 +279,9 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
         return "exact"
     if Wf is None:
         Wf = _binary64_exactly(W)
-    for name, arr in (("W", Wf), ("P", np.asarray(P)), ("lam", np.asarray(lam))):
-        if np.asarray(arr).dtype != np.float64 or not np.all(np.isfinite(arr)):
-            raise KernelError(f"{name} must be a finite float64 array for the verified check")
-    if not is_pd_verified(np.asarray(P, dtype=np.float64)):
+    P = _float_array(P, "P", 2)
+    lam = _float_array(lam, "lam", 1)
+    if not is_pd_verified(P):
         raise KernelError("P is not verified positive definite")
     minusM, R = _lmi_float(Wf, g, form, P, lam, c)
     if not is_pd_verified(minusM, R):
@@ -292,6 +347,9 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
     from .verify import check_proof
     import sympy as sp
 
+    if form not in ("H", "FR"):
+        raise KernelError(f"check_plastic: unknown network form {form!r}")
+    g = _slope(g)
     cert = check_proof(dW, asm, claim, proof)
     norm, route = cert.norm, cert.route
     valid = (route == "norm" or linear or (form, norm) in (("H", "l1"), ("FR", "linf")))
@@ -308,8 +366,21 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
         m0 = max(m0, Fraction(0))
     rate = enclose(cert.gamma, env)
     if claim.bound == "nonincreasing":
-        m_inf_hi = Fraction(0) if rate.is_positive() else max(m0, Fraction(0))
+        # m(t) <= e^{-gamma t} m0 holds for every real constant gamma (variation of constants). Its supremum
+        # over t >= 0 is max(m0, 0) only when gamma >= 0 over the whole declared range, or when m0 <= 0;
+        # a gamma that can be negative with m0 > 0 lets the bound grow without limit.
+        if rate.is_positive():
+            m_inf_hi = Fraction(0)
+        elif rate.is_nonneg() or m0 <= 0:
+            m_inf_hi = max(m0, Fraction(0))
+        else:
+            raise KernelError(f"check_plastic: the decay rate gamma = {cert.gamma} ranges over {rate}, which "
+                              f"includes negative values, and the start value m(0) = {m0} is > 0: the flow "
+                              "bound e^(-gamma t) m(0) grows without limit, so no contraction follows from it")
     else:
+        if not rate.is_positive():
+            raise KernelError(f"check_plastic: a 'bounded' flow bound needs a decay rate > 0; gamma = "
+                              f"{cert.gamma} ranges over {rate}")
         m_inf = enclose(cert.beta * (1 / cert.gamma) if cert.beta != 0 else sp.Integer(0), env)
         if m_inf.hi == float("inf"):
             raise KernelError("the drive bound over the decay rate is unbounded over the declared ranges")

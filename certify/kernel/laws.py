@@ -19,6 +19,7 @@ from typing import Mapping
 
 import sympy as sp
 
+from .reality import require_real
 from ..errors import KernelError
 from .algebra import (NF, Normalizer, _wrap_diag, cancel_inverses, derivative, freeze, nf_add, nf_equal,
                       nf_mul, nf_scale, scalar_form, substitute, trace_form)
@@ -48,6 +49,13 @@ class LawCertificate:
     steps: tuple[tuple[str, str, str], ...]   # (lemma, what was checked, source)
     subject: str = ""                          # what it is about (the flow's normal form, ...): later checks
                                                # that build on a certificate compare it
+
+    def __post_init__(self) -> None:
+        # Only this module's checks may make a law certificate: the checks that build on one (spectrum, entrywise
+        # laws, strict Lyapunov) trust the certificate they are handed, so a hand-built one must not exist.
+        import sys
+        if sys._getframe(2).f_globals.get("__name__") != __name__:
+            raise KernelError("LawCertificate: law certificates are made only by the kernel's law checks")
 
 
 def _subject(dW: sp.Basic, matrices: Mapping[str, str]) -> str:
@@ -87,6 +95,7 @@ def check_lax_flow(dW: sp.Basic, matrices: Mapping[str, str], g: str, tau: sp.Sy
     """dW equals (W diag(g) - diag(g) W)/tau, and W(t) = D^-1 W(0) D with D = diag(exp(h)), h' = g/tau
     solves it (product rule, with d/dt D = D G/tau and d/dt D^-1 = -G D^-1/tau for diagonal D, G)."""
     _positive(tau_range, f"the time constant {tau}")
+    require_real(dW, None, "dW")
     if not isinstance(tau, sp.Symbol):
         raise KernelError("the time constant must be a parameter symbol (its declared range is checked)")
     if set(matrices) & {"D_h", "D_h_inv", "W_0"}:
@@ -211,6 +220,8 @@ def check_energy_descent(lagrangian: str, energy: sp.Basic, time_constants: str,
     (T diagonal: needs H diagonal, i.e. a separable L, so that T H is a nonnegative diagonal matrix)."""
     if lagrangian not in LAGRANGIANS:
         raise KernelError(f"unknown Lagrangian {lagrangian!r}; known: {', '.join(LAGRANGIANS)}")
+    require_real(dW, None, "dW")
+    require_real(energy, None, "the energy")
     if time_constants not in ("scalar", "diagonal"):
         raise KernelError("time constants are 'scalar' or 'diagonal'")
     if Normalizer(matrices).nf(dW):
@@ -258,6 +269,11 @@ def check_strict_lyapunov(descent: LawCertificate, lagrangian: str, W0, tau_min,
     from .exact import to_fraction_matrix
     if descent.law != "energy-descent" or not descent.subject.startswith(f"fixed-W:{lagrangian}:"):
         raise KernelError("the strict Lyapunov law needs the energy-descent certificate of this Lagrangian")
+    if descent.subject != f"fixed-W:{lagrangian}:scalar" or Fraction(tau_min) != 1:
+        # T >= tau_min I is a hypothesis about the network's time constants; the only ones the kernel knows are
+        # those of form H, x' = -x + W g + b (T = I). Declared diagonal time constants have no lower bound here.
+        raise KernelError("check_strict_lyapunov: the bound needs T >= tau_min I with known time constants; only "
+                          "unit time constants (T = I, form H) are known to the kernel")
     if HESSIAN_MAX.get(lagrangian, Fraction(2)) > 1:
         raise KernelError(f"the Hessian bound l'' <= 1 is not known for the Lagrangian {lagrangian!r}")
     W = to_fraction_matrix(W0, "W0")

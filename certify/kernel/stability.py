@@ -57,6 +57,8 @@ class StableEquilibrium:
 
 
 def _lyapunov(P: object, n: int) -> np.ndarray:
+    if isinstance(P, np.ndarray) and (P.dtype.kind not in "biuf" or P.dtype.itemsize > 8):
+        raise KernelError(f"the Lyapunov matrix P must hold real binary64 numbers, got dtype {P.dtype}")
     try:
         M = np.array(P, dtype=np.float64)
     except (TypeError, ValueError):

@@ -66,6 +66,11 @@ def norm2_upper(R: np.ndarray) -> float:
 def is_pd_verified(A: np.ndarray, radius: np.ndarray | float = 0.0) -> bool:
     """True only if every symmetric matrix within entrywise `radius` of the float matrix A is positive
     definite (Rump's test). False means "not verified" (it may still be positive definite)."""
+    for name, x in (("matrix", A), ("radius", radius)):
+        kind = np.asarray(x).dtype.kind
+        if kind not in "biuf" or np.asarray(x).dtype.itemsize > 8:
+            raise KernelError(f"is_pd_verified: the {name} must hold real binary64 numbers, got dtype "
+                              f"{np.asarray(x).dtype}")
     A = np.array(A, dtype=np.float64, copy=True)
     if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
         raise KernelError(f"expected a non-empty square matrix, got shape {A.shape}")

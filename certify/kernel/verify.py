@@ -16,6 +16,7 @@ from . import exact
 from .algebra import Evaluator, Normalizer, contains_w, nf_equal
 from .intervals import enclose
 from .lemmas import LEMMAS, Context, check_decay, check_term, gamma_of, reconstruct
+from .reality import require_real
 from .objects import (Assumptions, Certificate, Claim, FlowProof, N, Refutation, Step, Witness,
                       base_norm)
 
@@ -25,6 +26,19 @@ NORM = {"l1": "||.||_1", "l2": "||.||_2", "linf": "||.||_inf"}
 
 def _finite(expr: sp.Basic) -> bool:
     return not expr.has(sp.oo, -sp.oo, sp.zoo, sp.nan)
+
+
+def _require_real_proof(dW: sp.Basic, asm: Assumptions, proof: FlowProof) -> None:
+    """Every lemma is a theorem about real matrices: dW, gamma and every instantiation must be real for every
+    admissible parameter value (reality.py); SymPy's complex arithmetic would otherwise accept A = sqrt(g) r
+    with g < 0 as a 'Gram factor'."""
+    env = asm.symbol_env()
+    require_real(dW, env, "dW")
+    require_real(proof.gamma, env, "the proof's gamma")
+    for use in proof.decays + proof.terms:
+        for key, value in use.data:
+            if key != "side":
+                require_real(value, env, f"lemma '{use.lemma}' argument {key}")
 
 
 def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) -> Certificate:
@@ -38,6 +52,7 @@ def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) 
         raise KernelError(f"unknown route {proof.route!r}")
     nz = Normalizer(asm.matrices)
     ctx = Context(asm, nz)
+    _require_real_proof(dW, asm, proof)
     nf_dw = nz.nf(dW)
     steps: list[Step] = []
 
@@ -137,6 +152,8 @@ def _admissible(asm: Assumptions, w: Witness, nz: Normalizer) -> dict[str, list[
             raise KernelError(f"parameter {name} = {w.parameters[name]} is outside its declared range {iv}")
     leaves = {"W": _frac_matrix(w.W0, "W0", n, n)}
     for name, values in w.activity.items():
+        if name == "W" or name in asm.matrices or name in asm.parameters:
+            raise KernelError(f"witness activity '{name}' names the weight matrix, a declared matrix or a parameter")
         vec = _frac_matrix([[x] for x in values], name, n, 1)
         iv = asm.activity_interval(name)
         for i, row in enumerate(vec):
@@ -181,6 +198,7 @@ def _directional_mu_inf(A, B) -> Fraction:
 def check_witness(dW: sp.Basic, asm: Assumptions, w: Witness) -> Refutation:
     """Re-check, in exact rational arithmetic, that the witness violates its claim."""
     nz = Normalizer(asm.matrices)
+    require_real(dW, asm.symbol_env(), "dW")
     nf_dw = nz.nf(dW)
     leaves = _admissible(asm, w, nz)
     n = w.n
