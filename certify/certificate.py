@@ -947,10 +947,16 @@ def _required_claims(rule, claims: list[dict[str, Any]]) -> list[tuple[str, str]
 
 
 def _overall(rule, claims: list[dict[str, Any]], laws: list[dict[str, Any]] = ()) -> str:
+    """The file's verdict as check.check_rule decides it: the worst of the stated claim and the declared laws; the
+    declared laws alone without a stated claim; the exploration's finding when neither exists."""
+    from .verdict import Verdict, worst
     verdicts = {(c["measure"], c["bound"]): c["verdict"] for c in claims}
+    law_verdicts = [Verdict(d["verdict"]) for d in laws]
     if rule.claim is not None and tuple(rule.claim) in verdicts:
-        return verdicts[tuple(rule.claim)]
-    values = list(verdicts.values()) + [d["verdict"] for d in laws]
+        return worst([Verdict(verdicts[tuple(rule.claim)])] + law_verdicts).value
+    if law_verdicts:
+        return worst(law_verdicts).value
+    values = list(verdicts.values())
     if "certified" in values:
         return "certified"
     if values and all(v == "refuted" for v in values):
