@@ -224,6 +224,10 @@ class Rule:
                     if key not in allowed:
                         raise loc.error(f"unknown key '{key}' in [{table}]", table, key, symbol=key,
                                         hint=_suggest(key, allowed) or f"allowed keys: {', '.join(allowed)}")
+        for table in ("parameters", "activity", "matrices"):
+            if len(data.get(table, {})) > MAX_NAMES:
+                raise loc.error(f"[{table}] declares {len(data[table])} names; at most {MAX_NAMES} are read", table,
+                                None, symbol=table, hint="a rule needs a few names; declare only those dW uses")
         rule_t = data.get("rule")
         if rule_t is None or "dW" not in rule_t:
             raise loc.error("the rule has no weight flow: [rule].dW is required", "rule", None,
@@ -428,6 +432,7 @@ def _suggest(word: str, choices) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+MAX_NAMES = 100    # names declared in one of [parameters], [activity], [matrices]
 MAX_NESTING = 20   # levels of TOML tables and arrays inside each other (a rule file needs about 4)
 
 

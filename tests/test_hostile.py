@@ -416,6 +416,70 @@ def test_bad_toml(tmp_path, capsys, case):
     assert_error(result, str(path) + (f":{line}" if line else ""), words)
 
 
+# -- blow-ups in expressions: limits decided before expanding -------------------------------------------------------
+
+BLOWUPS = {   # dW: (parameters and matrices, words)
+    "-(k+1)^1000*W": ("k = [0, 1]", "degree"),
+    "-(W+I)^30": ("", "terms"),
+    "-(W+K)^12": ('[matrices]\nK = "any"', "terms"),
+    "-(W+K)^9": ('[matrices]\nK = "any"', "terms"),
+    "-W^1000": ("", "degree"),
+    "-W^101": ("", "degree"),
+    "W^1000*W^1000": ("", "degree"),
+    "W^999": ("", "degree"),
+    "-" + "*".join(["W"] * 995): ("", "degree"),
+    "-(k+g+1)^200*W": ("k = [0, 1]\ng = [0, 1]", "degree"),
+    "-(k+g+h+1)^20*W": ("k = [0, 1]\ng = [0, 1]\nh = [0, 1]", "terms"),
+    "-k^1000*W": ("k = [0, 2]", "degree"),
+    "-(k+1)^(10^999)*W": ("k = [0, 1]", "degree"),
+    "-(W + r*r.T)^5 * (W + K)^5": ('[matrices]\nK = "any"', "terms"),
+}
+
+
+@pytest.mark.parametrize("dW", sorted(BLOWUPS))
+def test_expression_blowups_are_refused_before_expanding(tmp_path, capsys, dW):
+    decl, words = BLOWUPS[dW]
+    path = tmp_path / "r.toml"
+    if decl.startswith("[matrices]"):
+        decl = "[parameters]\n" + decl
+    else:
+        decl = "[parameters]\n" + decl
+    path.write_text(f'[rule]\ndW = "{dW}"\n{decl}\n[claim]\nmeasure = "l2"\nbound = "nonincreasing"\n')
+    assert_error(run(["check", path], capsys), f"{path}:2:", words, "limit")
+
+
+def test_expressions_within_the_limits_still_work(tmp_path, capsys):
+    for dW in ("-W^3", "-(k+1)^99*W", "-(W+K)^8", "-W^100"):
+        path = tmp_path / "r.toml"
+        path.write_text(f'[rule]\ndW = "{dW}"\n[parameters]\nk = [0, 1]\n[matrices]\nK = "any"\n'
+                        '[claim]\nmeasure = "l2"\nbound = "nonincreasing"\n')
+        code, text, seconds = run(["check", path], capsys)
+        assert code in (0, 1, 3) and seconds < LIMIT, text
+
+
+@pytest.mark.parametrize("table", ["parameters", "activity", "matrices"])
+def test_too_many_names(tmp_path, capsys, table):
+    value = '"any"' if table == "matrices" else "[0, 1]"
+    names = "\n".join(f"a{i} = {value}" for i in range(1000))
+    path = tmp_path / "r.toml"
+    path.write_text(f'[rule]\ndW = "-W"\n[{table}]\n{names}\n')
+    assert_error(run(["check", path], capsys), f"{path}:3", "at most 100")
+
+
+def test_a_resealed_certificate_with_a_huge_power_fails_fast(tmp_path, capsys):
+    from certify.certificate import seal
+    cert = _certificate(tmp_path, capsys)
+    doc = json.loads(cert.read_text())
+    for field in ("rate", "drive_bound"):
+        bad = json.loads(json.dumps(doc))
+        bad["claims"][0]["certificate"][field] = "(gamma+k)^100000"
+        bad["seal"] = seal(bad)
+        cert.write_text(json.dumps(bad))
+        code, text, seconds = run(["verify", cert], capsys)
+        assert code in (1, 2) and seconds < LIMIT and "Traceback" not in text, text
+        assert "FAILED" in text or "ERROR" in text
+
+
 # -- the campaign -------------------------------------------------------------------------------------------------
 
 def test_campaign_counts():
@@ -423,6 +487,7 @@ def test_campaign_counts():
     counts = {"npy (check, prove)": 2 * len(NPY_CASES), "csv": len(CSV_CASES), "bias": len(BIAS_CASES),
               "special files": len(SPECIAL) + 2 + 4 * 5, "paths": 4 * 5 + 3, "certificates": 4,
               "balance npy": 4 * len(NPY_CASES) - 4, "balance npz": len(BALANCE_NPZ),
-              "balance csv": len(CSV_CASES), "balance special": 3, "toml": len(TOML_CASES)}
+              "balance csv": len(CSV_CASES), "balance special": 3, "toml": len(TOML_CASES),
+              "blow-ups": len(BLOWUPS) + 3 + 2}
     assert all(v > 0 for v in counts.values())
     print(counts, sum(counts.values()))
