@@ -276,7 +276,8 @@ def _write(path: str, res) -> str:
         v = getattr(res, k)
         if v is not None:
             arrays[k] = v
-    np.savez(path, **arrays)
+    from .atomic import write_bytes_with
+    write_bytes_with(path, lambda fh: np.savez(fh, **arrays))   # whole or not at all
     return path
 
 

@@ -624,8 +624,15 @@ def build(rule, rep, rule_path: Path, out_dir: Path) -> dict[str, Any]:
 
 
 def file_stem(name: str) -> str:
-    """The certificate's file name (without suffix): the rule's name, made safe as a file name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-") or "rule"
+    """The certificate's file name (without suffix): the rule's name, made safe as a file name. A name longer than
+    MAX_STEM characters is cut and given 8 hex digits of its SHA-256, so it stays unique and fits a file system."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-") or "rule"
+    if len(stem) > MAX_STEM:
+        stem = stem[:MAX_STEM - 9].rstrip(".-") + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return stem
+
+
+MAX_STEM = 120   # characters of a certificate's file name before .json (file systems allow 255 bytes)
 
 
 @dataclass
@@ -666,15 +673,24 @@ def prove_file(path: Path, out_dir: Path, latex: bool = True) -> Proved:
     except (CertificateError, KernelError) as err:
         out.error = f"FAILED {path}: {err}"
         return out
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / file_stem(rule.name)
-    out.files = [stem.with_suffix(".json"), stem.with_suffix(".md")]
-    out.files[0].write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    out.files[1].write_text(markdown(doc), encoding="utf-8")
+    from .atomic import write_text
+    stem = file_stem(rule.name)
+    bodies = [(out_dir / f"{stem}.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n"),
+              (out_dir / f"{stem}.md", markdown(doc))]
     if latex:
-        out.files.append(stem.with_suffix(".tex"))
-        out.files[2].write_text(report.latex_document([report.latex_report(rep)], f"certificate: {rule.name}"),
-                                encoding="utf-8")
+        bodies.append((out_dir / f"{stem}.tex",
+                       report.latex_document([report.latex_report(rep)], f"certificate: {rule.name}")))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for target, body in bodies:     # each file whole or not at all (temporary file + rename)
+            write_text(target, body)
+            out.files.append(target)
+    except OSError as exc:
+        out.error = report.text_error(InputError(f"cannot write the certificate into {out_dir}: "
+                                                 f"{exc.strerror or exc}", file=str(out_dir), symbol="--out",
+                                                 hint="name a folder you can write to"))
+        out.bad_input = True
+        return out
     out.seconds = time.perf_counter() - t0
     return out
 
@@ -1265,8 +1281,10 @@ def run_prove(args) -> int:
     from .cli import _rule_files
     from .report import text_error
     from .rule import Rule
+    from .atomic import output_folder
     try:
         files = _rule_files(args.paths)
+        output_folder(args.out)           # a folder that can be written, before any work
     except InputError as err:
         print(text_error(err), file=sys.stderr)
         return 2
@@ -1310,8 +1328,11 @@ def run_verify(args) -> int:
     """`certify verify FILE|DIR...`: 0 all verified, 1 some certificate failed or is stale, 2 bad input.
     Imports neither the derivation nor the counterexample search: only the parser and the kernel."""
     t0 = time.perf_counter()
+    from .atomic import output_file
     try:
         files = certificate_files(args.paths)
+        if getattr(args, "junit_xml", None):
+            output_file(args.junit_xml, "--junit-xml")
     except InputError as err:
         print(f"ERROR {err}", file=sys.stderr)
         return 2

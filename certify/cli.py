@@ -78,6 +78,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     try:
         files = _rule_files(args.paths)
+        _check_outputs(args, files)
     except InputError as err:
         print(report.text_error(err), file=sys.stderr)
         return ExitCode.USAGE_ERROR
@@ -110,12 +111,19 @@ def cmd_check(args: argparse.Namespace) -> int:
             else:
                 rendered.append(report.text_report(rep, verbose=not args.quiet))
             if args.out:
-                out = Path(args.out)
-                out.mkdir(parents=True, exist_ok=True)
+                from .atomic import write_text
                 body = (report.to_json([report.report_dict(rep)]) if args.format == "json" else
                         report.latex_document([rendered[-1]], rep.rule.name).rstrip() if args.format == "latex"
                         else rendered[-1])
-                (out / (path.stem + SUFFIX[args.format])).write_text(body + "\n", encoding="utf-8")
+                target = Path(args.out) / (path.stem + SUFFIX[args.format])
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    write_text(target, body + "\n")   # whole or not at all
+                except OSError as exc:
+                    print(report.text_error(InputError(f"--out: cannot write {target}: {exc.strerror or exc}",
+                                                       file=str(target), hint="name a folder you can write to")),
+                          file=sys.stderr)
+                    return ExitCode.USAGE_ERROR
     if args.format == "json":
         print(report.to_json(json_items))
     elif args.format == "latex":
@@ -136,6 +144,23 @@ def cmd_check(args: argparse.Namespace) -> int:
                   else "every documented verdict reproduced")
         return ExitCode.REFUTED if mismatches else ExitCode.OK
     return exit_code_for(verdicts, internal)
+
+
+def _check_outputs(args: argparse.Namespace, files: list[Path]) -> None:
+    """Before any work: --out is a folder that can be written (created when missing), --junit-xml a file, and no two
+    rule files would write the same report (a/x.toml and b/x.toml both give x.txt): InputError otherwise."""
+    from .atomic import output_file, output_folder
+    if getattr(args, "out", None):
+        out = output_folder(args.out)
+        seen: dict[str, Path] = {}
+        for path in files:
+            name = path.stem + SUFFIX[args.format]
+            if name in seen and seen[name].resolve() != path.resolve():
+                raise InputError(f"{path} and {seen[name]} would both write {out / name}", file=str(path),
+                                 hint="check them in two runs with different --out folders, or rename one file")
+            seen[name] = path
+    if getattr(args, "junit_xml", None):
+        output_file(args.junit_xml, "--junit-xml")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -480,6 +480,94 @@ def test_a_resealed_certificate_with_a_huge_power_fails_fast(tmp_path, capsys):
         assert "FAILED" in text or "ERROR" in text
 
 
+# -- outputs ------------------------------------------------------------------------------------------------------
+
+GOOD = '[rule]\nname = "{name}"\ndW = "-gamma*W"\n[parameters]\ngamma = ">= 0"\n[claim]\nmeasure = "l2"\n' \
+       'bound = "nonincreasing"\n'
+
+
+def _good(folder: Path, name: str = "decay", file: str = "r.toml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / file).write_text(GOOD.format(name=name))
+    return folder / file
+
+
+@pytest.mark.parametrize("command", ["check", "prove"])
+def test_out_naming_a_file_or_an_unwritable_place(tmp_path, capsys, command):
+    rule = _good(tmp_path)
+    (tmp_path / "afile").write_text("keep me\n")
+    for out, words in [(tmp_path / "afile", "is a file"), (tmp_path / "afile" / "sub", "cannot create"),
+                       ("/proc/certify-out", "cannot")]:   # root may pass access(): refused at the write
+        assert_error(run([command, rule, "--out", out], capsys), str(out), words)
+    assert (tmp_path / "afile").read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("command", ["check", "verify"])
+def test_junit_xml_naming_a_folder(tmp_path, capsys, command):
+    rule = _good(tmp_path / "rules")
+    target = rule
+    if command == "verify":
+        assert run(["prove", rule, "--out", tmp_path / "proofs"], capsys)[0] == 0
+        target = tmp_path / "proofs"
+    (tmp_path / "folder").mkdir()
+    assert_error(run([command, target, "--junit-xml", tmp_path / "folder"], capsys), "folder", "not a file")
+    (tmp_path / "afile").write_text("x")
+    assert_error(run([command, target, "--junit-xml", tmp_path / "afile" / "r.xml"], capsys), "cannot create")
+
+
+def test_two_rules_one_report_name_in_one_out_folder(tmp_path, capsys):
+    a, b = _good(tmp_path / "a", name="one"), _good(tmp_path / "b", name="two")
+    code, text, seconds = run(["check", a, b, "--out", tmp_path / "out"], capsys)
+    assert_error((code, text, seconds), str(a), str(b), "would both write")
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_rules_with_one_name_in_prove(tmp_path, capsys):
+    a, b = _good(tmp_path / "a", name="same"), _good(tmp_path / "b", name="same", file="other.toml")
+    assert_error(run(["prove", a, b, "--out", tmp_path / "out"], capsys), str(a), str(b))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_300_character_rule_name(tmp_path, capsys):
+    rule = _good(tmp_path / "rules", name="x" * 300)
+    code, text, seconds = run(["prove", rule, "--out", tmp_path / "proofs"], capsys)
+    assert code == 0 and seconds < LIMIT, text
+    (cert,) = (tmp_path / "proofs").glob("*.json")
+    assert len(cert.name) < 140
+    assert run(["verify", cert], capsys)[0] == 0
+
+
+def test_writes_are_atomic(tmp_path, monkeypatch):
+    """A failure in the middle of a write leaves the old file and no temporary file behind."""
+    from certify import atomic
+    target = tmp_path / "cert.json"
+    target.write_text("old\n")
+
+    class Boom(Exception):
+        pass
+
+    def failing_fsync(fd):
+        raise Boom()
+    monkeypatch.setattr(atomic.os, "fsync", failing_fsync)
+    with pytest.raises(Boom):
+        atomic.write_text(target, "new\n" * 1000)
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["cert.json"]
+    monkeypatch.undo()
+    atomic.write_text(target, "new\n")
+    assert target.read_text() == "new\n" and [p.name for p in tmp_path.iterdir()] == ["cert.json"]
+
+
+def test_prove_and_check_write_through_the_atomic_writer(tmp_path, capsys, monkeypatch):
+    from certify import atomic
+    written = []
+    real = atomic.write_text
+    monkeypatch.setattr(atomic, "write_text", lambda path, text: (written.append(Path(path).name), real(path, text)))
+    rule = _good(tmp_path / "rules")
+    assert run(["prove", rule, "--out", tmp_path / "proofs"], capsys)[0] == 0
+    assert run(["check", rule, "--out", tmp_path / "reports"], capsys)[0] == 0
+    assert written == ["decay.json", "decay.md", "decay.tex", "r.txt"]
+
+
 # -- the campaign -------------------------------------------------------------------------------------------------
 
 def test_campaign_counts():
@@ -488,6 +576,6 @@ def test_campaign_counts():
               "special files": len(SPECIAL) + 2 + 4 * 5, "paths": 4 * 5 + 3, "certificates": 4,
               "balance npy": 4 * len(NPY_CASES) - 4, "balance npz": len(BALANCE_NPZ),
               "balance csv": len(CSV_CASES), "balance special": 3, "toml": len(TOML_CASES),
-              "blow-ups": len(BLOWUPS) + 3 + 2}
+              "blow-ups": len(BLOWUPS) + 3 + 2, "outputs": 2 * 3 + 2 * 2 + 2 + 1}
     assert all(v > 0 for v in counts.values())
     print(counts, sum(counts.values()))
