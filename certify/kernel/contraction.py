@@ -307,7 +307,7 @@ def _log_upper(x: Fraction) -> Fraction:
 def _start_value(W0, norm: str, route: str) -> Fraction:
     """mu(W0) (measure route) or ||W0|| (norm route), exactly for l1/linf; for l2 a rational upper
     bound verified exactly (b I - sym(W0) >= 0, or b^2 I - W0^T W0 >= 0)."""
-    A = exact.to_fraction_matrix(W0, "W0")
+    A = exact._square(W0, "W0")
     n = len(A)
     if norm == "l1":
         return exact.mu1_exact(A) if route == "measure" else exact.norm1_exact(A)
