@@ -87,8 +87,10 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(f"{flag} must be at least 1, got {value}", symbol=flag)
         params = _params(args.param)
         path = Path(args.rule)
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"no such rule file: {args.rule}", file=args.rule, hint="pass a rule file (.toml)")
+        from .datafiles import check_regular
+        check_regular(path, "rule file")   # a FIFO, a device or a folder is refused by name
         rule = Rule.from_file(path)
         kinds = ["measure", "distance"] if args.kind == "both" else [args.kind]
         targets = _targets(args, rule.name, kinds)

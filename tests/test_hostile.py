@@ -246,9 +246,9 @@ def test_special_rule_files(tmp_path, capsys, case):
     else:
         path.write_bytes(b"[rule]\ndW = \"\xff\xfe\"\n")
     words = {"fifo": "FIFO", "device": "device", "too-big": "limit", "not-utf8": "UTF-8"}[case]
-    for command in ("check", "prove", "explain", "memory", "spectrum"):
-        assert_error(run([command, path] + (["--out", tmp_path / "o"] if command == "prove" else []), capsys),
-                     str(path), words)
+    for command in ("check", "prove", "explain", "memory", "spectrum", "plot"):
+        out = {"prove": ["--out", tmp_path / "o"], "plot": ["--out", tmp_path / "p.png"]}.get(command, [])
+        assert_error(run([command, path] + out, capsys), str(path), words)
 
 
 # -- paths --------------------------------------------------------------------------------------------------------
@@ -573,9 +573,9 @@ def test_prove_and_check_write_through_the_atomic_writer(tmp_path, capsys, monke
 def test_campaign_counts():
     """How many bad inputs each table tries (reported in the closing note of issue 11)."""
     counts = {"npy (check, prove)": 2 * len(NPY_CASES), "csv": len(CSV_CASES), "bias": len(BIAS_CASES),
-              "special files": len(SPECIAL) + 2 + 4 * 5, "paths": 4 * 5 + 3, "certificates": 4,
+              "special files": len(SPECIAL) + 2 + 4 * 6, "paths": 4 * 5 + 3, "certificates": 3 + 4 + 2,
               "balance npy": 4 * len(NPY_CASES) - 4, "balance npz": len(BALANCE_NPZ),
               "balance csv": len(CSV_CASES), "balance special": 3, "toml": len(TOML_CASES),
-              "blow-ups": len(BLOWUPS) + 3 + 2, "outputs": 2 * 3 + 2 * 2 + 2 + 1}
+              "blow-ups": len(BLOWUPS) + 3, "outputs": 2 * 3 + 2 * 2 + 2 + 1}
     assert all(v > 0 for v in counts.values())
     print(counts, sum(counts.values()))
