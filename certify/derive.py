@@ -16,7 +16,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardProduct
 
-from .functions import ACTIVATIONS
+from .kernel.activations import ACTIVATIONS
 from .kernel.algebra import NF, Normalizer, Word, atom_shape, contains_w, nf_add
 from .kernel.intervals import enclose
 from .kernel.lemmas import gamma_of

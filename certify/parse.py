@@ -94,7 +94,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
 from certify.errors import InputError
-from certify.functions import ACTIVATIONS, Activation, activation_by_sympy
+from certify.kernel.activations import ACTIVATIONS, Activation, activation_by_sympy
 
 __all__ = [
     "FUNCTIONS",

@@ -16,7 +16,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 import certify.parse as parse_module
 from certify.errors import InputError
-from certify.functions import ACTIVATIONS, activation_by_sympy
+from certify.kernel.activations import ACTIVATIONS, activation_by_sympy
 from certify.parse import (
     FUNCTIONS,
     MAX_DEPTH,

@@ -36,8 +36,8 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
-from ..errors import KernelError
-from ..functions import activation_by_sympy
+from .errors import KernelError
+from .activations import activation_by_sympy
 
 Atom = tuple
 Word = tuple

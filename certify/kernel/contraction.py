@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import KernelError
+from .errors import KernelError
 from . import exact
 from .verified import ETA, U, is_pd_verified, round_down, round_up
 

@@ -76,7 +76,7 @@ from fractions import Fraction
 import numpy as np
 from flint import arb, arb_mat, ctx, fmpq, fmpq_mat
 
-from ..errors import InputError, KernelError
+from .errors import InputError, KernelError
 from . import exact
 
 FORMS = ("H", "FR")

@@ -30,7 +30,7 @@ import math
 import re
 from fractions import Fraction
 
-from certify.errors import InputError, KernelError
+from .errors import InputError, KernelError
 
 Matrix = list[list[Fraction]]
 Vector = list[Fraction]

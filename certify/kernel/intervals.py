@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..errors import KernelError
+from .errors import KernelError
 
 INF = float("inf")
 Endpoint = Fraction | float

@@ -20,7 +20,7 @@ from typing import Mapping
 import sympy as sp
 
 from .reality import require_real
-from ..errors import KernelError
+from .errors import KernelError
 from .algebra import (NF, Normalizer, _wrap_diag, cancel_inverses, derivative, freeze, nf_add, nf_equal,
                       nf_mul, nf_scale, scalar_form, substitute, trace_form)
 from .intervals import Interval

@@ -20,8 +20,8 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardProduct
 
-from ..errors import KernelError, SideConditionError
-from ..functions import ACTIVATIONS
+from .errors import KernelError, SideConditionError
+from .activations import ACTIVATIONS
 from .algebra import NF, Normalizer, Word, contains_w, nf_add, nf_equal, nf_scale
 from .intervals import INF, Interval, enclose
 from .objects import N, Assumptions, Use

@@ -68,7 +68,7 @@ class Use:
         for k, v in self.data:
             if k == key:
                 return v
-        from ..errors import KernelError
+        from .errors import KernelError
         raise KernelError(f"lemma '{self.lemma}' needs '{key}' in its instantiation")
 
     @staticmethod

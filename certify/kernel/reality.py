@@ -28,8 +28,8 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalMatrix, DiagonalOf
 from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
-from ..errors import KernelError
-from ..functions import ACTIVATIONS
+from .errors import KernelError
+from .activations import ACTIVATIONS
 from .intervals import Interval, enclose, to_fraction
 
 _STRUCTURAL = (sp.Add, sp.Mul, sp.MatAdd, sp.MatMul, sp.Transpose, HadamardProduct, DiagMatrix, DiagonalMatrix,

@@ -36,7 +36,7 @@ from fractions import Fraction
 import numpy as np
 from flint import arb_mat, ctx
 
-from ..errors import KernelError
+from .errors import KernelError
 from .equilibria import DEFAULT_PREC, EquilibriumBox, _arb, _high, _interval_ball, _low, _network, _verify_box
 from .verified import is_pd_verified, round_up
 

@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import KernelError
+from .errors import KernelError
 
 U = Fraction(1, 2**53)
 ETA = Fraction(1, 2**1074)

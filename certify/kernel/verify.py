@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..errors import KernelError, SideConditionError
+from .errors import KernelError, SideConditionError
 from . import exact
 from .algebra import Evaluator, Normalizer, contains_w, nf_equal
 from .intervals import enclose
