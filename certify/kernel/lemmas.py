@@ -157,6 +157,14 @@ def _rational(x: Fraction | float) -> sp.Basic:
     return sp.Rational(x.numerator, x.denominator)
 
 
+def _factor(use: Use, key: str) -> sp.Basic:
+    """A matrix expression with n rows (a Gram factor A of A A^T)."""
+    A = use.get(key)
+    if not (getattr(A, "is_Matrix", False) and A.shape[0] == N):
+        raise KernelError(f"lemma '{use.lemma}': '{key}' must be a matrix expression with n rows, got {A}")
+    return A
+
+
 def _scalar(use: Use, key: str) -> sp.Basic:
     c = use.get(key)
     if getattr(c, "is_Matrix", False):
@@ -200,7 +208,7 @@ def check_term(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Ba
                 ("mu(({0}) ({1})({2})^T) <= |{0}| n max|u_i| max|v_j| = {3}  since |u_i| <= {4}, |v_j| <= {5}",
                  (c, u, v, beta, ru, rv)))
     if use.lemma == "l2-neg-gram":
-        c, A = _scalar(use, "c"), use.get("A")
+        c, A = _scalar(use, "c"), _factor(use, "A")
         ctx.nonneg(c, "c")
         return nz.nf(-c * A * A.T), sp.Integer(0), ("mu_2(-({0}) ({1})({1})^T) <= 0 since {0} >= 0", (c, A))
     if use.lemma in ("l2-neg-congruence", "l2-neg-schur"):
@@ -215,6 +223,8 @@ def check_term(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Ba
         return nz.nf(template), sp.Integer(0), ("mu_2({0}) <= 0 since {1} >= 0 and {2} is psd", (template, c, K))
     if use.lemma == "l2-skew":
         S = use.get("S")
+        if not (getattr(S, "is_Matrix", False) and S.shape == (N, N)):
+            raise KernelError(f"lemma 'l2-skew': 'S' must be an n x n matrix expression, got {S}")
         nf = nz.nf(S)
         if nf_add(nf, nz.transpose(nf)):
             raise KernelError(f"'{S}' is not skew-symmetric: S + S^T is not identically 0")
@@ -252,7 +262,7 @@ def check_decay(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.B
         M = c * DiagMatrix(v)
         delta = c * _rational(iv.lo)
     elif use.lemma == "gram-decay":
-        A = use.get("A")
+        A = _factor(use, "A")
         M = c * A * A.T
         delta = sp.Integer(0)
     else:

@@ -35,7 +35,7 @@ MAX_N = 67108860
 
 def round_up(x: Fraction) -> float:
     """The smallest binary64 number >= x (x finite, not too large)."""
-    f = float(x)
+    f = _to_float(x)
     if Fraction(f) < x:
         f = math.nextafter(f, math.inf)
     return f
@@ -43,10 +43,19 @@ def round_up(x: Fraction) -> float:
 
 def round_down(x: Fraction) -> float:
     """The largest binary64 number <= x."""
-    f = float(x)
+    f = _to_float(x)
     if Fraction(f) > x:
         f = math.nextafter(f, -math.inf)
     return f
+
+
+def _to_float(x: Fraction) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        bits = abs(x.numerator).bit_length() - x.denominator.bit_length()
+        raise KernelError(f"rounding to binary64: a number of magnitude about 2^{bits} is outside the binary64 "
+                          "range") from None
 
 
 def norm2_upper(R: np.ndarray) -> float:

@@ -43,6 +43,17 @@ def _require_real_proof(dW: sp.Basic, asm: Assumptions, proof: FlowProof) -> Non
 
 def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) -> Certificate:
     """Re-check a proposed derivation of `claim` for the weight flow dW/dt = `dW`."""
+    if getattr(proof.gamma, "is_Matrix", False) or not isinstance(proof.gamma, sp.Expr):
+        raise KernelError(f"check_proof: gamma must be a scalar expression, got {proof.gamma}")
+    try:
+        return _check_proof(dW, asm, claim, proof)
+    except (TypeError, AttributeError, ValueError) as err:
+        # a lemma instantiated with objects of the wrong kind (a number where a vector belongs, ...): SymPy refuses
+        # to build the lemma's template, so the lemma does not apply
+        raise KernelError(f"check_proof: malformed lemma instantiation ({type(err).__name__}: {err})") from None
+
+
+def _check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) -> Certificate:
     norm = base_norm(claim.measure)
     if claim.bound not in ("nonincreasing", "bounded"):
         raise KernelError(f"check_proof decides weight-flow claims only, not {claim.bound!r}")
