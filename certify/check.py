@@ -3,7 +3,13 @@
 `check_rule(rule)` returns a `RuleReport` with one `ClaimResult` per claim examined. A result is
 CERTIFIED only with a kernel `Certificate`, REFUTED only with a kernel `Refutation`; otherwise it
 is INCONCLUSIVE with the reasons every attempt failed. Bad input never reaches this module: it is
-an InputError (verdict ERROR) raised while loading the rule.
+an InputError (verdict ERROR) raised while loading the rule (the [network] data files included: check_rule
+loads them before deciding anything, whether or not a claim needs them).
+
+Time budget (certify/budget.py): check_rule runs under `budget.limit(timeout)` and names each step with
+`budget.stage`. When the budget runs out, the claim being decided and every claim after it are INCONCLUSIVE with
+the reason ("time budget of 120 s ran out during the counterexample search (falsify) for l2 bounded"); verdicts
+the kernel reached before stay as they are.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from fractions import Fraction
 import sympy as sp
 
 from . import derive, falsify
+from .budget import BudgetExceeded, limit, stage
 from .errors import KernelError, SideConditionError
 from .kernel.intervals import INF, Interval
 from .kernel.objects import BOUNDS, MEASURES, Assumptions, Certificate, Claim, N, Refutation
@@ -62,43 +69,60 @@ class RuleReport:
     laws: tuple = ()                     # certify.laws.LawReport per [balancing] / [energy] table
 
 
+def _claim_text(claim: Claim) -> str:
+    return f"{claim.measure} {claim.bound}"
+
+
 def decide(rule: Rule, claim: Claim) -> ClaimResult:
     reasons: list[str] = []
     conditional: tuple[Certificate, tuple, Assumptions] | None = None
     conditional_proof = None
-    for proposal in derive.propose(rule, claim):
-        if proposal.proof is None:
-            reasons.append(proposal.reason)
-            continue
-        try:
-            cert = check_proof(rule.dW, rule.assumptions(), claim, proposal.proof)
-        except SideConditionError as err:
-            reasons.append(f"kernel rejected the {proposal.proof.route} route: {err}")
-            if conditional is None:
-                conditional = _under_conditions(rule, claim, proposal.proof, err)
-                conditional_proof = proposal.proof
-            continue
-        except KernelError as err:
-            reasons.append(f"kernel rejected the {proposal.proof.route} route: {err}")
-            continue
-        return ClaimResult(claim, Verdict.CERTIFIED, certificate=cert, proof=proposal.proof)
-    extra = {} if conditional is None else {"conditional": conditional[0], "conditions": conditional[1],
-                                            "conditional_proof": conditional_proof,
-                                            "conditional_assumptions": conditional[2]}
-    refutation, tried = falsify.search(rule, claim)
+    what = _claim_text(claim)
+
+    def extra() -> dict:
+        return {} if conditional is None else {"conditional": conditional[0], "conditions": conditional[1],
+                                               "conditional_proof": conditional_proof,
+                                               "conditional_assumptions": conditional[2]}
+    try:
+        proposals = iter(derive.propose(rule, claim))
+        while True:
+            with stage(f"the derivation (derive) for {what}"):
+                proposal = next(proposals, None)
+            if proposal is None:
+                break
+            if proposal.proof is None:
+                reasons.append(proposal.reason)
+                continue
+            try:
+                with stage(f"the kernel check of the {proposal.proof.route} route for {what}"):
+                    cert = check_proof(rule.dW, rule.assumptions(), claim, proposal.proof)
+            except SideConditionError as err:
+                reasons.append(f"kernel rejected the {proposal.proof.route} route: {err}")
+                if conditional is None:
+                    with stage(f"the kernel check under narrowed parameter ranges for {what}"):
+                        conditional = _under_conditions(rule, claim, proposal.proof, err)
+                    conditional_proof = proposal.proof
+                continue
+            except KernelError as err:
+                reasons.append(f"kernel rejected the {proposal.proof.route} route: {err}")
+                continue
+            return ClaimResult(claim, Verdict.CERTIFIED, certificate=cert, proof=proposal.proof)
+        with stage(f"the counterexample search (falsify) for {what}"):
+            refutation, tried = falsify.search(rule, claim)
+    except BudgetExceeded as exc:   # the kernel accepted nothing so far: inconclusive, with what was tried
+        return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(reasons) + (exc.reason,), **extra())
     if refutation is not None:
-        return ClaimResult(claim, Verdict.REFUTED, refutation=refutation, **extra)
+        return ClaimResult(claim, Verdict.REFUTED, refutation=refutation, **extra())
     if tried:
         reasons.append(f"no counterexample among {tried} small instances (n <= 4)")
     else:
         reasons.append("no counterexample search: a 'bounded' claim is refuted only through linear growth, "
                        "which needs a drive independent of W")
-    return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(reasons), **extra)
+    return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(reasons), **extra())
 
 
 def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
     """Does the network of [network] contract while W follows dW? Kernel-checked rates only."""
-    from . import contraction
     from .errors import InputError
     from .network import network_of
 
@@ -110,28 +134,50 @@ def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
     if net.W0 is None:
         raise InputError("claim 'contracting' needs numeric initial weights W0 in [network]", file=rule.source,
                          symbol="W0", hint='add W0 = [[0, 1], [1, 0]] or W0 = "weights.npy" under [network]')
-    fixed = rule.is_fixed
-    if fixed:
-        res = contraction.certify_fixed(net)
+    try:
+        return _contracting(rule, net, claim)
+    except BudgetExceeded as exc:
+        return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=(exc.reason,))
+
+
+def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
+    from . import contraction
+    what = _claim_text(claim)
+    if rule.is_fixed:
+        with stage(f"the network search (contraction rates of the fixed network) for {what}"):
+            res = contraction.certify_fixed(net)
         if res.best is not None:
             return ClaimResult(claim, Verdict.CERTIFIED, network=res)
-        refutation = contraction.refute_fixed(net)
-        if refutation is not None:
-            evidence = contraction.diverging_evidence(net)
+        with stage(f"the network search (a verified refutation of contraction) for {what}"):
+            refutation = contraction.refute_fixed(net)
+        if refutation is not None:   # decided: the evidence below is only an illustration
+            try:
+                with stage(f"the network search (evidence of divergence) for {what}"):
+                    evidence = contraction.diverging_evidence(net)
+            except BudgetExceeded:
+                evidence = None
             return ClaimResult(claim, Verdict.REFUTED, network=refutation,
                                reasons=(evidence,) if evidence else ())
         reasons = tuple(f"{a.norm}: {'rate ' + str(a.rate) + ' <= 0' if a.rate is not None else a.note}"
                         for a in res.attempts)
         return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=reasons + ("no verified refutation found",),
                            network=res)
-    plastic, reasons = contraction.certify_plastic(rule, net)
+    with stage(f"the network search (contraction while W follows the rule) for {what}"):
+        plastic, reasons = contraction.certify_plastic(rule, net)
     if plastic is not None:
         return ClaimResult(claim, Verdict.CERTIFIED, network=plastic)
     from .report import q
-    at_start = contraction.certify_fixed(net)
-    extra = (f"the network with W fixed at W0 contracts at rate {q(at_start.best.rate)} ({at_start.best.norm}), "
-             "but no bound covers W(t) over the declared ranges" if at_start.best
-             else "W0 itself is not certified contracting",)
+    try:
+        with stage(f"the network search (contraction of the network at W0) for {what}"):
+            at_start = contraction.certify_fixed(net)
+    except BudgetExceeded as exc:
+        at_start, stopped = None, exc.reason
+    else:
+        stopped = None
+    extra = ((stopped,) if stopped else
+             (f"the network with W fixed at W0 contracts at rate {q(at_start.best.rate)} ({at_start.best.norm}), "
+              "but no bound covers W(t) over the declared ranges",) if at_start.best
+             else ("W0 itself is not certified contracting",))
     regions = [x for x in dict.fromkeys(reasons) if x.startswith("contracts at every t")]
     others = [x for x in dict.fromkeys(reasons) if not x.startswith("contracts at every t")]
     return ClaimResult(claim, Verdict.INCONCLUSIVE, reasons=tuple(regions + others) + extra)
@@ -213,10 +259,34 @@ def _narrow(asm: Assumptions, relation) -> Assumptions | None:
 
 
 def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
-               expectations: bool = False) -> RuleReport:
+               expectations: bool = False, timeout: float | None = None) -> RuleReport:
     """Decide the rule's claim (or the claim given by measure/bound). Without any claim, explore
     every norm. With `expectations`, also decide every claim documented under [expect]. Laws declared
-    under [balancing] / [energy] are decided too (certify/laws.py)."""
+    under [balancing] / [energy] are decided too (certify/laws.py).
+
+    The [network] data files (W0, bias) are loaded first, so a bad one is an InputError whatever is asked.
+    `timeout`: the time budget in seconds (None: budget.configured(), i.e. the command line's --timeout, no limit
+    for a library caller that set none; 0: no limit); inside a budget already armed, that one governs. When it
+    runs out, undecided claims and laws are INCONCLUSIVE with the step that ran out of time (certify/budget.py)."""
+    with limit(timeout):
+        _load_data_files(rule)
+        return _check_rule(rule, measure, bound, expectations)
+
+
+def _load_data_files(rule: Rule) -> None:
+    """Read the declared network (inline or .npy/.csv W0 and bias) once, up front: a complex, malformed or
+    missing data file is an InputError even when no claim needs the network."""
+    if not rule.network:
+        return
+    from .network import network_of
+    try:
+        with stage("loading the [network] data files"):
+            network_of(rule)
+    except BudgetExceeded:
+        pass   # every step after this one reports that the budget ran out here
+
+
+def _check_rule(rule: Rule, measure: str | None, bound: str | None, expectations: bool) -> RuleReport:
     has_laws = bool(rule.balancing or rule.energy)
     if rule.laws_only and measure is None and bound is None:
         # a fixed network declared for its laws: nothing to say about measures of a constant W
@@ -227,8 +297,8 @@ def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
         return report
     from dataclasses import replace
 
-    from .laws import decide_laws, law_mismatches
-    laws = decide_laws(rule)
+    from .laws import law_mismatches
+    laws = _decide_laws(rule)
     # The file's verdict is the worst of everything it declares: its stated claim and every declared law -- a
     # refuted law never hides behind a certified claim. Without a stated claim, an exploration of the norms is
     # information, not a declaration: the declared laws alone decide (README, "Four verdicts").
@@ -236,6 +306,19 @@ def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
     stated = report.mode == "claim" or (report.mode == "expect" and rule.claim is not None)
     verdict = worst([report.verdict] + law_verdicts if stated else law_verdicts)
     return replace(report, laws=laws, verdict=verdict, mismatches=report.mismatches + law_mismatches(rule, laws))
+
+
+def _decide_laws(rule: Rule) -> tuple:
+    """decide_laws, or (when the time budget runs out) one INCONCLUSIVE entry per declared section."""
+    from .laws import LawReport, LawResult, decide_laws
+    try:
+        with stage("the declared laws ([balancing], [energy]; kernel)"):
+            return decide_laws(rule)
+    except BudgetExceeded as exc:
+        sections = [s for s, declared in (("balancing", rule.balancing), ("energy", rule.energy)) if declared]
+        return tuple(LawReport(s, (), (LawResult(s, "declared laws", Verdict.INCONCLUSIVE,
+                                                 f"every law declared under [{s}]", reason=exc.reason),))
+                     for s in sections)
 
 
 def _check_claims(rule: Rule, measure: str | None, bound: str | None, expectations: bool) -> RuleReport:

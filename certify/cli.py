@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from .budget import BudgetExceeded
 from .errors import InputError, InternalError
 from .kernel.objects import CLAIM_KINDS, MEASURES
 from .progress import Progress
@@ -250,7 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report (one testcase per claim)")
     verify.add_argument("-q", "--quiet", action="store_true", help="list only failing claims (and no progress)")
     verify.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
-    verify.set_defaults(func=certificate.run_verify)
     explain = sub.add_parser("explain", help="print the derivations of rule files step by step, for a reader",
                              description="Decide each claim and print every step with the lemma it uses, stated "
                                          "in full, and its source (teaching mode).")
@@ -267,29 +267,66 @@ def build_parser() -> argparse.ArgumentParser:
     plot_cli.add_parser(sub).set_defaults(func=plot_cli.run)
     memory_cli.add_parser(sub).set_defaults(func=memory_cli.run)
     spectra_cli.add_parser(sub).set_defaults(func=spectra_cli.run)
+    verify.set_defaults(func=_verify_with_budget)
+    from .budget import DEFAULT_SECONDS, TIMEOUT_HELP, check_seconds
     for name, command in sub.choices.items():   # every command that reads rule files or certificates
         if name != "balance":
             command.add_argument(OUTSIDE_OPTION, action="store_true",
                                  help="let a rule name data files outside its own folder tree (absolute paths, ../, "
                                       "symlinks out), and `verify` open rule files outside the certificate's "
                                       "project; only for input you trust")
-            command.set_defaults(func=_paths_option(command.get_default("func")))
+            command.add_argument("--timeout", type=check_seconds, default=DEFAULT_SECONDS, metavar="SECONDS",
+                                 help=TIMEOUT_HELP + (" (verify: per certificate; one that runs out of time is "
+                                                      "FAILED, not verified)" if name == "verify" else ""))
+            command.set_defaults(func=_common_options(command.get_default("func")))
     return parser
 
 
 OUTSIDE_OPTION = "--allow-outside-paths"
 
 
-def _paths_option(func):
-    """`func` run with files outside the naming file's folder allowed when --allow-outside-paths was given."""
+def _common_options(func):
+    """`func` run with files outside the naming file's folder allowed when --allow-outside-paths was given, and with
+    --timeout as the time budget per rule file (certify/budget.py)."""
     def run(args: argparse.Namespace) -> int:
+        from .budget import configure
         from .paths import allow_outside, reset
         token = allow_outside(getattr(args, "allow_outside_paths", False))
         try:
-            return func(args)
+            with configure(getattr(args, "timeout", None)):
+                return func(args)
         finally:
             reset(token)
     return run
+
+
+def _verify_with_budget(args: argparse.Namespace) -> int:
+    """`certify verify` with a time budget per certificate: a certificate whose re-check runs out of time is FAILED
+    with the reason (never VERIFIED). certificate.run_verify has no hook for it, so its verify_file is wrapped for
+    the duration of the command."""
+    from . import certificate
+    from .budget import BudgetExceeded, limit, stage
+    inner = certificate.verify_file
+
+    def verify_file(path):
+        with limit() as spent:
+            try:
+                with stage(f"the kernel re-check of {path}"):
+                    result = inner(path)
+            except BudgetExceeded as exc:
+                reason = exc.reason
+            else:
+                if not spent.expired:
+                    return result
+                reason = spent.reason
+        return certificate.Verified(str(path), status="failed",
+                                    file_problems=[f"not verified: {reason}; rerun with a larger --timeout"])
+
+    certificate.verify_file = verify_file
+    try:
+        return certificate.run_verify(args)
+    finally:
+        certificate.verify_file = inner
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -306,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as err:         # a subcommand that let an input error through: still exit 2, located
         print(f"ERROR {err}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    except BudgetExceeded as exc:     # a time budget that no step caught (defensive): inconclusive, never a verdict
+        print(f"certify: INCONCLUSIVE: {exc.reason}", file=sys.stderr)
+        return ExitCode.INCONCLUSIVE
     except Exception as exc:          # a bug in certify: its own exit code, never a verdict's (0, 1, 3)
         print(f"certify: {InternalError(exc)}", file=sys.stderr)
         return ExitCode.INTERNAL_ERROR

@@ -5,7 +5,8 @@ Reads [network] W0 (exactly symmetric), bias (default 0), activation relu, tanh 
 u = b). Prints certify.memory.render(analyze(...)), or its JSON.
 
 Inside the main CLI: `add_parser(subparsers)` adds the subcommand, `run(args)` executes it.
-Exit codes: 0 the analysis ran (whatever it found), 2 bad input or usage.
+Exit codes: 0 the analysis ran (whatever it found), 2 bad input or usage, 3 the time budget (--timeout, default
+120 s) ran out: INCONCLUSIVE, with the step that ran out of time.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "symmetric W0, activation relu/tanh/linear, bias): the energy and its rate, the flat regions of "
             "ReLU networks with explicit non-equilibrium points, every equilibrium with exactly decided "
             "stability (the stored memories), a Lyapunov function without flat regions, and the "
-            "kernel-verified contraction verdict. Exit 0 when the analysis ran, 2 on bad input."))
+            "kernel-verified contraction verdict. Exit 0 when the analysis ran, 2 on bad input, 3 when the time "
+            "budget (--timeout) ran out."))
     p.add_argument("rule", metavar="RULE.toml", help="a rule file with a [network] table")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--tau", default="1", metavar="T", help="time constant of every neuron (default 1)")
@@ -76,14 +78,24 @@ def run(args: argparse.Namespace) -> int:
     from . import memory
     from .report import text_error
 
+    from .budget import BudgetExceeded, limit, stage
+
     try:
-        W, b, act, rule = load(args.rule)
-        try:
-            tau = memory.read_tau(args.tau, len(W))
-        except InputError as err:
-            raise InputError(err.message, file=args.rule, symbol="--tau", hint=err.hint) from None
-        rep = memory.analyze(W, b, tau[0], act)
-        laws = _kernel_laws(rule)
+        with limit() as spent:   # --timeout (certify/budget.py)
+            W, b, act, rule = load(args.rule)
+            try:
+                tau = memory.read_tau(args.tau, len(W))
+            except InputError as err:
+                raise InputError(err.message, file=args.rule, symbol="--tau", hint=err.hint) from None
+            try:
+                with stage("the associative-memory analysis (energy, flat regions, equilibria)"):
+                    rep = memory.analyze(W, b, tau[0], act)
+                with stage("the [energy] laws (kernel)"):
+                    laws = _kernel_laws(rule)
+            except BudgetExceeded as exc:
+                return _out_of_time(args, exc.reason)
+            if spent.expired:
+                return _out_of_time(args, spent.reason or "")
     except InputError as err:
         if getattr(args, "format", "text") == "json":
             print(json.dumps({"command": "memory", "input": args.rule, "status": "error",
@@ -104,6 +116,16 @@ def run(args: argparse.Namespace) -> int:
             for r in laws:
                 print(f"  [{r.verdict.value.upper():>12}] {r.law}: {r.summary}")
     return int(ExitCode.OK)
+
+
+def _out_of_time(args: argparse.Namespace, reason: str) -> int:
+    """The time budget ran out: INCONCLUSIVE with the step, exit 3 (nothing is reported as found)."""
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps({"command": "memory", "input": args.rule, "status": "inconclusive",
+                          "verdict": "inconclusive", "reasons": [reason]}, indent=2))
+    else:
+        print(f"{args.rule}: INCONCLUSIVE: {reason}; rerun with a larger --timeout (0 = no limit)")
+    return int(ExitCode.INCONCLUSIVE)
 
 
 def _kernel_laws(rule) -> list:

@@ -2,7 +2,8 @@
 
 Inside the main CLI: `plot_cli.add_parser(sub).set_defaults(func=plot_cli.run)`.
 Exit codes: 0 plots written; 2 bad input or usage; 3 nothing to plot (e.g. --kind distance for a rule without a
-[network] W0). The verdict shown in a plot does not change the exit code: `certify check` is for verdicts.
+[network] W0) or the time budget (--timeout, default 120 s) ran out (the plots finished before it are kept; the
+message names the step that ran out of time). The verdict shown in a plot does not change the exit code: `certify check` is for verdicts.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                     "kernel-certified bound (measure plot), and/or simulate pairs of network trajectories and "
                     "plot their distance ratio against the certified contraction rate (distance plot). The "
                     "simulations are untrusted floating point; the bounds come from the kernel. Exit 0 written, "
-                    "2 bad input, 3 nothing to plot.")
+                    "2 bad input, 3 nothing to plot or the time budget (--timeout) ran out.")
     p.add_argument("rule", metavar="RULE.toml")
     p.add_argument("--out", metavar="FILE.png|FILE.svg",
                    help="output file; the format is the suffix (default <rule-name>-<kind>.png here); with "
@@ -78,6 +79,7 @@ def _targets(args: argparse.Namespace, name: str, kinds: list[str]) -> dict[str,
 def run(args: argparse.Namespace) -> int:
     """Execute `certify plot` for parsed args; returns the exit code."""
     from . import plot
+    from .budget import BudgetExceeded, limit, stage
     from .report import text_error
     from .rule import Rule
 
@@ -92,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         from .datafiles import check_regular
         check_regular(path, "rule file")   # a FIFO, a device or a folder is refused by name
         rule = Rule.from_file(path)
+        if rule.network:          # a bad W0 / bias file is an input error even when no plot needs it
+            from .network import network_of
+            network_of(rule)
         kinds = ["measure", "distance"] if args.kind == "both" else [args.kind]
         targets = _targets(args, rule.name, kinds)
         for target in targets.values():
@@ -101,25 +106,36 @@ def run(args: argparse.Namespace) -> int:
                                  symbol="--out", hint="create the directory first")
         written = 0
         skipped: list[str] = []
-        for kind in kinds:
-            if kind == "measure":
-                measure = args.measure or (rule.claim[0] if rule.claim and rule.claim[0] in plot.FLOW_NORMS
-                                           else "l2")
-                res = plot.measure_flow(rule, measure=measure, bound=args.bound, n=args.n,
-                                        t_end=5.0 if args.t_end is None else args.t_end, seed=args.seed,
-                                        trajectories=args.trajectories, dt=args.dt, params=params)
-                line = _measure_line(res)
-            else:
-                try:
-                    res = plot.distance_pairs(rule, t_end=args.t_end, seed=args.seed,
-                                              trajectories=args.trajectories, dt=args.dt, params=params)
-                except plot.NothingToPlot as exc:
-                    skipped.append(str(exc))
-                    continue
-                line = _distance_line(res)
-            target = plot.save_figure(res.figure, targets[kind])
-            print(f"wrote {target}  ({line})")
-            written += 1
+        with limit() as spent:     # --timeout (certify/budget.py); the check_rule inside shares it
+            try:
+                for kind in kinds:
+                    with stage(f"the {kind} plot (check_rule, simulation, drawing)"):
+                        if kind == "measure":
+                            measure = args.measure or (rule.claim[0] if rule.claim and
+                                                       rule.claim[0] in plot.FLOW_NORMS else "l2")
+                            res = plot.measure_flow(rule, measure=measure, bound=args.bound, n=args.n,
+                                                    t_end=5.0 if args.t_end is None else args.t_end,
+                                                    seed=args.seed, trajectories=args.trajectories, dt=args.dt,
+                                                    params=params)
+                            line = _measure_line(res)
+                        else:
+                            try:
+                                res = plot.distance_pairs(rule, t_end=args.t_end, seed=args.seed,
+                                                          trajectories=args.trajectories, dt=args.dt,
+                                                          params=params)
+                            except plot.NothingToPlot as exc:
+                                skipped.append(str(exc))
+                                continue
+                            line = _distance_line(res)
+                        if spent.expired:   # ran out inside check_rule: the bound drawn would be a guess
+                            raise BudgetExceeded(spent.seconds, spent.expired_in or "the plot", f"the {kind} plot")
+                        target = plot.save_figure(res.figure, targets[kind])
+                    print(f"wrote {target}  ({line})")
+                    written += 1
+            except BudgetExceeded as exc:
+                print(f"{args.rule}: INCONCLUSIVE: {exc.reason}; {written} plot(s) written before it; rerun with "
+                      "a larger --timeout (0 = no limit)", file=sys.stderr)
+                return NOTHING_TO_PLOT
     except InputError as err:
         print(text_error(err), file=sys.stderr)
         return int(ExitCode.USAGE_ERROR)

@@ -6,8 +6,9 @@ measures with their kernel labels, the network rates and the pipeline's verdict 
 "contracting", exactly as it decides). With --plot it also draws the spectrum (.png or .svg).
 
 Inside the main CLI: `add_parser(subparsers)` adds the subcommand, `run(args)` executes it.
-Exit codes: 0 the report was produced (whatever the verdict), 2 bad input or usage. This command reports; it
-decides nothing beyond what check_rule says (use `certify check` for verdict exit codes).
+Exit codes: 0 the report was produced (whatever the verdict), 2 bad input or usage, 3 the time budget (--timeout,
+default 120 s) ran out: the verdict is INCONCLUSIVE and the step that ran out of time is named. This command reports;
+it decides nothing beyond what check_rule says (use `certify check` for verdict exit codes).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "the kernel), the best weighted l2 measure (a Lyapunov metric checked by the kernel; the multiplier "
             "LMI for the network), the gaps mu - alpha, and the verdict of check_rule for the claim "
             "'contracting'. Every number is labelled exact, kernel-verified or float (untrusted). Exit 0 when "
-            "the report was produced, 2 on bad input."))
+            "the report was produced, 2 on bad input, 3 when the time budget (--timeout) ran out."))
     p.add_argument("rule", metavar="RULE.toml", help="a rule file with a [network] table and W0")
     p.add_argument("--plot", metavar="FILE", help="also draw the spectrum into FILE (.png or .svg)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -58,33 +59,55 @@ def run(args: argparse.Namespace) -> int:
     from .report import text_error
     from .spectra import plot_spectrum, render, spectral_report
 
+    from .budget import BudgetExceeded, limit, stage
+
     try:
         if args.plot and not args.plot.lower().endswith((".png", ".svg")):
             raise InputError(f"plot file {args.plot} must end in .png or .svg", file=args.plot, symbol="plot",
                              hint="e.g. --plot spectrum.png")
-        rule, net = load(args.rule)
-        bias = None if net.bias is None else list(net.bias)
-        rep = spectral_report([list(r) for r in net.W0], net.form, net.activation,
-                              None if net.activation else net.g, bias=bias, rule=rule,
-                              decide=not args.no_verdict)
-        if args.plot:
-            plot_spectrum(rep, args.plot, net.W0_float())
+        with limit() as spent:   # --timeout (certify/budget.py); the check_rule inside shares it
+            rule, net = load(args.rule)
+            bias = None if net.bias is None else list(net.bias)
+            try:
+                with stage("the spectral report (measures, Perron weights, Lyapunov metric, verdict)"):
+                    rep = spectral_report([list(r) for r in net.W0], net.form, net.activation,
+                                          None if net.activation else net.g, bias=bias, rule=rule,
+                                          decide=not args.no_verdict)
+                if args.plot:
+                    with stage("drawing the spectrum plot"):
+                        plot_spectrum(rep, args.plot, net.W0_float())
+            except BudgetExceeded as exc:
+                return _out_of_time(args, exc.reason)
     except InputError as err:
         print(text_error(err), file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    spent_reason = spent.reason   # the budget ran out inside check_rule: the verdict is INCONCLUSIVE because of it
     if args.format == "json":
         out = rep.to_dict()
         out["file"] = args.rule
         out["rule"] = rule.name
         if args.plot:
             out["plot"] = args.plot
+        if spent_reason:
+            out["budget"] = spent_reason
         print(json.dumps(out, indent=2))
     else:
         print(f"rule: {rule.name} ({args.rule})")
         print(render(rep))
         if args.plot:
             print(f"\nspectrum plot written to {args.plot}")
-    return ExitCode.OK
+        if spent_reason:
+            print(f"\nINCONCLUSIVE: {spent_reason}; rerun with a larger --timeout (0 = no limit)")
+    return ExitCode.INCONCLUSIVE if spent_reason else ExitCode.OK
+
+
+def _out_of_time(args: argparse.Namespace, reason: str) -> int:
+    """The time budget ran out before the report was complete: INCONCLUSIVE with the step, exit 3."""
+    if args.format == "json":
+        print(json.dumps({"file": args.rule, "verdict": "inconclusive", "reasons": [reason]}, indent=2))
+    else:
+        print(f"{args.rule}: INCONCLUSIVE: {reason}; rerun with a larger --timeout (0 = no limit)")
+    return ExitCode.INCONCLUSIVE
 
 
 def main(argv: list[str] | None = None) -> int:
