@@ -657,6 +657,9 @@ def prove_file(path: Path, out_dir: Path, latex: bool = True) -> Proved:
     out = Proved(Path(path))
     try:
         rule = Rule.from_file(path)
+        if rule.network:   # a certificate records (and hashes) the network: its W0 and bias files must be readable
+            from .network import network_of
+            network_of(rule)
         rep = check_rule(rule, expectations=True)
         out.name, out.verdict, out.claims = rule.name, rep.verdict.value, len(rep.results)
         out.mismatches = rep.mismatches
@@ -1077,12 +1080,20 @@ def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certific
                         f"'{_overall(rule, claims, laws)}'")
     if rule.balancing or rule.energy or laws:
         from .laws import recheck_laws
-        problems += recheck_laws(rule, laws)
+        try:
+            problems += recheck_laws(rule, laws)
+        except (ValueError, ArithmeticError) as exc:   # a stored witness number such as '1/0' (schema-valid)
+            problems.append(f"laws: a number in a stored witness cannot be read ({type(exc).__name__}: "
+                            f"{str(exc)[:200]})")
     for c in claims:
         try:
             out.claims.append(verify_claim(c, rule))
         except (KernelError, CertificateError) as exc:  # defensive: a reason, never a crash
             out.claims.append(ClaimCheck(c["measure"], c["bound"], c["verdict"], "failed", str(exc)))
+        except (ValueError, ArithmeticError) as exc:   # a number the schema lets through but no value has: '1/0'
+            out.claims.append(ClaimCheck(c["measure"], c["bound"], c["verdict"], "failed",
+                                         f"a number in the claim cannot be read ({type(exc).__name__}: "
+                                         f"{str(exc)[:200]})"))
     if problems or any(c.status == "failed" for c in out.claims):
         out.status = "failed"
     out.seconds = time.perf_counter() - t0

@@ -235,7 +235,7 @@ def _load_npy(fh, size: int, what: str, path: str, ndims) -> np.ndarray:
     return _finish(np.asarray(arr), ndims)
 
 
-_CSV_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_CSV_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)   # not '١' or '１' (float() reads them)
 _CSV_COMPLEX = re.compile(r"[0-9.)]\s*[jJ]\s*\)?$|^\(?[+-]?[jJ]$")
 
 

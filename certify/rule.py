@@ -50,7 +50,7 @@ TABLES = {
     "energy": ENERGY_KEYS,
 }
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?$", re.ASCII)   # ASCII digits only, as in dW
 _RELATION = re.compile(r"^\s*(>=|>|<=|<)\s*(\S+)\s*$")
 _BRACKETS = re.compile(r"^\s*([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])\s*$")
 
@@ -182,7 +182,7 @@ class Rule:
                              file=file, hint=f"rule files need at most {MAX_NESTING} levels of nesting") from None
         except ValueError as exc:
             if isinstance(exc, tomllib.TOMLDecodeError):
-                raise _toml_error(exc, file) from None
+                raise _toml_error(exc, file, text) from None
             # int() refuses integers with more than sys.get_int_max_str_digits() digits
             raise InputError("a number has too many digits to read (more than 4300)", file=file,
                              line=_long_number_line(text),
@@ -209,8 +209,11 @@ class Rule:
         loc = _Locator(text, file)
         for table in data:
             if table not in TABLES:
-                raise loc.error(f"unknown table [{table}]", table, None, symbol=table,
-                                hint=_suggest(table, TABLES) or f"known tables: {', '.join(TABLES)}")
+                line, col = loc.position(table, None)
+                if line is None:   # not a [table] header: a bare `name = value` above the first table
+                    line, col = loc.table_position(table)
+                raise InputError(f"unknown table [{table}]", file=loc.file, line=line, column=col, symbol=table,
+                                 hint=_suggest(table, TABLES) or f"known tables: {', '.join(TABLES)}")
             if not isinstance(data[table], Mapping):
                 line, col = loc.table_position(table)
                 what = ("an array of tables [[...]]" if isinstance(data[table], list) else
@@ -308,9 +311,10 @@ class Rule:
                                     hint=f"bounds: {', '.join(BOUNDS)}; verdicts: {', '.join(VERDICT_NAMES)}")
                 expect.append((measure, bound, verdict))
         expect.sort(key=lambda e: (MEASURES.index(e[0]), CLAIM_BOUNDS.index(e[1])))
+        _contracting_needs_network(claim, expect, dict(network), loc)
         law_expect.sort(key=lambda e: (list(LAW_NAMES).index(e[0]), LAW_NAMES[e[0]].index(e[1])))
         balancing = _balancing(data.get("balancing"), loc, pnames, dict(network).get("activation"))
-        energy = _energy(data.get("energy"), loc)
+        energy = _energy(data.get("energy"), loc, dict(network).get("activation"))
         return Rule(dW=parsed.expr, name=name, summary=strings["summary"], reference=strings["reference"],
                     parameters=tuple(sorted(parameters)), activity=tuple(sorted(activity)),
                     matrices=tuple(sorted(matrices)), network=network, claim=claim,
@@ -333,6 +337,21 @@ def _require_real_flow(expr: Any, parameters: list, loc: "_Locator") -> None:
                 else "rewrite dW with real operations only (see docs/rules.md)")
         raise loc.error(f"dW is not real for every declared parameter value: {err}".replace("require_real: ", ""),
                         "rule", "dW", symbol=str(base), hint=hint) from None
+
+
+def _contracting_needs_network(claim, expect: list, network: Mapping[str, str], loc: "_Locator") -> None:
+    """A stated or documented 'contracting' claim is about the network of [network] from its W0: without them
+    it cannot be decided, which is an error at the line that states the claim (not later, where no line is known)."""
+    where = [("claim", "bound")] if claim is not None and claim[1] == "contracting" else []
+    where += [("expect", measure) for measure, bound, _ in expect if bound == "contracting"]
+    if not where or "W0" in network:
+        return
+    table, key = where[0]
+    if not network:
+        raise loc.error("claim 'contracting' needs a [network] table", table, key, symbol="network",
+                        hint='add [network] with form = "H" or "FR", an activation and W0 = [[...]]')
+    raise loc.error("claim 'contracting' needs numeric initial weights W0 in [network]", table, key, symbol="W0",
+                    hint='add W0 = [[0, 1], [1, 0]] or W0 = "weights.npy" under [network]')
 
 
 def _law_expectations(section: str, table: Any, loc: "_Locator", data: Mapping[str, Any]) -> list:
@@ -407,8 +426,10 @@ def _balancing(table: Mapping[str, Any] | None, loc: "_Locator", pnames: set,
     return tuple(sorted(out.items()))
 
 
-def _energy(table: Mapping[str, Any] | None, loc: "_Locator") -> tuple[tuple[str, str], ...]:
-    """[energy]: the convex Lagrangian, scalar or per-neuron time constants, one or two layers."""
+def _energy(table: Mapping[str, Any] | None, loc: "_Locator",
+            network_activation: str | None = None) -> tuple[tuple[str, str], ...]:
+    """[energy]: the convex Lagrangian, scalar or per-neuron time constants, one or two layers. The Lagrangian's
+    gradient must be the [network] activation when one is named (checked here, where the line is known)."""
     if table is None:
         return ()
     out = {"lagrangian": "relu", "time_constants": "scalar", "layers": "1"}
@@ -416,6 +437,15 @@ def _energy(table: Mapping[str, Any] | None, loc: "_Locator") -> tuple[tuple[str
         choices = {"lagrangian": LAGRANGIAN_NAMES, "time_constants": ("scalar", "diagonal"),
                    "layers": ("1", "2")}[key]
         out[key] = _choice(value, choices, "energy", key, loc)
+    if network_activation is not None:
+        from .laws import LAGRANGIAN_ACTIVATION
+        expected = LAGRANGIAN_ACTIVATION[out["lagrangian"]]
+        if network_activation != expected:
+            raise loc.error(f"the Lagrangian '{out['lagrangian']}' has gradient {expected}, but the network's "
+                            f"activation is {network_activation}", "energy",
+                            "lagrangian" if "lagrangian" in table else None, symbol="lagrangian",
+                            hint=f"use the Lagrangian whose gradient is {network_activation} ("
+                                 + ", ".join(f"{k} -> {v}" for k, v in LAGRANGIAN_ACTIVATION.items()) + ")")
     return tuple(sorted(out.items()))
 
 
@@ -436,10 +466,13 @@ MAX_NAMES = 100    # names declared in one of [parameters], [activity], [matrice
 MAX_NESTING = 20   # levels of TOML tables and arrays inside each other (a rule file needs about 4)
 
 
-def _toml_error(exc: Exception, file: str | None) -> InputError:
+def _toml_error(exc: Exception, file: str | None, text: str = "") -> InputError:
     m = re.search(r"line (\d+), column (\d+)", str(exc))
-    return InputError(f"not valid TOML: {exc}", file=file, line=int(m.group(1)) if m else None,
-                      column=int(m.group(2)) if m else None,
+    line, column = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    if m is None and "end of document" in str(exc):   # tomllib gives no position there: the last line
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+    return InputError(f"not valid TOML: {exc}", file=file, line=line, column=column,
                       hint="rule files are TOML: key = \"value\" lines under [table] headers")
 
 
@@ -591,7 +624,12 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
             if not ok:
                 raise loc.error("slope must be [0, g] with g > 0", "network", key, symbol=key,
                                 hint="write slope = [0, 1]")
-            out.append((key, f"[0, {_fmt(_number(value[1]))}]"))
+            try:   # g = inf or 1e300 is a number the rule file cannot hold, not a bug
+                g = _number(value[1])
+            except ValueError as exc:
+                raise loc.error(f"slope must be [0, g] with g > 0: {exc}", "network", key, symbol=key,
+                                hint="write slope = [0, 1]") from None
+            out.append((key, f"[0, {_fmt(g)}]"))
             continue
         if key in INLINE_ARRAYS and (isinstance(value, list) or (isinstance(value, str) and value.lstrip()[:1] == "[")):
             value = _inline_array(key, value, loc)
