@@ -1082,6 +1082,8 @@ def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certific
         from .laws import recheck_laws
         try:
             problems += recheck_laws(rule, laws)
+        except InputError:
+            raise
         except (ValueError, ArithmeticError) as exc:   # a stored witness number such as '1/0' (schema-valid)
             problems.append(f"laws: a number in a stored witness cannot be read ({type(exc).__name__}: "
                             f"{str(exc)[:200]})")
@@ -1090,6 +1092,8 @@ def verify_document(doc: dict[str, Any], rule_base: Path, path: str = "<certific
             out.claims.append(verify_claim(c, rule))
         except (KernelError, CertificateError) as exc:  # defensive: a reason, never a crash
             out.claims.append(ClaimCheck(c["measure"], c["bound"], c["verdict"], "failed", str(exc)))
+        except InputError:
+            raise
         except (ValueError, ArithmeticError) as exc:   # a number the schema lets through but no value has: '1/0'
             out.claims.append(ClaimCheck(c["measure"], c["bound"], c["verdict"], "failed",
                                          f"a number in the claim cannot be read ({type(exc).__name__}: "
