@@ -595,10 +595,10 @@ def _random_values(rng, dtype: np.dtype, shape, special: bool):
         return rng.integers(0, 2, size).astype(bool).reshape(shape)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        vals = rng.integers(max(info.min, -4), min(info.max, 4) + 1, size)
+        vals = rng.integers(max(info.min, -4), min(info.max, 4) + 1, size).astype(dtype)
         if special and size:
-            vals[0] = info.max
-        return vals.astype(dtype).reshape(shape)
+            vals[0] = info.max      # e.g. 2**64 - 1 as uint64: read exactly, never rounded
+        return vals.reshape(shape)
     if dtype.kind == "f":
         vals = rng.uniform(-2, 2, size)
         if special and size:
