@@ -346,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BudgetExceeded as exc:     # a time budget that no step caught (defensive): inconclusive, never a verdict
         print(f"certify: INCONCLUSIVE: {exc.reason}", file=sys.stderr)
         return ExitCode.INCONCLUSIVE
+    except BrokenPipeError:           # output piped into e.g. `head`: console_main handles it
+        raise
     except Exception as exc:          # a bug in certify: its own exit code, never a verdict's (0, 1, 3)
         print(f"certify: {InternalError(exc)}", file=sys.stderr)
         return ExitCode.INTERNAL_ERROR

@@ -73,6 +73,19 @@ def _arrays(W: object, u: object, form: str) -> tuple[np.ndarray, np.ndarray]:
     return Wf, uf
 
 
+
+def _quiet_floats(fn):
+    """Floating-point overflow in this untrusted search only means it finds nothing there (the kernel re-checks
+    whatever it proposes in exact or ball arithmetic), so numpy's overflow and invalid-value warnings are off."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 def phi(activation: str, z: np.ndarray, leak: float = 0.0) -> np.ndarray:
     """The activation, elementwise, computed without overflow."""
     a = _norm_activation(activation)
@@ -226,6 +239,7 @@ def _newton(f, J, x0: np.ndarray, tol: float) -> np.ndarray | None:
     return x if np.max(np.abs(f(x))) <= tol * (1.0 + np.max(np.abs(x))) else None
 
 
+@_quiet_floats
 def find_equilibria(W: object, u: object, form: str, activation: str, *, leak: object = None,
                     starts: int | Iterable = 64, seed: int = 0, tol: float = 1e-10) -> list[np.ndarray]:
     """Numerical equilibria (zeros of f), deduplicated and sorted. `starts` is a number of random starts
@@ -308,6 +322,7 @@ def _pl_radius(Wf, uf, form, x: np.ndarray) -> float:
     return float(min(1e-6 * (1.0 + np.max(np.abs(x))), 0.25 * zmin / gain))
 
 
+@_quiet_floats
 def candidates(W: object, u: object, form: str, activation: str, *, leak: object = None,
                equilibria: list[np.ndarray] | None = None, starts: int | Iterable = 64,
                seed: int = 0) -> list[Candidate]:
@@ -359,6 +374,7 @@ def candidates(W: object, u: object, form: str, activation: str, *, leak: object
     return exact_unstable + exact_two + box_two + box_unstable
 
 
+@_quiet_floats
 def refute(W: object, u: object, form: str, activation: str, *, leak: object = None,
            starts: int | Iterable = 64, seed: int = 0, verified_only: bool = True) -> Candidate | None:
     """The simplest candidate refutation of contraction that the kernel accepts (or, with
@@ -376,6 +392,7 @@ def refute(W: object, u: object, form: str, activation: str, *, leak: object = N
     return None
 
 
+@_quiet_floats
 def refute_verified(W: object, u: object, form: str, activation: str, *, leak: object = None,
                     starts: int | Iterable = 64, seed: int = 0
                     ) -> "kernel.UnstableEquilibrium | kernel.TwoEquilibria | None":
@@ -401,6 +418,7 @@ class DivergingPair:
     note: str = "UNTRUSTED: floating-point simulation (scipy solve_ivp, RK45), supporting evidence only"
 
 
+@_quiet_floats
 def diverging_pair(W: object, u: object, form: str, activation: str, t_end: float = 100.0, *,
                    leak: object = None, delta: float = 1e-3, starts: int | Iterable = 64,
                    seed: int = 0) -> DivergingPair | None:
