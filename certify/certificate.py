@@ -1355,7 +1355,7 @@ def run_verify(args) -> int:
     results = []
     for f in files:
         progress.start(str(f))
-        r = verify_file(f)
+        r = _verify_within_budget(f)
         progress.done(r.status.upper())
         for c in r.claims:
             progress.note(f"{c.name}: {c.status} ({c.seconds:.2f} s)")
@@ -1370,6 +1370,24 @@ def run_verify(args) -> int:
     if counts["error"]:
         return 2
     return 1 if counts["failed"] or counts["stale"] else 0
+
+
+def _verify_within_budget(path) -> Verified:
+    """verify_file under the per-certificate time budget (--timeout, certify/budget.py): a certificate whose re-check
+    runs out of time is FAILED with the reason, never VERIFIED."""
+    from .budget import BudgetExceeded, limit, stage
+    with limit() as spent:
+        try:
+            with stage(f"the kernel re-check of {path}"):
+                result = verify_file(path)
+        except BudgetExceeded as exc:
+            reason = exc.reason
+        else:
+            if not spent.expired:
+                return result
+            reason = spent.reason
+    return Verified(str(path), status="failed",
+                    file_problems=[f"not verified: {reason}; rerun with a larger --timeout"])
 
 
 def _progress(args, total: int):

@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot_cli.add_parser(sub).set_defaults(func=plot_cli.run)
     memory_cli.add_parser(sub).set_defaults(func=memory_cli.run)
     spectra_cli.add_parser(sub).set_defaults(func=spectra_cli.run)
-    verify.set_defaults(func=_verify_with_budget)
+    verify.set_defaults(func=certificate.run_verify)
     from .budget import DEFAULT_SECONDS, TIMEOUT_HELP, check_seconds
     for name, command in sub.choices.items():   # every command that reads rule files or certificates
         if name != "balance":
@@ -298,35 +298,6 @@ def _common_options(func):
         finally:
             reset(token)
     return run
-
-
-def _verify_with_budget(args: argparse.Namespace) -> int:
-    """`certify verify` with a time budget per certificate: a certificate whose re-check runs out of time is FAILED
-    with the reason (never VERIFIED). certificate.run_verify has no hook for it, so its verify_file is wrapped for
-    the duration of the command."""
-    from . import certificate
-    from .budget import BudgetExceeded, limit, stage
-    inner = certificate.verify_file
-
-    def verify_file(path):
-        with limit() as spent:
-            try:
-                with stage(f"the kernel re-check of {path}"):
-                    result = inner(path)
-            except BudgetExceeded as exc:
-                reason = exc.reason
-            else:
-                if not spent.expired:
-                    return result
-                reason = spent.reason
-        return certificate.Verified(str(path), status="failed",
-                                    file_problems=[f"not verified: {reason}; rerun with a larger --timeout"])
-
-    certificate.verify_file = verify_file
-    try:
-        return certificate.run_verify(args)
-    finally:
-        certificate.verify_file = inner
 
 
 def main(argv: Sequence[str] | None = None) -> int:
