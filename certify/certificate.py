@@ -1177,7 +1177,7 @@ def verify_file(path: str | Path) -> Verified:
 
 
 def certificate_files(paths: Sequence[str]) -> list[Path]:
-    from .cli import collect_files
+    from .paths import collect_files
     return collect_files(paths, "*.json", "certificates",
                          "write them with `certify prove rules/ --out proofs/`")
 
@@ -1293,12 +1293,12 @@ def run_prove(args) -> int:
     """`certify prove FILE|DIR... --out DIR`: exit 0 when every certificate was written and every documented
     verdict reproduced, 1 when a documented verdict was not reproduced or a certificate does not re-check,
     2 on bad input."""
-    from .cli import _rule_files
+    from .paths import rule_files
     from .report import text_error
     from .rule import Rule
     from .atomic import output_folder
     try:
-        files = _rule_files(args.paths)
+        files = rule_files(args.paths)
         output_folder(args.out)           # a folder that can be written, before any work
     except InputError as err:
         print(text_error(err), file=sys.stderr)

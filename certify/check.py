@@ -166,7 +166,7 @@ def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
         plastic, reasons = contraction.certify_plastic(rule, net)
     if plastic is not None:
         return ClaimResult(claim, Verdict.CERTIFIED, network=plastic)
-    from .report import q
+    from .numbers import q
     try:
         with stage(f"the network search (contraction of the network at W0) for {what}"):
             at_start = contraction.certify_fixed(net)
@@ -185,7 +185,8 @@ def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
 
 def network_summary(r: ClaimResult) -> str:
     from .contraction import FixedResult, PlasticResult
-    from .report import q, show
+    from .numbers import q
+    from .parse import show
     net = r.network
     if isinstance(net, PlasticResult):
         src = f"from the {net.claim.measure} {net.claim.bound} flow bound"

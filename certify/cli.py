@@ -10,6 +10,7 @@ from typing import Sequence
 
 from .budget import BudgetExceeded
 from .errors import InputError, InternalError
+from .paths import rule_files
 from .kernel.objects import CLAIM_KINDS, MEASURES
 from .progress import Progress
 from .verdict import ExitCode, Verdict, exit_code_for
@@ -19,27 +20,6 @@ SUFFIX = {"text": ".txt", "json": ".json", "markdown": ".md", "latex": ".tex"}
 VERBOSE_HELP = ("progress on stderr: one line [i/N] per rule file with its verdict and time, then one per claim "
                 "(stdout is unchanged). Without -v/-q, progress lines appear only when stderr is a terminal; "
                 "-v wins over -q")
-
-
-def collect_files(paths: Sequence[str], pattern: str, what: str, hint: str) -> list[Path]:
-    """Files named on the command line, directories expanded to their `pattern` files (sorted)."""
-    files: list[Path] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            found = sorted(path.glob(pattern))
-            if not found:
-                raise InputError(f"no {what} ({pattern}) in directory {p}", file=p, hint=hint)
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise InputError(f"no such file or directory: {p}", file=p, hint="check the path")
-    return files
-
-
-def _rule_files(paths: Sequence[str]) -> list[Path]:
-    return collect_files(paths, "*.toml", "rule files", "pass rule files or a directory that holds them")
 
 
 def _check_one(path: Path, args: argparse.Namespace, progress: Progress, junit_items: list):
@@ -78,7 +58,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from . import report
 
     try:
-        files = _rule_files(args.paths)
+        files = rule_files(args.paths)
         _check_outputs(args, files)
     except InputError as err:
         print(report.text_error(err), file=sys.stderr)
@@ -172,7 +152,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     verdicts: list[Verdict] = []
     internal = False
     try:
-        files = _rule_files(args.paths)
+        files = rule_files(args.paths)
     except InputError as err:
         print(report.text_error(err), file=sys.stderr)
         return ExitCode.USAGE_ERROR

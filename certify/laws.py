@@ -26,10 +26,9 @@ from .errors import InputError, KernelError
 from .kernel import laws as kl
 from .kernel.intervals import Interval
 from .kernel.objects import N
-from .rule import LAW_NAMES, Rule
+from .rule import LAGRANGIAN_ACTIVATION, LAW_NAMES, Rule
 from .verdict import Verdict
 
-LAGRANGIAN_ACTIVATION = {"relu": "relu", "logcosh": "tanh", "softplus": "logistic", "quadratic": "linear"}
 
 
 @dataclass(frozen=True)

@@ -132,13 +132,3 @@ def _kernel_laws(rule) -> list:
     """The [energy] laws of the rule, decided by the kernel (empty when it declares none)."""
     from .laws import decide_laws
     return [r for rep in decide_laws(rule) if rep.section == "energy" for r in rep.results]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point, ``python -m certify.memory_cli ...``: the same parser as ``certify memory ...``."""
-    from .cli import main as certify_main
-    return certify_main(["memory", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextvars
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from .errors import InputError
 
@@ -63,3 +63,25 @@ def confined(name: str, base: str | Path, what: str, *, roots: Iterable[str | Pa
                      symbol=symbol,
                      hint=f"move the file into {folders} and name it relative to it, or pass {OPTION} if you "
                           "trust this input")
+
+
+def collect_files(paths: Sequence[str], pattern: str, what: str, hint: str) -> list[Path]:
+    """Files named on the command line, directories expanded to their `pattern` files (sorted)."""
+    files: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(path.glob(pattern))
+            if not found:
+                raise InputError(f"no {what} ({pattern}) in directory {p}", file=p, hint=hint)
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError(f"no such file or directory: {p}", file=p, hint="check the path")
+    return files
+
+
+def rule_files(paths: Sequence[str]) -> list[Path]:
+    """The rule files (*.toml) named on the command line or held by the folders named there."""
+    return collect_files(paths, "*.toml", "rule files", "pass rule files or a directory that holds them")

@@ -162,13 +162,3 @@ def _distance_line(res) -> str:
     with np.errstate(invalid="ignore"):
         worst = float(np.nanmax(res.ratios[:, 1:] / res.bound[1:]))
     return head + f"; {len(res.ratios)} pairs, max ratio / bound for t > 0: {worst:.3g}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point, ``python -m certify.plot_cli ...``: the same parser as ``certify plot ...``."""
-    from .cli import main as certify_main
-    return certify_main(["plot", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,6 +14,7 @@ from .check import ClaimResult, RuleReport
 from .errors import InputError
 from .kernel.lemmas import LEMMAS
 from .parse import show
+from .numbers import q
 from .verdict import Verdict
 
 JSON_SCHEMA_VERSION = 1
@@ -190,10 +191,6 @@ def laws_dict(rep: RuleReport) -> list[dict[str, Any]]:
                       for r in lr.results]} for lr in rep.laws]
 
 
-def q(x: Fraction) -> str:
-    """A rational for people: exact when short, else a decimal (JSON keeps the exact value)."""
-    x = Fraction(x)
-    return str(x) if x.denominator <= 10**4 else f"{float(x):.6g}"
 
 
 def _network_lines(r: ClaimResult, verbose: bool) -> list[str]:

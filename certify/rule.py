@@ -37,6 +37,8 @@ LAW_NAMES = {
 }
 BALANCING_ACTIVATIONS = ("relu", "leaky-relu", "linear", "tanh", "logistic")
 LAGRANGIAN_NAMES = ("relu", "logcosh", "softplus", "quadratic")
+# the gradient of each Lagrangian, i.e. the activation of the network it belongs to
+LAGRANGIAN_ACTIVATION = {"relu": "relu", "logcosh": "tanh", "softplus": "logistic", "quadratic": "linear"}
 
 TABLES = {
     "rule": ("name", "summary", "reference", "dW"),
@@ -438,7 +440,6 @@ def _energy(table: Mapping[str, Any] | None, loc: "_Locator",
                    "layers": ("1", "2")}[key]
         out[key] = _choice(value, choices, "energy", key, loc)
     if network_activation is not None:
-        from .laws import LAGRANGIAN_ACTIVATION
         expected = LAGRANGIAN_ACTIVATION[out["lagrangian"]]
         if network_activation != expected:
             raise loc.error(f"the Lagrangian '{out['lagrangian']}' has gradient {expected}, but the network's "

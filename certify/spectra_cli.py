@@ -108,13 +108,3 @@ def _out_of_time(args: argparse.Namespace, reason: str) -> int:
     else:
         print(f"{args.rule}: INCONCLUSIVE: {reason}; rerun with a larger --timeout (0 = no limit)")
     return ExitCode.INCONCLUSIVE
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point, ``python -m certify.spectra_cli ...``: the same parser as ``certify spectrum ...``."""
-    from .cli import main as certify_main
-    return certify_main(["spectrum", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -24,6 +24,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
             else:
                 name = node.module or ""
             out.append((node.lineno, name))
+            out += [(node.lineno, f"{name}.{alias.name}") for alias in node.names]   # `from . import report`
     return out
 
 
@@ -54,3 +55,69 @@ def test_the_kernel_signature_names_real_entry_points():
     for name in kernel.__all__:
         assert callable(getattr(kernel, name)), name
         assert name in kernel.__doc__, f"{name} is exported but not in the signature (kernel/__init__.py docstring)"
+
+
+def _package_graph() -> dict[str, set[str]]:
+    """module -> the certify modules it imports anywhere (module level or deferred inside a function)."""
+    graph: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(rel.parts[:-1] if path.name == "__init__.py" else rel.parts)
+        graph[name] = set()
+        for _, imported in _imports(path):
+            graph[name].add(imported)
+    modules = set(graph)
+    for name, targets in graph.items():
+        # `from . import report` names the package; keep the module when it exists. The root package is the public
+        # facade (its __init__ loads Rule and check_rule lazily) and `from . import __version__` is not a cycle.
+        graph[name] = {t for t in targets if t in modules and t != name and t != "certify"}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycles_even_through_deferred_imports():
+    assert _cycles(_package_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_output_never_imports_the_command_line():
+    graph = _package_graph()
+    for output in ("certify.report", "certify.junit", "certify.certificate", "certify.plot"):
+        assert "certify.cli" not in graph.get(output, set()), output

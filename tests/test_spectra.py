@@ -17,8 +17,15 @@ from hypothesis import given, settings, strategies as st
 from certify import spectra
 from certify.errors import InputError
 from certify.measures import mu1_weighted, mu2_weighted, muinf_weighted
-from certify.spectra_cli import add_parser, main, run
+from certify.cli import main as certify_main
+from certify.spectra_cli import add_parser, run
 from tests.strategies import floats, square_matrices
+
+
+def main(argv):
+    """`certify spectrum ARGV...` in-process."""
+    return certify_main(["spectrum", *argv])
+
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
