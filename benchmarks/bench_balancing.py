@@ -1,9 +1,9 @@
-"""Synaptic balancing benchmark: certify.balancing.balance vs integrating the gain flow vs LAPACK gebal.
+"""Synaptic balancing benchmark: certify.families.balancing.balance vs integrating the gain flow vs LAPACK gebal.
 
     python benchmarks/bench_balancing.py [--quick] [--sizes 100 1000] [--repeat K]
 
 For each seeded dense network, in one run and side by side:
-  ours        certify.balancing.balance to relative imbalance 1e-10 (||g||_2 / total off-diagonal cost, p = 2)
+  ours        certify.families.balancing.balance to relative imbalance 1e-10 (||g||_2 / total off-diagonal cost, p = 2)
   flow-euler  explicit Euler of the gain flow h' = g (largest stable step, cost-monotone) to the same tolerance
   flow-rk45   scipy.integrate.solve_ivp (RK45) of the same flow to the same tolerance (skipped with --quick)
   gebal       scipy.linalg.matrix_balance(J, permute=False) (LAPACK xGEBAL; one pass, powers of 2, 95% rule)
@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from certify.balancing import balance, imbalance, integrate_gain_flow  # noqa: E402
+from certify.families.balancing import balance, imbalance, integrate_gain_flow  # noqa: E402
 
 TOL = 1e-10
 RK45_MAX_EVALS = 20_000  # the flow is stiff for heavy-tailed weights: RK45 gives up (reported "NO")

@@ -22,8 +22,8 @@ from sympy.core.cache import clear_cache  # noqa: E402
 
 from certify.check import check_rule  # noqa: E402
 from certify.kernel.verify import check_proof, check_witness  # noqa: E402
-from certify.rule import Rule  # noqa: E402
-from certify import derive  # noqa: E402
+from certify.lang.rule import Rule  # noqa: E402
+from certify.search import derive  # noqa: E402
 
 
 def kernel_only(rule: Rule, report) -> float:

@@ -1,7 +1,7 @@
 """Non-Euclidean certificates at scale and the kernel's LMI check, each beside a baseline in one run.
 
 1. Perron weights for weighted linf (form FR): ARPACK on the Metzler majorant + the kernel's rigorous
-   rate, against the dense eigen-decomposition baseline (certify.measures.best_weighted_linf) where
+   rate, against the dense eigen-decomposition baseline (certify.search.measures.best_weighted_linf) where
    that is affordable. Target (issue 3): n = 10,000 in <= 10 s.
 2. The kernel's LMI check: exact rational LDL^T against the verified floating-point Cholesky (Rump)
    for n = 20 ... 1000 (the LMI matrix is 2n x 2n). Target: n = 1000 in <= 2 s.
@@ -21,9 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from certify.contraction import perron_weights  # noqa: E402
+from certify.search.contraction import perron_weights  # noqa: E402
 from certify.kernel import contraction as kc  # noqa: E402
-from certify.measures import best_weighted_linf  # noqa: E402
+from certify.search.measures import best_weighted_linf  # noqa: E402
 
 
 def random_network(n: int, seed: int = 0) -> np.ndarray:

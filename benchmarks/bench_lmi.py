@@ -1,4 +1,4 @@
-"""Euclidean (l2) rate optimisation benchmark: certify.lmi.search_metric vs a plain cvxpy + SCS bisection.
+"""Euclidean (l2) rate optimisation benchmark: certify.search.lmi.search_metric vs a plain cvxpy + SCS bisection.
 
     python benchmarks/bench_lmi.py [--quick] [--sizes 10 50 100 200] [--full-max-n 100] [--ref-max-iters K]
 
@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from certify.kernel.verified import is_pd_verified  # noqa: E402
-from certify.lmi import lmi_matrix, reference_bisection, search_metric  # noqa: E402
+from certify.search.lmi import lmi_matrix, reference_bisection, search_metric  # noqa: E402
 
 G = 1.0
 FORM = "H"

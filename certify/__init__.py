@@ -11,20 +11,20 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import CertifyError as CertifyError
-from .errors import InputError as InputError
-from .errors import KernelError as KernelError
-from .verdict import ExitCode as ExitCode
-from .verdict import Verdict as Verdict
+from certify.errors import CertifyError as CertifyError
+from certify.errors import InputError as InputError
+from certify.errors import KernelError as KernelError
+from certify.verdict import ExitCode as ExitCode
+from certify.verdict import Verdict as Verdict
 
 
 def __getattr__(name: str):
     # Rule and check_rule import SymPy; load them on first use so `certify --help` stays fast.
     if name == "Rule":
-        from .rule import Rule
+        from certify.lang.rule import Rule
         return Rule
     if name == "check_rule":
-        from .check import check_rule
+        from certify.check import check_rule
         return check_rule
     raise AttributeError(f"module 'certify' has no attribute {name!r}")
 

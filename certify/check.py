@@ -20,14 +20,14 @@ from fractions import Fraction
 
 import sympy as sp
 
-from . import derive, falsify
-from .budget import BudgetExceeded, limit, stage
-from .errors import KernelError, SideConditionError
-from .kernel.intervals import INF, Interval
-from .kernel.objects import BOUNDS, MEASURES, Assumptions, Certificate, Claim, N, Refutation
-from .kernel.verify import check_proof
-from .rule import Rule
-from .verdict import Verdict, worst
+from certify.search import derive, falsify
+from certify.budget import BudgetExceeded, limit, stage
+from certify.errors import KernelError, SideConditionError
+from certify.kernel.intervals import INF, Interval
+from certify.kernel.objects import BOUNDS, MEASURES, Assumptions, Certificate, Claim, N, Refutation
+from certify.kernel.verify import check_proof
+from certify.lang.rule import Rule
+from certify.verdict import Verdict, worst
 
 EXPLORED_MEASURES = MEASURES
 
@@ -51,7 +51,7 @@ class ClaimResult:
         if self.claim.bound == "contracting":
             return network_summary(self)
         if self.certificate is not None:
-            from .parse import show
+            from certify.lang.parse import show
             return self.certificate.bound.render(show)
         if self.refutation is not None:
             return self.refutation.explanation
@@ -66,7 +66,7 @@ class RuleReport:
     verdict: Verdict
     note: str = ""
     mismatches: tuple[str, ...] = field(default=())   # documented expectations that did not hold
-    laws: tuple = ()                     # certify.laws.LawReport per [balancing] / [energy] table
+    laws: tuple = ()                     # certify.search.laws.LawReport per [balancing] / [energy] table
 
 
 def _claim_text(claim: Claim) -> str:
@@ -123,8 +123,8 @@ def decide(rule: Rule, claim: Claim) -> ClaimResult:
 
 def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
     """Does the network of [network] contract while W follows dW? Kernel-checked rates only."""
-    from .errors import InputError
-    from .network import network_of
+    from certify.errors import InputError
+    from certify.lang.network import network_of
 
     net = network_of(rule)
     claim = Claim(measure, "contracting")
@@ -141,7 +141,7 @@ def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
 
 
 def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
-    from . import contraction
+    from certify.search import contraction
     what = _claim_text(claim)
     if rule.is_fixed:
         with stage(f"the network search (contraction rates of the fixed network) for {what}"):
@@ -166,7 +166,7 @@ def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
         plastic, reasons = contraction.certify_plastic(rule, net)
     if plastic is not None:
         return ClaimResult(claim, Verdict.CERTIFIED, network=plastic)
-    from .numbers import q
+    from certify.output.numbers import q
     try:
         with stage(f"the network search (contraction of the network at W0) for {what}"):
             at_start = contraction.certify_fixed(net)
@@ -184,9 +184,9 @@ def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
 
 
 def network_summary(r: ClaimResult) -> str:
-    from .contraction import FixedResult, PlasticResult
-    from .numbers import q
-    from .parse import show
+    from certify.search.contraction import FixedResult, PlasticResult
+    from certify.output.numbers import q
+    from certify.lang.parse import show
     net = r.network
     if isinstance(net, PlasticResult):
         src = f"from the {net.claim.measure} {net.claim.bound} flow bound"
@@ -263,7 +263,7 @@ def check_rule(rule: Rule, measure: str | None = None, bound: str | None = None,
                expectations: bool = False, timeout: float | None = None) -> RuleReport:
     """Decide the rule's claim (or the claim given by measure/bound). Without any claim, explore
     every norm. With `expectations`, also decide every claim documented under [expect]. Laws declared
-    under [balancing] / [energy] are decided too (certify/laws.py).
+    under [balancing] / [energy] are decided too (certify/search/laws.py).
 
     The [network] data files (W0, bias) are loaded first, so a bad one is an InputError whatever is asked.
     `timeout`: the time budget in seconds (None: budget.configured(), i.e. the command line's --timeout, no limit
@@ -279,7 +279,7 @@ def _load_data_files(rule: Rule) -> None:
     missing data file is an InputError even when no claim needs the network."""
     if not rule.network:
         return
-    from .network import network_of
+    from certify.lang.network import network_of
     try:
         with stage("loading the [network] data files"):
             network_of(rule)
@@ -298,7 +298,7 @@ def _check_rule(rule: Rule, measure: str | None, bound: str | None, expectations
         return report
     from dataclasses import replace
 
-    from .laws import law_mismatches
+    from certify.search.laws import law_mismatches
     laws = _decide_laws(rule)
     # The file's verdict is the worst of everything it declares: its stated claim and every declared law -- a
     # refuted law never hides behind a certified claim. Without a stated claim, an exploration of the norms is
@@ -311,7 +311,7 @@ def _check_rule(rule: Rule, measure: str | None, bound: str | None, expectations
 
 def _decide_laws(rule: Rule) -> tuple:
     """decide_laws, or (when the time budget runs out) one INCONCLUSIVE entry per declared section."""
-    from .laws import LawReport, LawResult, decide_laws
+    from certify.search.laws import LawReport, LawResult, decide_laws
     try:
         with stage("the declared laws ([balancing], [energy]; kernel)"):
             return decide_laws(rule)

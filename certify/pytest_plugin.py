@@ -88,10 +88,10 @@ class RuleItem(_Item):
     kind = "rule"
 
     def runtest(self) -> None:
-        from .check import check_rule
-        from .errors import InputError
-        from .report import text_error, text_report
-        from .rule import Rule
+        from certify.check import check_rule
+        from certify.errors import InputError
+        from certify.output.report import text_error, text_report
+        from certify.lang.rule import Rule
         try:
             rule = Rule.from_file(self.path)
             rep = check_rule(rule, expectations=True)
@@ -111,7 +111,7 @@ class CertificateItem(_Item):
     kind = "certificate"
 
     def runtest(self) -> None:
-        from .certificate import render_verified, verify_file
+        from certify.output.certificate import render_verified, verify_file
         result = verify_file(self.path)
         if not result.ok:
             raise CertifyFailure(render_verified(result, verbose=False))

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from certify import measures as m
+from certify.search import measures as m
 
 from _tutorial import output_dir, section  # examples/_tutorial.py
 

@@ -23,7 +23,7 @@ This script:
   2. shows the same rule refuted in linf, with the kernel's exact counterexample;
   3. loads Hebbian plasticity with decay from rules/hebbian-decay.toml, certifies an explicit bound
      mu_2(W(t)) <= exp(-gamma t) mu_2(W0) + (1 - exp(-gamma t)) k n / gamma, and compares it with
-     simulations (certify.simulate, floating point: evidence, not proof), including one where it is tight.
+     simulations (certify.search.simulate, floating point: evidence, not proof), including one where it is tight.
 
 Run: python examples/02_measure_flows.py   (writes a CSV and a plot to $CERTIFY_EXAMPLES_OUT)
 """
@@ -36,9 +36,9 @@ import numpy as np
 
 from certify import Rule, check_rule
 from certify.kernel.lemmas import LEMMAS
-from certify.measures import mu
-from certify.parse import show
-from certify.simulate import certified_bound, certified_quantity, simulate
+from certify.search.measures import mu
+from certify.lang.parse import show
+from certify.search.simulate import certified_bound, certified_quantity, simulate
 
 from _tutorial import output_dir, section  # examples/_tutorial.py
 

@@ -38,9 +38,9 @@ import numpy as np
 import sympy as sp
 
 from certify import Rule, check_rule
-from certify.contraction import certify_fixed
-from certify.measures import mu, mu1_weighted, norm2, spectral_abscissa, metzler_majorant
-from certify.network import network_of
+from certify.search.contraction import certify_fixed
+from certify.search.measures import mu, mu1_weighted, norm2, spectral_abscissa, metzler_majorant
+from certify.lang.network import network_of
 
 from _tutorial import output_dir, section  # examples/_tutorial.py
 

@@ -13,7 +13,7 @@ A synapse i <- j costs c_ij = |J_ij|^2. Neuron k's signal is its incoming minus 
 flow h' = signal descends the convex total cost, and its fixed point -- incoming cost = outgoing cost at
 every neuron -- is the *balanced* network. It exists exactly when every synapse lies on a directed cycle.
 When one does not (a feed-forward synapse), the cost has no minimum: along the flow that weight decays to 0
-while the gains diverge. `certify.balancing` then says so and names the synapses that block it.
+while the gains diverge. `certify.families.balancing` then says so and names the synapses that block it.
 
 Nothing here is kernel-checked: balancing is numerical linear algebra, and its results are measurements.
 
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from certify import balancing as bal
+from certify.families import balancing as bal
 
 from _tutorial import output_dir, section  # examples/_tutorial.py
 

@@ -1,6 +1,6 @@
 """Worked example: trained feedback networks (Mastrogiuseppe & Ostojic, Neural Comput 31:1139, 2019).
 
-The construction (certify/feedback.py has the details):
+The construction (certify/families/feedback.py has the details):
 
     x' = -x + chi phi(x) + m z + I,   z = (1/N) n^T phi(x),   phi = tanh,
     chi_ij ~ N(0, g^2/N), m ~ N(0, 1), I ~ input_scale N(0, 1)   (numpy default_rng(seed), in that order),
@@ -10,7 +10,7 @@ and the readout n is trained for a stationary target output z* = A: with the fed
 (1/N) phi(x0)^T n = A, i.e. n = N A phi(x0) / |phi(x0)|^2. Closing the loop gives the fixed network
 W = chi + m n^T / N with constant input u = I, stored in binary64.
 
-For each catalog instance (certify.feedback.CATALOG) this script prints the three separate answers --
+For each catalog instance (certify.families.feedback.CATALOG) this script prints the three separate answers --
 (a) local stability of the trained fixed point (kernel-verified), (b) global contraction (kernel-checked
 rates), (c) refutation by a second attractor (kernel-verified) -- and the geometry (float, untrusted).
 It writes the report text and a plot of the readout curve F(z) against z (equilibria are its crossings with
@@ -33,7 +33,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))   # the checkout this example belongs to, installed or not
-from certify import feedback  # noqa: E402
+from certify.families import feedback  # noqa: E402
 
 from _tutorial import output_dir  # examples/_tutorial.py
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write-catalog", action="store_true",
                         help="regenerate rules/feedback-*-W0.npy and -bias.npy")
-    parser.add_argument("--no-pipeline", action="store_true", help="skip certify.contraction.refute_fixed")
+    parser.add_argument("--no-pipeline", action="store_true", help="skip certify.search.contraction.refute_fixed")
     args = parser.parse_args(argv)
     out = output_dir("certify-feedback-")
     for name, params in feedback.CATALOG.items():

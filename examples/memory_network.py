@@ -6,7 +6,7 @@ The network (Krotov-Hopfield form, Lagrangian L = 1/2 sum relu(x)^2, so g = relu
     eta1 = (1,1,1,1,-1,-1,-1,-1),  eta2 = (1,1,-1,-1,1,1,-1,-1)          (rules/memory-hebbian-relu.toml)
 
 This script
-  1. prints the full analysis (certify.memory.analyze / render): nine equilibria found by exact enumeration of
+  1. prints the full analysis (certify.families.memory.analyze / render): nine equilibria found by exact enumeration of
      all 2^8 active sets, four of them stable (the stored memories relu(+-eta1), relu(+-eta2)), 255 flat regions
      with explicit non-equilibrium points, the strict Lyapunov function and the kernel-verified refutation of
      contraction;
@@ -32,7 +32,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))   # the checkout this example belongs to, installed or not
-from certify import memory  # noqa: E402
+from certify.families import memory  # noqa: E402
 
 from _tutorial import output_dir  # examples/_tutorial.py
 

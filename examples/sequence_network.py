@@ -3,14 +3,14 @@
 A sequence of P random patterns xi^1 -> xi^2 -> ... -> xi^P (entries +-1, N neurons) is stored by time-lagged
 Hebbian couplings
 
-    J = sum_d c_d (1/N) sum_mu xi^(mu+d) xi^(mu)^T          (certify.spectra.sequence_couplings)
+    J = sum_d c_d (1/N) sum_mu xi^(mu+d) xi^(mu)^T          (certify.families.spectra.sequence_couplings)
 
 so that J xi^mu is close to sum_d c_d xi^(mu+d): lag d = 1 pushes the state from each pattern to the next, a
 lag-0 term is the symmetric Hopfield part. The network is x' = -x + J tanh(x) (form H).
 
 Such a J is far from normal. Its eigenvalues (alpha = the largest real part) decide the fate of the
 linearisation at x = 0 for long times, but every matrix measure mu(J) >= alpha(J), and contraction certificates
-are statements about measures. This script prints, for the three catalog instances (certify.spectra.CATALOG,
+are statements about measures. This script prints, for the three catalog instances (certify.families.spectra.CATALOG,
 rules/hebbian-sequence-*.toml) and for one instance at extensive load (P = N/2), the gaps between
 
   - alpha(J) and mu_1, mu_2, mu_inf (what the plain norms see),
@@ -36,7 +36,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))   # the checkout this example belongs to, installed or not
-from certify import spectra  # noqa: E402
+from certify.families import spectra  # noqa: E402
 
 from _tutorial import output_dir  # examples/_tutorial.py
 

@@ -46,7 +46,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from certify.certificate import seal, schema_errors, verify_document
+from certify.output.certificate import seal, schema_errors, verify_document
 
 ROOT = Path(__file__).resolve().parents[1]
 PROOFS = ROOT / "proofs"
@@ -104,8 +104,8 @@ def _scratch() -> Path:
 
 def rule_section(rule_path: Path, base: Path) -> dict[str, Any]:
     """The certificate's "rule" block for a rule file, as `certify prove` writes it (the forger's rebuild)."""
-    from certify import certificate as C
-    from certify.rule import Rule
+    from certify.output import certificate as C
+    from certify.lang.rule import Rule
     rule = Rule.from_file(rule_path)
     rel = Path(rule_path).resolve().relative_to(Path(base).resolve()).as_posix()
     return {"name": rule.name, "file": rel, "hash": rule.hash, "canonical_text": rule.canonical_text(),
@@ -115,8 +115,8 @@ def rule_section(rule_path: Path, base: Path) -> dict[str, Any]:
 def skeleton(rule_path: Path, base: Path, claims: list[dict[str, Any]], verdict: str) -> dict[str, Any]:
     """A certificate for `rule_path` holding the given claims, without running `certify prove` (the n = 301
     rule takes minutes to prove: the forger needs only the layout)."""
-    from certify import certificate as C
-    from certify.rule import Rule
+    from certify.output import certificate as C
+    from certify.lang.rule import Rule
     rule = Rule.from_file(rule_path)
     doc = {"format": C.FORMAT, "schema_version": C.SCHEMA_VERSION, "created_by": C.versions(),
            "rule": rule_section(rule_path, base),
@@ -126,7 +126,7 @@ def skeleton(rule_path: Path, base: Path, claims: list[dict[str, Any]], verdict:
 
 
 def _rule_of(doc: dict[str, Any], base: Path):
-    from certify.rule import Rule
+    from certify.lang.rule import Rule
     return Rule.from_file(Path(base) / doc["rule"]["file"])
 
 
@@ -135,7 +135,7 @@ def _rule_of(doc: dict[str, Any], base: Path):
 def complete_flow(claim: dict[str, Any], rule) -> bool:
     """Rewrite claim['certificate'] and claim['summary'] from the kernel's run on claim['proof']. Returns
     False (leaving the claim as it is) when the kernel refuses the proof."""
-    from certify.certificate import certificate_view, proof_from_dict
+    from certify.output.certificate import certificate_view, proof_from_dict
     from certify.kernel.objects import Claim
     from certify.kernel.verify import check_proof
     try:
@@ -151,8 +151,8 @@ def complete_flow(claim: dict[str, Any], rule) -> bool:
 
 def complete_contraction(claim: dict[str, Any], rule) -> bool:
     """Rewrite claim['contraction'] (derived numbers) and claim['summary'] from the kernel's re-check."""
-    from certify import certificate as C
-    from certify.network import network_of
+    from certify.output import certificate as C
+    from certify.lang.network import network_of
     d = claim["contraction"]
     try:
         net = network_of(rule)
@@ -174,7 +174,7 @@ def complete_contraction(claim: dict[str, Any], rule) -> bool:
 
 
 def complete_witness(claim: dict[str, Any], rule) -> bool:
-    from certify.certificate import _frac, witness_from_dict
+    from certify.output.certificate import _frac, witness_from_dict
     from certify.kernel.objects import Claim
     from certify.kernel.verify import check_witness
     w = claim["counterexample"]
@@ -190,7 +190,7 @@ def complete_witness(claim: dict[str, Any], rule) -> bool:
 
 def complete_laws(doc: dict[str, Any], rule) -> bool:
     """Rewrite the laws' derived text (verdict, statement, reason) from the kernel's run on the stored witness."""
-    from certify.laws import LawReport, _balancing_results, _energy_results, law_dicts
+    from certify.search.laws import LawReport, _balancing_results, _energy_results, law_dicts
     witnesses = {d["law"]: d.get("witness") for d in doc["laws"] if d.get("section") == "balancing"}
     try:
         fresh = []
@@ -313,8 +313,8 @@ def _label(path) -> str:
 
 def _net_arrays(rule_path: Path):
     """(W0, g, form, linear) of a rule's network, read with numpy."""
-    from certify.network import network_of
-    from certify.rule import Rule
+    from certify.lang.network import network_of
+    from certify.lang.rule import Rule
     net = network_of(Rule.from_file(rule_path))
     W = np.array([[float(x) for x in r] for r in net.W0])
     return W, (1.0 if net.linear else float(net.g)), net.form, net.linear
@@ -519,7 +519,7 @@ def _flow_forgeries() -> list[Forgery]:
 
 
 def _parsed(text: str, rule):
-    from certify.certificate import _parse
+    from certify.output.certificate import _parse
     return _parse(text, rule, "forgery")
 
 
@@ -606,7 +606,7 @@ def _edit_plain(stem, path, value, overall=False):
 
 def _fix_overall(doc):
     """Keep the top-level verdict consistent with the claims (as _overall computes it)."""
-    from certify.certificate import _overall
+    from certify.output.certificate import _overall
     try:
         doc["verdict"] = _overall(_rule_of(doc, PROOFS), doc["claims"], doc.get("laws", []))
     except Exception:                 # noqa: BLE001
@@ -675,7 +675,7 @@ def _truth_weighted(stem, ci):
     stated weights, or the weights are not positive numbers."""
     def decide(doc) -> str:
         d = doc["claims"][ci]["contraction"]
-        from certify.network import network_of
+        from certify.lang.network import network_of
         net = network_of(_rule_of(doc, PROOFS))
         eta = [_q(x) for x in d["eta"]]
         rate = _q(d["rate"])
@@ -885,7 +885,7 @@ def _subnormal_lmi(stem, ci, rate: str | None = None, base: Path = PROOFS, doc_f
         if not complete_contraction(doc["claims"][ci], _rule_of(doc, base)):
             d["method"] = "verified-cholesky" if n > 40 else "exact"
             doc["claims"][ci]["summary"] = f"contracts at rate {rate or d['rate']} in l2 metric (diag P)"
-            from certify.certificate import contraction_summary
+            from certify.output.certificate import contraction_summary
             doc["claims"][ci]["summary"] = contraction_summary(d)
         return reseal(doc), base
     return make
@@ -1105,7 +1105,7 @@ def hole_b(n: int = 41) -> tuple[dict[str, Any], Path]:
                                              npy="W0.npy"), encoding="utf-8")
     lmi = {"kind": "lmi", "structure": "diag", "P": [[SUB_STR if i == j else "0" for j in range(n)] for i in range(n)],
            "lam": [SUB_STR] * n, "rate": "1/2", "method": "verified-cholesky" if n > 40 else "exact"}
-    from certify.certificate import contraction_summary
+    from certify.output.certificate import contraction_summary
     claim = {"measure": "l2", "bound": "contracting", "verdict": "certified", "expected": None, "recheckable": True,
              "summary": contraction_summary(lmi), "contraction": lmi}
     doc = skeleton(rule_path, d, [claim], "certified")
@@ -1128,7 +1128,7 @@ def hole_c(n: int = 301, norm: str = "l1") -> tuple[dict[str, Any], Path]:
                                              npy="W0.npy"), encoding="utf-8")
     eta = ["1"] + [SUB_STR] * (n - 1)
     weighted = {"kind": "weighted", "norm": norm, "form": "H", "weights": "Perron", "eta": eta, "rate": "3/4"}
-    from certify.certificate import contraction_summary
+    from certify.output.certificate import contraction_summary
     claim = {"measure": "l2", "bound": "contracting", "verdict": "certified", "expected": None, "recheckable": True,
              "summary": contraction_summary(weighted), "contraction": weighted}
     doc = skeleton(rule_path, d, [claim], "certified")

@@ -1,4 +1,4 @@
-"""Synaptic balancing (certify.balancing, certify.balance_cli): THEORY.md §4 checked numerically.
+"""Synaptic balancing (certify.families.balancing, certify.cli.balance): THEORY.md §4 checked numerically.
 
 Strategies build valid inputs directly: a strongly connected support is a random permutation cycle
 plus random extra synapses; multi-component networks are block-diagonal strongly connected blocks
@@ -15,8 +15,8 @@ import scipy.linalg as sl
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from certify import balance_cli
-from certify.balancing import (
+from certify.cli import balance as balance_cli
+from certify.families.balancing import (
     NoBalancedState,
     balance,
     cost,

@@ -18,11 +18,12 @@ import numpy as np
 import pytest
 
 import certify.check
-from certify import budget, derive, falsify
+from certify import budget
+from certify.search import derive, falsify
 from certify.budget import BudgetExceeded
 from certify.check import check_rule
-from certify.cli import main
-from certify.rule import Rule
+from certify.cli.main import main
+from certify.lang.rule import Rule
 from certify.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,9 +175,9 @@ def test_certified_before_expiry_stays_certified(tmp_path, monkeypatch):
 
 def test_stated_claim_certified_then_laws_run_out(monkeypatch):
     """A certified stated claim stays certified; the laws not decided make the file inconclusive, never refuted."""
-    import certify.laws
+    import certify.search.laws
     rule = Rule.from_file(ROOT / "rules" / "memory-weak-relu.toml")   # contracting (certified) + [energy]
-    monkeypatch.setattr(certify.laws, "decide_laws", _sleep)
+    monkeypatch.setattr(certify.search.laws, "decide_laws", _sleep)
     rep = check_rule(rule, timeout=1)
     assert all(r.verdict is Verdict.CERTIFIED for r in rep.results)
     assert rep.verdict is Verdict.INCONCLUSIVE
@@ -251,7 +252,7 @@ def test_timeout_zero_is_no_limit(tmp_path, capsys, monkeypatch):
 
 
 def test_verify_out_of_time_is_not_verified(tmp_path, capsys, monkeypatch):
-    import certify.certificate as C
+    import certify.output.certificate as C
     rules, proofs = tmp_path / "rules", tmp_path / "proofs"
     rules.mkdir()
     _rule(rules, DECAY + '\n[claim]\nmeasure = "l2"\nbound = "nonincreasing"\n')
@@ -265,12 +266,12 @@ def test_verify_out_of_time_is_not_verified(tmp_path, capsys, monkeypatch):
 
 
 def test_memory_and_spectrum_out_of_time(capsys, monkeypatch):
-    import certify.memory
-    import certify.spectra
-    monkeypatch.setattr(certify.memory, "analyze", _sleep)
+    import certify.families.memory
+    import certify.families.spectra
+    monkeypatch.setattr(certify.families.memory, "analyze", _sleep)
     code, out, seconds = _run(["memory", ROOT / "rules" / "memory-weak-relu.toml", "--timeout", "0.5"], capsys)
     assert code == 3 and seconds < 5 and "INCONCLUSIVE: time budget of 0.5 s ran out during the associative" in out
-    monkeypatch.setattr(certify.spectra, "spectral_report", _sleep)
+    monkeypatch.setattr(certify.families.spectra, "spectral_report", _sleep)
     code, out, seconds = _run(["spectrum", ROOT / "rules" / "memory-weak-relu.toml", "--timeout", "0.5"], capsys)
     assert code == 3 and seconds < 5 and "INCONCLUSIVE: time budget of 0.5 s ran out during the spectral" in out
 

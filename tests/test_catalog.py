@@ -17,9 +17,9 @@ from hypothesis import given, settings, strategies as st
 
 from certify.check import check_rule
 from certify.kernel.intervals import INF
-from certify.measures import mu
-from certify.rule import Rule
-from certify.simulate import certified_bound, certified_quantity, simulate
+from certify.search.measures import mu
+from certify.lang.rule import Rule
+from certify.search.simulate import certified_bound, certified_quantity, simulate
 from certify.verdict import Verdict
 
 RULES = sorted((Path(__file__).resolve().parent.parent / "rules").glob("*.toml"))

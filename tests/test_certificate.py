@@ -1,4 +1,4 @@
-"""Certificates (certify/certificate.py): `certify prove`, `certify verify`, the JSON Schema, tampering,
+"""Certificates (certify/output/certificate.py): `certify prove`, `certify verify`, the JSON Schema, tampering,
 stale rules and JUnit XML (issue 6, items 1, 2 and 5).
 
 The committed catalog certificates in proofs/ must all validate against the schema and re-verify; edits
@@ -22,9 +22,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from certify import certificate as C
-from certify.cli import main
-from certify.rule import Rule
+from certify.output import certificate as C
+from certify.cli.main import main
+from certify.lang.rule import Rule
 
 REPO = Path(__file__).resolve().parent.parent
 RULES = REPO / "rules"
@@ -499,8 +499,8 @@ def test_verify_junit_xml(lab, capsys):
 
 def test_verify_runs_only_the_parser_and_the_kernel():
     """No derivation and no counterexample search: those modules are not even imported."""
-    code = ("import sys; from certify.cli import main; rc = main(['verify', 'proofs', '-q']); "
-            "loaded = [m for m in ('certify.derive', 'certify.falsify', 'certify.check') if m in sys.modules]; "
+    code = ("import sys; from certify.cli.main import main; rc = main(['verify', 'proofs', '-q']); "
+            "loaded = [m for m in ('certify.search.derive', 'certify.search.falsify', 'certify.check') if m in sys.modules]; "
             "print(rc, loaded)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "0 []"

@@ -9,9 +9,9 @@ from hypothesis import given, settings, strategies as st
 
 from certify.check import check_rule
 from certify.kernel.objects import N
-from certify.measures import mu
-from certify.rule import Rule
-from certify.simulate import simulate
+from certify.search.measures import mu
+from certify.lang.rule import Rule
+from certify.search.simulate import simulate
 from certify.verdict import Verdict
 
 ANTI = Rule.create("-gamma*W - k*r*r.T", parameters={"gamma": ">= 0", "k": ">= 0"}, activity={"r": [-1, 1]})

@@ -1,4 +1,4 @@
-"""The `certify` command (certify/cli.py), in-process through `main(argv)`, plus one real subprocess.
+"""The `certify` command (certify/cli/main.py), in-process through `main(argv)`, plus one real subprocess.
 
 DESIGN.md, "The user-facing contract": exit codes 0 all certified, 1 some refuted, 3 some inconclusive
 (none refuted), 2 bad input or usage; JSON output with a top-level "verdict" per file.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from certify.cli import main
+from certify.cli.main import main
 from certify.kernel.lemmas import LEMMAS
 from certify.verdict import ExitCode
 
@@ -452,7 +452,7 @@ def test_zero_denominator_range_is_an_error_verdict(tmp_path, capsys):
 
 def test_balance_subcommand_is_wired_into_certify(tmp_path, capsys):
     import numpy as np
-    from certify.cli import main as certify_main
+    from certify.cli.main import main as certify_main
     acyclic = tmp_path / "acyclic.npy"
     np.save(acyclic, np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0]]))
     assert certify_main(["balance", str(acyclic)]) == 1
@@ -465,7 +465,7 @@ def test_balance_subcommand_is_wired_into_certify(tmp_path, capsys):
 
 
 def test_explain_states_every_lemma_with_its_source(capsys):
-    from certify.cli import main as certify_main
+    from certify.cli.main import main as certify_main
     from certify.kernel.lemmas import LEMMAS
     assert certify_main(["explain", "rules/hebbian-decay.toml"]) == 0
     out = capsys.readouterr().out

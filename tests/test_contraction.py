@@ -14,9 +14,9 @@ from hypothesis import given, settings, strategies as st
 from certify.check import check_rule
 from certify.errors import InputError, KernelError
 from certify.kernel import contraction as kc
-from certify.measures import mu, mu1_weighted, muinf_weighted
-from certify.network import Network
-from certify.rule import Rule
+from certify.search.measures import mu, mu1_weighted, muinf_weighted
+from certify.lang.network import Network
+from certify.lang.rule import Rule
 from certify.verdict import Verdict
 
 
@@ -51,7 +51,7 @@ def test_certified_fixed_network_trajectories_contract_at_the_rate(seed, n):
     W = rng.normal(size=(n, n))
     W *= 0.7 / max(np.abs(W).sum(axis=1).max(), 1e-9)          # mu_inf(W) < 1: certified in linf
     net = Network("FR", F(1), "tanh", tuple(tuple(F(float(x)) for x in r) for r in W))
-    from certify.contraction import certify_fixed
+    from certify.search.contraction import certify_fixed
     res = certify_fixed(net, use_lmi=False)
     assert res.best is not None and res.best.rate > 0
     c = float(res.best.rate)
@@ -198,7 +198,7 @@ def _bias_rule(tmp_path, bias_line: str):
     path = tmp_path / "biased.toml"
     path.write_text('[rule]\nname = "biased"\ndW = "0"\n[network]\nform = "H"\nactivation = "tanh"\n'
                     f'W0 = [[2, 0], [0, 2]]\n{bias_line}\n[claim]\nbound = "contracting"\n')
-    from certify.rule import Rule
+    from certify.lang.rule import Rule
     return Rule.from_file(path)
 
 
@@ -221,7 +221,7 @@ def test_bias_of_the_wrong_length_names_the_symbol(tmp_path):
 
 def test_bias_from_a_npy_file(tmp_path):
     np.save(tmp_path / "u.npy", np.array([0.5, 0.0]))
-    from certify.network import network_of
+    from certify.lang.network import network_of
     net = network_of(_bias_rule(tmp_path, 'bias = "u.npy"'))
     assert net.bias == (F(1, 2), F(0))
 

@@ -1,4 +1,4 @@
-"""Refuting contraction by verified equilibria: the untrusted search (certify.equilibria) and the trusted
+"""Refuting contraction by verified equilibria: the untrusted search (certify.search.equilibria) and the trusted
 kernel (certify.kernel.equilibria), including fabricated witnesses the kernel must reject."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 from scipy.optimize import brentq
 
-from certify.equilibria import (candidates, diverging_pair, find_equilibria, jacobian, refute, refute_verified,
+from certify.search.equilibria import (candidates, diverging_pair, find_equilibria, jacobian, refute, refute_verified,
                                 spectrum, vector_field)
 from certify.errors import InputError, KernelError
 from certify.kernel.equilibria import (EquilibriumBox, verify_equilibrium_box, verify_two_equilibria,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from certify import measures as m
+from certify.search import measures as m
 from certify.errors import InputError, KernelError
 from certify.kernel.exact import (
     collatz_wielandt_lower_exact, is_pd_exact, is_psd_exact, ldl_exact, metzler_majorant_exact, mu1_exact,

@@ -1,6 +1,6 @@
-"""Trained feedback networks (certify/feedback.py) and verified local stability (certify/kernel/stability.py).
+"""Trained feedback networks (certify/families/feedback.py) and verified local stability (certify/kernel/stability.py).
 
-The documented instances are certify.feedback.CATALOG (the networks behind rules/feedback-*.toml).
+The documented instances are certify.families.feedback.CATALOG (the networks behind rules/feedback-*.toml).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, strategies as st
 from scipy.linalg import solve_continuous_lyapunov
 
-from certify import feedback as fb
+from certify.families import feedback as fb
 from certify.errors import InputError, KernelError
 from certify.kernel.equilibria import EquilibriumBox, TwoEquilibria, verify_two_equilibria
 from certify.kernel.stability import StableEquilibrium, verify_stable_equilibrium

@@ -1,7 +1,7 @@
 """Hypothesis fuzzer over the three kinds of input `certify` reads (issue 11): rule files (TOML), data files
 (.npy / .csv for W0 and bias) and certificates (JSON, mutated and re-sealed).
 
-Every example runs the command line in this process (`certify.cli.main`) and must end in one of two ways:
+Every example runs the command line in this process (`certify.cli.main.main`) and must end in one of two ways:
 
 - exit 0, 1 or 3 and the output names a verdict (and, for `check`, the verdict printed agrees with the exit code);
 - exit 2 and the message names the input file (for a rule file: `file:line`, unless the TOML is nested too deeply
@@ -41,7 +41,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from certify.cli import main
+from certify.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 5.0                                   # seconds per example: the design promise
@@ -773,7 +773,7 @@ def test_fuzz_data_files(capsys, data, ext, bias, chaos, dw, form, activation, m
 
 def _size_mismatch(files: dict) -> list[str]:
     """'bias length' when W0 and the bias are both readable and their sizes differ (so the rule must be refused)."""
-    from certify.datafiles import load_array
+    from certify.lang.datafiles import load_array
     sizes = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, content in files.items():
@@ -894,7 +894,7 @@ def _json_safe(doc) -> str:
 @budget(ci=120, thorough=900)
 @given(case=mutated_certificate())
 def test_fuzz_certificates(capsys, case):
-    from certify.certificate import seal
+    from certify.output.certificate import seal
     src, doc, done, critical, reseal = case
     original = json.loads(src.read_text())
     with tempfile.TemporaryDirectory(prefix="certify-fuzz-") as tmp:
@@ -926,7 +926,7 @@ def test_fuzz_certificates(capsys, case):
 @pytest.mark.parametrize("value", ["0/0", "1/0", "-7/0"])
 def test_a_resealed_counterexample_number_with_a_zero_denominator_fails(capsys, value):
     """Found by the fuzzer: '0/0' matches the schema's rational pattern and crashed verify (exit 4)."""
-    from certify.certificate import seal
+    from certify.output.certificate import seal
     src = ROOT / "proofs" / "schur-anti-hebbian-indefinite.json"
     doc = json.loads(src.read_text())
     doc["claims"][0]["counterexample"]["allowed"] = value

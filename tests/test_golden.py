@@ -1,7 +1,7 @@
 """The CLI's output for the catalog, compared with the stored transcripts in tests/golden/.
 
 Each case of tests/update_golden.py (`certify check -q rules/`, `certify check --expect rules/`) runs
-in-process (certify.cli.main, output captured with capsys) from the repository root; stdout and exit
+in-process (certify.cli.main.main, output captured with capsys) from the repository root; stdout and exit
 code must equal the stored transcript after the documented filter (timings, and contraction rates found
 by floating-point search rounded to 4 digits; see tests/update_golden.py). On a mismatch the test prints a
 unified diff and the command that regenerates the files. A rule added to rules/ changes the output:
@@ -17,7 +17,7 @@ from tests.update_golden import (CASES, GOLDEN, REGENERATE, diff, golden_path, n
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_cli_output_matches_the_stored_transcript(name, capsys, monkeypatch):
-    from certify.cli import main
+    from certify.cli.main import main
     from tests.update_golden import ROOT
 
     path = golden_path(name)

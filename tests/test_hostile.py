@@ -18,7 +18,7 @@ from time import perf_counter
 import numpy as np
 import pytest
 
-from certify.cli import main
+from certify.cli.main import main
 
 LIMIT = 5.0          # seconds: the design promise
 
@@ -193,7 +193,7 @@ def test_good_files_still_load_exactly(tmp_path, capsys):
     """The safe loader keeps what the old one read: float64, float32, int and bool arrays, CSV, exact values."""
     from fractions import Fraction
 
-    from certify.network import load_matrix
+    from certify.lang.network import load_matrix
     for i, arr in enumerate([np.array([[0, 0.1], [0.1, 0]]), np.array([[0, 0.1], [0.1, 0]], dtype=np.float32),
                              np.array([[0, 2**60 + 1], [1, 0]], dtype=np.int64), np.eye(2, dtype=bool)]):
         _save(tmp_path / f"g{i}.npy", arr)
@@ -284,7 +284,7 @@ def _certificate(tmp_path: Path, capsys) -> Path:
 
 
 def _reseal(cert: Path, **rule_fields) -> None:
-    from certify.certificate import seal
+    from certify.output.certificate import seal
     doc = json.loads(cert.read_text())
     doc["rule"].update(rule_fields)
     doc["seal"] = seal(doc)
@@ -378,7 +378,7 @@ def test_balance_refuses_special_files(tmp_path, capsys, case):
 
 
 def test_balancer_api_refuses_complex():
-    from certify.balancing import balance
+    from certify.families.balancing import balance
     from certify.errors import InputError
     with pytest.raises(InputError, match="complex values are not allowed"):
         balance(np.array([[0, 1j], [1, 0]]))
@@ -467,7 +467,7 @@ def test_too_many_names(tmp_path, capsys, table):
 
 
 def test_a_resealed_certificate_with_a_huge_power_fails_fast(tmp_path, capsys):
-    from certify.certificate import seal
+    from certify.output.certificate import seal
     cert = _certificate(tmp_path, capsys)
     doc = json.loads(cert.read_text())
     for field in ("rate", "drive_bound"):
@@ -539,7 +539,7 @@ def test_a_300_character_rule_name(tmp_path, capsys):
 
 def test_writes_are_atomic(tmp_path, monkeypatch):
     """A failure in the middle of a write leaves the old file and no temporary file behind."""
-    from certify import atomic
+    from certify.output import atomic
     target = tmp_path / "cert.json"
     target.write_text("old\n")
 
@@ -558,7 +558,7 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
 
 
 def test_prove_and_check_write_through_the_atomic_writer(tmp_path, capsys, monkeypatch):
-    from certify import atomic
+    from certify.output import atomic
     written = []
     real = atomic.write_text
     monkeypatch.setattr(atomic, "write_text", lambda path, text: (written.append(Path(path).name), real(path, text)))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from certify.cli import main
-from certify.report import _tex
+from certify.cli.main import main
+from certify.output.report import _tex
 
 ROOT = Path(__file__).resolve().parent.parent
 PDFLATEX = shutil.which("pdflatex")

@@ -21,7 +21,7 @@ from certify.errors import InputError, KernelError
 from certify.kernel import algebra as alg
 from certify.kernel import laws as kl
 from certify.kernel.intervals import Interval
-from certify.rule import Rule
+from certify.lang.rule import Rule
 from certify.verdict import Verdict
 
 from strategies import square_matrices
@@ -261,7 +261,7 @@ def test_tanh_witness_agrees_with_simulation():
     """The kernel's witness: balancing takes J = [[0, 1/2], [1/32, 0]] to D^-1 J D, D = diag(2, 1/2) (the balanced
     state, both synapses 1/8); simulating both tanh networks reaches the two enclosed steady outputs, and the
     balancing flow itself, integrated numerically, converges to that D."""
-    from certify.laws import _searched_witness
+    from certify.search.laws import _searched_witness
     w = _searched_witness("tanh")
     J = np.array([[0, 0.5], [1 / 32, 0]])
     d = np.array([2.0, 0.5])
@@ -287,7 +287,7 @@ def test_tanh_witness_agrees_with_simulation():
 
 
 def _flow(text):
-    from certify.parse import Symbols, parse_weight_flow
+    from certify.lang.parse import Symbols, parse_weight_flow
     return parse_weight_flow(text, Symbols(parameters=frozenset({"tau"}), matrices=frozenset())).expr
 
 
@@ -447,7 +447,7 @@ def _tampered(name, edit):
     import json
     from pathlib import Path
 
-    from certify import certificate
+    from certify.output import certificate
     doc = json.loads(Path(f"proofs/{name}.json").read_text())
     doc = copy.deepcopy(doc)
     edit(doc)

@@ -119,5 +119,5 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_output_never_imports_the_command_line():
     graph = _package_graph()
-    for output in ("certify.report", "certify.junit", "certify.certificate", "certify.plot"):
-        assert "certify.cli" not in graph.get(output, set()), output
+    for output in ("certify.output.report", "certify.output.junit", "certify.output.certificate", "certify.output.plot"):
+        assert "certify.cli.main" not in graph.get(output, set()), output

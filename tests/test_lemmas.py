@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from certify import measures
+from certify.search import measures
 from certify.kernel.lemmas import LEMMAS
 
 NORMS = ("l1", "l2", "linf")

@@ -1,4 +1,4 @@
-"""Tests of certify.lmi: the multiplier LMI, exact rates of given (P, Lambda), the metric search, its
+"""Tests of certify.search.lmi: the multiplier LMI, exact rates of given (P, Lambda), the metric search, its
 margins (checked by the kernel's verified Cholesky), the dual bounds, the corner test, and the theory
 behind them (corner Jacobians, simulated trajectories, the skew and bistable counterexamples)."""
 
@@ -14,7 +14,7 @@ from scipy.integrate import solve_ivp
 
 from certify.errors import InputError
 from certify.kernel.verified import is_pd_verified
-from certify.lmi import (
+from certify.search.lmi import (
     MetricResult,
     best_rate_for,
     corner_lmi_search,
@@ -25,7 +25,7 @@ from certify.lmi import (
     search_metric,
     verify_margin,
 )
-from certify.measures import mu2, mu2_weighted
+from certify.search.measures import mu2, mu2_weighted
 from tests.strategies import floats, square_matrices
 
 SKEW = 3.0 * np.array([[0.0, 1.0], [-1.0, 0.0]])

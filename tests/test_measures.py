@@ -17,7 +17,7 @@ import scipy.linalg
 from hypothesis import given
 from hypothesis import strategies as st
 
-from certify import measures as m
+from certify.search import measures as m
 from certify.errors import InputError
 from certify.kernel import exact
 from tests.strategies import (

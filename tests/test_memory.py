@@ -1,4 +1,4 @@
-"""Dense associative memories with dead neurons (certify.memory, certify.memory_cli): the energy decreases along
+"""Dense associative memories with dead neurons (certify.families.memory, certify.cli.memory): the energy decreases along
 simulated trajectories (exact formula and finite differences), flat regions hold no spurious equilibria, the
 enumerated equilibria solve the equations exactly and are all of them, exact stability agrees with numpy
 eigenvalues, the strict Lyapunov function decreases, refutations are kernel-verified, and the command line."""
@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from certify import memory
+from certify.families import memory
 from certify.errors import InputError
 from certify.kernel import equilibria as keq
-from certify import memory_cli
+from certify.cli import memory as memory_cli
 
 from strategies import rationals
 
@@ -484,7 +484,7 @@ def test_cli_bad_input(tmp_path):
 
 
 def test_memory_command_shows_the_kernel_energy_laws(capsys):
-    from certify.cli import main
+    from certify.cli.main import main
     assert main(["memory", "rules/memory-hebbian-relu.toml"]) == 0
     out = capsys.readouterr().out
     assert "[   CERTIFIED] descent: dE/dt = -x'^T T H x' <= 0" in out

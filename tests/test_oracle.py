@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 
 from certify.check import check_rule
 from certify.errors import InputError
-from certify.rule import Rule
+from certify.lang.rule import Rule
 from certify.verdict import Verdict
 
 try:
@@ -58,7 +58,7 @@ def decide_and_check(case: O.Case, trials: int = 4) -> tuple[str, list[str]]:
         c = result.certificate
         event(f"certified flow route {c.route}{' (max(mu, 0))' if c.positive_part else ''}")
     if case.bound == "contracting":
-        from certify.contraction import FixedResult, PlasticResult
+        from certify.search.contraction import FixedResult, PlasticResult
         if verdict is Verdict.CERTIFIED:
             if isinstance(result.network, FixedResult):
                 issues = O.check_fixed_contraction(case, result.network, rng)

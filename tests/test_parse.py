@@ -14,10 +14,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-import certify.parse as parse_module
+import certify.lang.parse as parse_module
 from certify.errors import InputError
 from certify.kernel.activations import ACTIVATIONS, activation_by_sympy
-from certify.parse import (
+from certify.lang.parse import (
     FUNCTIONS,
     MAX_DEPTH,
     MAX_LENGTH,

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from certify import plot, plot_cli
+from certify.output import plot
+
+from certify.cli import plot as plot_cli
 from certify.errors import InputError
-from certify.measures import mu
-from certify.rule import Rule
+from certify.search.measures import mu
+from certify.lang.rule import Rule
 from certify.verdict import Verdict
 
 RULES = Path(__file__).resolve().parent.parent / "rules"

@@ -1,4 +1,4 @@
-"""Progress lines (certify/progress.py and the -v/-q flags of `check` and `explain`).
+"""Progress lines (certify/output/progress.py and the -v/-q flags of `check` and `explain`).
 
 The contract: progress goes to stderr only, so stdout is byte-identical with and without --verbose;
 --quiet prints no progress even on a terminal; every status line has the form `[i/N] item ... status (t s)`.
@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from certify import progress as progress_mod
-from certify.cli import main
-from certify.progress import Progress, note, progress_enabled
+from certify.output import progress as progress_mod
+from certify.cli.main import main
+from certify.output.progress import Progress, note, progress_enabled
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"

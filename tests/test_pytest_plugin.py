@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from certify.cli import main
+from certify.cli.main import main
 
 pytest_plugins = ["pytester"]
 

@@ -1,4 +1,4 @@
-"""certify.robustness: measures before/after balancing and the noise experiment (Stock et al. 2022), with the
+"""certify.families.robustness: measures before/after balancing and the noise experiment (Stock et al. 2022), with the
 numbers documented in docs/balancing.md ("Robustness")."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from certify import balance_cli
-from certify import robustness as rb
-from certify.balancing import balance
+from certify.cli import balance as balance_cli
+from certify.families import robustness as rb
+from certify.families.balancing import balance
 from certify.errors import InputError
 from certify.verdict import ExitCode
 

@@ -1,4 +1,4 @@
-"""Rule files and the Python API (certify/rule.py): errors, safety, canonical form and hash, ranges.
+"""Rule files and the Python API (certify/lang/rule.py): errors, safety, canonical form and hash, ranges.
 
 DESIGN.md, "Verdicts": an ERROR says where (file, line, column, symbol) and how to fix it. These tests
 pin every field of the InputError for a table of bad files, check that no input is ever executed,
@@ -16,10 +16,10 @@ import sympy as sp
 from hypothesis import given, strategies as st
 
 from certify.check import check_rule
-from certify.cli import main
+from certify.cli.main import main
 from certify.errors import InputError
 from certify.kernel.intervals import INF, Interval
-from certify.rule import Range, Rule, parse_range
+from certify.lang.rule import Range, Rule, parse_range
 from certify.verdict import ExitCode, Verdict
 
 ANY = object()  # "not asserted": only where the field carries no meaning for that error

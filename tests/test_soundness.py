@@ -17,14 +17,14 @@ import pytest
 import sympy as sp
 
 from certify.check import check_rule
-from certify.cli import main
+from certify.cli.main import main
 from certify.errors import InputError, KernelError
 from certify.kernel import contraction as kc
 from certify.kernel.intervals import Interval
 from certify.kernel.objects import Assumptions, Claim, FlowProof, N, Use
 from certify.kernel.reality import NotReal, require_real
 from certify.kernel.verify import check_proof
-from certify.rule import Rule
+from certify.lang.rule import Rule
 from certify.verdict import ExitCode, Verdict
 
 TINY = 2.0 ** -1074
@@ -231,8 +231,8 @@ def test_a_crash_exits_with_the_internal_error_code(monkeypatch, capsys, tmp_pat
 
 
 def test_a_crash_in_any_subcommand_exits_4(monkeypatch, capsys):
-    import certify.certificate
-    monkeypatch.setattr(certify.certificate, "run_verify", lambda args: 1 / 0)
+    import certify.output.certificate
+    monkeypatch.setattr(certify.output.certificate, "run_verify", lambda args: 1 / 0)
     assert main(["verify", "proofs"]) == 4
     assert "not in your file" in capsys.readouterr().err
 

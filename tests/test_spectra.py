@@ -1,4 +1,4 @@
-"""certify.spectra and `certify spectrum`: Hebbian sequence couplings against their definition, every spectral
+"""certify.families.spectra and `certify spectrum`: Hebbian sequence couplings against their definition, every spectral
 quantity against NumPy, soundness of every kernel-labelled number, the catalog instances' real numbers and
 verdicts, and the command line."""
 
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from certify import spectra
+from certify.families import spectra
 from certify.errors import InputError
-from certify.measures import mu1_weighted, mu2_weighted, muinf_weighted
-from certify.cli import main as certify_main
-from certify.spectra_cli import add_parser, run
+from certify.search.measures import mu1_weighted, mu2_weighted, muinf_weighted
+from certify.cli.main import main as certify_main
+from certify.cli.spectrum import add_parser, run
 from tests.strategies import floats, square_matrices
 
 

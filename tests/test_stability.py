@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from certify.errors import KernelError
 from certify.kernel.stability import verify_measure_below
-from certify.measures import mu2
+from certify.search.measures import mu2
 
 from strategies import square_matrices
 

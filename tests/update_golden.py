@@ -71,8 +71,8 @@ def transcript(args: Sequence[str], stdout: str, code: int) -> str:
 
 
 def run_cli(args: Sequence[str]) -> tuple[str, int]:
-    """(stdout, exit code) of certify.cli.main(args), run in-process from the repository root."""
-    from certify.cli import main
+    """(stdout, exit code) of certify.cli.main.main(args), run in-process from the repository root."""
+    from certify.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     cwd = os.getcwd()
