@@ -13,7 +13,8 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardProduct
 
 from certify.errors import KernelError
-from certify.kernel.algebra import Evaluator, Normalizer, nf_equal
+from certify.kernel.algebra import Normalizer, nf_equal
+from certify.kernel.evaluate import Evaluator
 from certify.kernel.intervals import INF, Interval, enclose
 from certify.kernel.objects import N, Assumptions, Claim, FlowProof, Use, Witness
 from certify.kernel.verify import check_proof, check_witness

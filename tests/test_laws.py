@@ -19,6 +19,7 @@ from hypothesis import given, settings, strategies as st
 from certify.check import check_rule
 from certify.errors import InputError, KernelError
 from certify.kernel import algebra as alg
+from certify.kernel import forms
 from certify.kernel import laws as kl
 from certify.kernel.intervals import Interval
 from certify.lang.rule import Rule
@@ -91,7 +92,7 @@ NZ = alg.Normalizer({"A": "any", "B": "any", "S": "symmetric", "K": "skew"})
 def test_scalar_form_keeps_the_value(word, seed):
     env = _env(seed)
     nf = {word: sp.Integer(3)}
-    assert np.allclose(_evaluate(alg.scalar_form(NZ, nf), env) if alg.scalar_form(NZ, nf) else 0,
+    assert np.allclose(_evaluate(forms.scalar_form(NZ, nf), env) if forms.scalar_form(NZ, nf) else 0,
                        _evaluate(nf, env), atol=1e-9)
 
 
@@ -99,7 +100,7 @@ def test_scalar_form_keeps_the_value(word, seed):
 def test_trace_form_keeps_the_trace(names, seed):
     env = _env(seed)
     nf = {tuple(("leaf", m, "matrix", False) for m in names): sp.Integer(2)}
-    canon = alg.trace_form(NZ, nf)
+    canon = forms.trace_form(NZ, nf)
     want = np.trace(_evaluate(nf, env))
     got = np.trace(_evaluate(canon, env)) if canon else 0.0
     assert abs(got - want) <= 1e-9 * (1 + abs(want))
@@ -108,15 +109,15 @@ def test_trace_form_keeps_the_trace(names, seed):
 def test_trace_and_scalar_forms_identify_what_they_should():
     AB = {(("leaf", "A", "matrix", False), ("leaf", "B", "matrix", False)): sp.Integer(1)}
     BA = {(("leaf", "B", "matrix", False), ("leaf", "A", "matrix", False)): sp.Integer(1)}
-    assert alg.trace_form(NZ, alg.nf_add(AB, alg.nf_scale(BA, -1))) == {}
+    assert forms.trace_form(NZ, alg.nf_add(AB, alg.nf_scale(BA, -1))) == {}
     assert alg.nf_add(AB, alg.nf_scale(BA, -1))            # as matrices they differ
     xKx = {(("leaf", "x", "vector", True), ("leaf", "K", "matrix", False), ("leaf", "x", "vector", False)): 1}
-    assert alg.scalar_form(NZ, xKx) == {}                   # x^T K x = 0 for skew K
+    assert forms.scalar_form(NZ, xKx) == {}                   # x^T K x = 0 for skew K
     xAy = {(("leaf", "x", "vector", True), ("leaf", "A", "matrix", False), ("leaf", "y", "vector", False)): 1}
     yAtx = {(("leaf", "y", "vector", True), ("leaf", "A", "matrix", True), ("leaf", "x", "vector", False)): 1}
-    assert alg.scalar_form(NZ, xAy) == alg.scalar_form(NZ, yAtx)
+    assert forms.scalar_form(NZ, xAy) == forms.scalar_form(NZ, yAtx)
     with pytest.raises(KernelError):
-        alg.scalar_form(NZ, AB)                              # not 1 x 1
+        forms.scalar_form(NZ, AB)                              # not 1 x 1
 
 
 @given(st.lists(st.sampled_from(["A", "B", "x"]), min_size=1, max_size=4), st.integers(0, 10**6))
@@ -128,7 +129,7 @@ def test_derivative_is_the_product_rule(names, seed):
     word = tuple(("leaf", m, "vector" if m == "x" else "matrix", False) for m in names)
     rates = {"A": _leaf("A1", "matrix"), "x": _leaf("x1", "vector")}
     env |= {"A1": rng.normal(size=(4, 4)), "x1": rng.normal(size=(4, 1))}
-    d = alg.derivative(NZ, {word: sp.Integer(1)}, rates)
+    d = forms.derivative(NZ, {word: sp.Integer(1)}, rates)
     h = 1e-5
 
     def at(t):
@@ -146,12 +147,12 @@ def test_substitute_and_cancel_inverses():
     nz = alg.Normalizer({"D": "diagonal", "Di": "diagonal", "A": "any", "M": "any"})
     # M A M with M := Di A D, then D ... Di cancels
     word = {(("leaf", "M", "matrix", False), ("leaf", "A", "matrix", False), ("leaf", "M", "matrix", False)): 1}
-    sub = alg.substitute(nz, word, {"M": alg.nf_mul(alg.nf_mul(_leaf("Di", "matrix"), _leaf("A", "matrix")),
+    sub = forms.substitute(nz, word, {"M": alg.nf_mul(alg.nf_mul(_leaf("Di", "matrix"), _leaf("A", "matrix")),
                                                    _leaf("D", "matrix"))})
     M = env["Di"] @ env["A"] @ env["D"]
     assert np.allclose(_evaluate(sub, env), M @ env["A"] @ M)
     wrapped = alg.nf_mul(alg.nf_mul(_leaf("D", "matrix"), sub), _leaf("Di", "matrix"))
-    reduced = alg.cancel_inverses(wrapped, {"D": "Di", "Di": "D"})
+    reduced = forms.cancel_inverses(wrapped, {"D": "Di", "Di": "D"})
     assert max(len(w) for w in reduced) == 5                 # A D A Di A: the outer D, Di cancelled
     assert np.allclose(_evaluate(reduced, env), env["D"] @ M @ env["A"] @ M @ env["Di"])
 
@@ -376,13 +377,13 @@ def test_kernel_rejects_wrong_energies():
     nz = alg.Normalizer({"H": "diagonal"}, scalars=frozenset({"L"}))
     E = nz.nf(_energy_expr())
     v = _leaf("v", "vector")
-    dE = alg.scalar_form(nz, alg.derivative(nz, E, {"x": v, "g": alg.nf_mul(_leaf("H", "matrix"), v),
+    dE = forms.scalar_form(nz, forms.derivative(nz, E, {"x": v, "g": alg.nf_mul(_leaf("H", "matrix"), v),
                                                      "L": alg.nf_mul(nz.transpose(_leaf("g", "vector")), v)}))
     W, H = _leaf("W", "W"), _leaf("H", "matrix")
     g, x, b = (_leaf(k, "vector") for k in "gxb")
     residual = alg.nf_add(alg.nf_add(x, alg.nf_scale(b, -1)), alg.nf_scale(alg.nf_mul(W, g), -1))
     target = alg.nf_mul(alg.nf_mul(nz.transpose(residual), H), v)
-    assert not alg.nf_equal(dE, alg.scalar_form(nz, target))
+    assert not alg.nf_equal(dE, forms.scalar_form(nz, target))
 
 
 # -- rule files -------------------------------------------------------------------------------------
@@ -569,8 +570,8 @@ def test_rates_must_respect_declared_symmetry():
     A = {(("leaf", "A", "matrix", False),): sp.Integer(1)}
     word = {(("leaf", "S", "matrix", False), ("leaf", "S", "matrix", False)): sp.Integer(1)}
     with pytest.raises(KernelError):
-        alg.derivative(nz, word, {"S": A})               # a symmetric leaf cannot move along a general matrix
+        forms.derivative(nz, word, {"S": A})               # a symmetric leaf cannot move along a general matrix
     with pytest.raises(KernelError):
-        alg.substitute(nz, word, {"S": A})
+        forms.substitute(nz, word, {"S": A})
     sym = alg.nf_add(A, nz.transpose(A))
-    assert alg.derivative(nz, word, {"S": sym})          # A + A^T is symmetric: accepted
+    assert forms.derivative(nz, word, {"S": sym})          # A + A^T is symmetric: accepted

@@ -21,8 +21,8 @@ import sympy as sp
 
 from .reality import require_real
 from .errors import KernelError
-from .algebra import (NF, Normalizer, _wrap_diag, cancel_inverses, derivative, freeze, nf_add, nf_equal,
-                      nf_mul, nf_scale, scalar_form, substitute, trace_form)
+from .algebra import NF, Normalizer, freeze, nf_add, nf_equal, nf_mul, nf_scale
+from .forms import _wrap_diag, cancel_inverses, derivative, scalar_form, substitute, trace_form
 from .intervals import Interval
 
 STOCK = "Stock, Harvey, Ocko, Ganguli, PLOS Comput Biol 18:e1010418 (2022)"

@@ -13,7 +13,8 @@ import sympy as sp
 
 from .errors import KernelError, SideConditionError
 from . import exact
-from .algebra import Evaluator, Normalizer, contains_w, nf_equal
+from .algebra import Normalizer, contains_w, nf_equal
+from .evaluate import Evaluator
 from .intervals import enclose
 from .lemmas import LEMMAS, Context, check_decay, check_term, gamma_of, reconstruct
 from .reality import require_real

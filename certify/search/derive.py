@@ -17,7 +17,8 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardProduct
 
 from certify.kernel.activations import ACTIVATIONS
-from certify.kernel.algebra import NF, Normalizer, Word, atom_shape, contains_w, nf_add
+from certify.kernel.algebra import NF, Normalizer, Word, contains_w, nf_add
+from certify.kernel.forms import atom_shape
 from certify.kernel.intervals import enclose
 from certify.kernel.lemmas import gamma_of
 from certify.kernel.objects import N, Assumptions, Claim, FlowProof, Use, base_norm

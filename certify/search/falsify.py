@@ -16,7 +16,8 @@ import numpy as np
 import sympy as sp
 
 from certify.errors import KernelError
-from certify.kernel.algebra import Evaluator, Normalizer, contains_w
+from certify.kernel.algebra import Normalizer, contains_w
+from certify.kernel.evaluate import Evaluator
 from certify.kernel.intervals import INF, Interval
 from certify.kernel.lemmas import gamma_of
 from certify.kernel.objects import N, Claim, Refutation, Witness, base_norm
