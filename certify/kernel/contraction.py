@@ -17,7 +17,8 @@ Euclidean (multiplier LMI, incremental sector condition), P > 0, Lambda = diag(l
     FR: M = [[-2(1-c)P, P + g W^T Lambda], [P + g Lambda W, -2 Lambda]] <  0
 proves contraction at rate c in the metric P. -M is proved positive definite exactly (rationals,
 small n) or by the verified floating-point Cholesky of verified.py with a rigorous bound on the
-rounding errors made while forming M in floating point (large n).
+rounding errors made while forming M in floating point (large n). All binary64 reasoning, with its error model,
+is in verified.py; this module decides what to prove and in which arithmetic.
 """
 
 from __future__ import annotations
@@ -28,35 +29,9 @@ import numpy as np
 
 from .errors import KernelError
 from . import exact
-from .verified import ETA, U, is_pd_verified, round_down, round_up
+from .verified import binary64_exactly, float_array, is_pd_verified, lmi_matrix_float, weighted_row_bound
 
 EXACT_LIMIT = 40   # n up to which the LMI is checked in exact rationals
-
-
-def _float_array(x, name: str, ndim: int) -> np.ndarray:
-    """`x` as a finite real binary64 array of `ndim` dimensions. Complex, object, string and extended-precision
-    data are refused (numpy would drop imaginary parts or round long doubles without an error), and so is any
-    value that binary64 cannot hold exactly: the floating-point paths must reason about the data they were
-    given, not a rounded copy."""
-    if isinstance(x, np.ndarray):
-        if x.dtype.kind not in "biuf" or x.dtype.itemsize > 8:
-            raise KernelError(f"{name} must hold real binary64 numbers, got dtype {x.dtype}")
-        arr = x.astype(np.float64)
-        if x.dtype.kind == "f" and not np.array_equal(arr, x):   # pragma: no cover - float16/32 widen exactly
-            raise KernelError(f"{name} changed when read as binary64")
-        if x.dtype.kind in "iu" and not np.array_equal(arr.astype(x.dtype), x):
-            raise KernelError(f"{name} has integers that binary64 cannot hold exactly")
-    else:
-        rows = exact.to_fraction_matrix(x, name) if ndim == 2 else [exact.to_fraction_vector(x, name)]
-        flat = [v for row in rows for v in row]
-        if any(Fraction(float(v)) != v for v in flat if abs(v) < 2 ** 1024):
-            raise KernelError(f"{name} has entries that are not binary64 numbers (e.g. 1/5)")
-        arr = np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
-        if ndim == 1:
-            arr = arr.reshape(-1)
-    if arr.ndim != ndim or not np.all(np.isfinite(arr)):
-        raise KernelError(f"{name} must be a finite {ndim}-D array")
-    return arr
 
 
 def _weights(eta, n: int) -> list[Fraction]:
@@ -69,36 +44,6 @@ def _weights(eta, n: int) -> list[Fraction]:
 EXACT_WEIGHTED_LIMIT = 300  # n above which weighted measures are bounded in floating point (rigorously)
 
 
-def _row_quantities_upper(W: np.ndarray, eta: np.ndarray, positive_diagonal: bool) -> Fraction:
-    """max_i [ d_i + sum_{j != i} |w_ij| eta_j / eta_i ], d_i = w_ii or (w_ii)_+, bounded from above.
-
-    Error model (binary64, rounding to nearest, gradual underflow; u = 2^-53, eta_min = 2^-1074). The
-    off-diagonal sums s_i = sum_j |w_ij| eta_j are computed in binary64 in any order. Each product is rounded
-    once: fl(a b) = a b (1 + d) + e with |d| <= u, |e| <= eta_min/2 (e is the underflow error, and an addition
-    of floats never underflows). Every term is non-negative, so the computed sum s~ satisfies
-    s~ >= (1 - gamma_n) s - n eta_min/2 (gamma_n = n u / (1 - n u)): the exact sum is at most
-    (s~ + n eta_min) / (1 - gamma_n). That bound is evaluated in exact rational arithmetic, like everything
-    after it, so a weight eta_i tiny enough for the products to underflow only makes the bound larger
-    (n eta_min / eta_i) instead of hiding the terms."""
-    n = W.shape[0]
-    A = np.abs(W)
-    np.fill_diagonal(A, 0.0)
-    sums = A @ eta
-    if not np.all(np.isfinite(sums)):
-        raise KernelError("weighted_rate: overflow while bounding the weighted measure")
-    gamma = Fraction(n) * U / (1 - Fraction(n) * U)
-    inflate = 1 / (1 - gamma)
-    lost = n * ETA                       # what underflow can have removed from each sum
-    best = None
-    for i in range(n):
-        d = Fraction(float(W[i, i]))
-        if positive_diagonal:
-            d = max(d, Fraction(0))
-        value = d + (Fraction(float(sums[i])) + lost) * inflate / Fraction(float(eta[i]))
-        best = value if best is None or value > best else best
-    return best
-
-
 def _slope(g) -> Fraction:
     """The slope bound g of the activation: every slope lies in [0, g], so g >= 0 is part of the theorem."""
     g = exact.to_fraction(g, "g")
@@ -109,8 +54,8 @@ def _slope(g) -> Fraction:
 
 def _weighted_rate_float(W, g: Fraction, form: str, norm: str, eta) -> Fraction:
     g = _slope(g)
-    W = _float_array(W, "W", 2)
-    eta = _float_array(eta, "eta", 1)
+    W = float_array(W, "W", 2)
+    eta = float_array(eta, "eta", 1)
     n = W.shape[0]
     if W.shape != (n, n) or eta.shape != (n,) or not np.all(np.isfinite(W)) or not np.all(np.isfinite(eta)):
         raise KernelError("W must be a finite square float64 matrix and eta a finite vector of length n")
@@ -118,7 +63,7 @@ def _weighted_rate_float(W, g: Fraction, form: str, norm: str, eta) -> Fraction:
         raise KernelError("weights must be positive")
     rows = W if norm == "linf" else W.T          # l1 measures are linf measures of the transpose
     positive = (form, norm) in (("H", "linf"), ("FR", "l1"))
-    worst = _row_quantities_upper(rows, eta, positive)
+    worst = weighted_row_bound(rows, eta, positive)
     return 1 - g * (worst if positive else max(Fraction(0), worst))
 
 
@@ -157,13 +102,13 @@ def weighted_rate(W, g, form: str, norm: str, eta) -> Fraction:
 def linear_rate(W, norm: str, eta=None) -> Fraction:
     """Linear activation: J = -I + W exactly, rate 1 - mu(W) (l1, linf with weights eta)."""
     if not isinstance(W, list) and np.asarray(W).ndim == 2 and len(W) > EXACT_WEIGHTED_LIMIT:
-        Wf = _float_array(W, "W", 2)
-        w = _float_array(eta if eta is not None else np.ones(len(Wf)), "eta", 1)
+        Wf = float_array(W, "W", 2)
+        w = float_array(eta if eta is not None else np.ones(len(Wf)), "eta", 1)
         if Wf.shape != (len(w), len(w)):
             raise KernelError("linear_rate: W must be n x n and eta of length n")
         if norm not in ("l1", "linf") or np.any(w <= 0):
             raise KernelError("linear_rate handles l1 and linf with positive weights")
-        return 1 - _row_quantities_upper(Wf if norm == "linf" else Wf.T, w, False)
+        return 1 - weighted_row_bound(Wf if norm == "linf" else Wf.T, w, False)
     A = exact.to_fraction_matrix(W, "W")
     n = len(A)
     w = _weights(eta if eta is not None else [1] * n, n)
@@ -193,67 +138,6 @@ def _lmi_exact(W, g: Fraction, form: str, P, lam, c: Fraction) -> list[list[Frac
     return top + bottom
 
 
-def _lmi_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np.ndarray, np.ndarray]:
-    """-M(c) formed in binary64 with an entrywise bound R on |computed - exact|.
-
-    Inputs W, P, lam are binary64 arrays (exact rationals). The slope bound g and the coefficient
-    s = 2(1 - c) are replaced by binary64 numbers g~ >= g and s~ <= s: a larger slope bound and a
-    smaller s only make the matrix inequality harder, so proving it for (g~, s~) proves it for (g, s).
-    Every entry of the off-diagonal block is a sum of at most n + 1 products of binary64 numbers,
-    computed with error at most gamma_{n+1} times the sum of the absolute values of the products
-    (any order of summation); the diagonal blocks have one rounding each. R adds these bounds up,
-    itself computed in floating point and then inflated by (1 + 2 gamma_{n+2}) to cover its own
-    rounding.
-    """
-    W = _float_array(W, "W", 2)
-    P = _float_array(P, "P", 2)
-    lam = _float_array(lam, "lam", 1)
-    n = W.shape[0]
-    if P.shape != (n, n) or lam.shape != (n,):
-        raise KernelError(f"check_lmi: P must be {n} x {n} and lam of length {n}")
-    if not np.array_equal(P, P.T):
-        raise KernelError("P must be exactly symmetric")
-    gf = round_up(g)
-    sf = round_down(2 * (1 - c))
-    gl = gf * lam                       # one rounding each
-    if form == "H":
-        B = P @ W
-        B[np.diag_indices(n)] += gl
-        mag = np.abs(P) @ np.abs(W)
-        mag[np.diag_indices(n)] += np.abs(gl)
-    else:
-        B = P + gf * (W.T * lam[None, :])
-        mag = np.abs(P) + np.abs(gf * (W.T * lam[None, :]))
-    m = n + 2
-    gamma = float(Fraction(m) * U / (1 - Fraction(m) * U))
-    factor = (1 + 2 * gamma) * (1 + 4 * float(U))
-    # Underflow: each rounded product a b is a b (1 + d) + e with |e| <= eta_min/2 (additions never underflow);
-    # an entry involves at most n + 3 rounded products (n in P W, g~ lam_i, its scaling, and the products in
-    # mag), and the float evaluation of R itself can lose up to a few eta_min to underflow. `tiny` covers all
-    # of it with room to spare, and is itself an exact binary64 number (an integer multiple of eta_min).
-    tiny = float(2 * (n + 8)) * float(ETA)
-    # off-diagonal block: products and sums (gamma_{n+2}), plus the rounding of g~ lam_i (u |g~ lam_i|)
-    r_off = (gamma * mag + np.abs(B) * float(U)) * factor + tiny
-    top = sf * P
-    r_top = np.abs(top) * float(U) * factor + tiny
-    minusM = np.block([[top, -B], [-B.T, np.diag(2 * lam)]])
-    R = np.block([[r_top, r_off], [r_off.T, np.zeros((n, n))]])
-    if not np.all(np.isfinite(R)) or not np.all(np.isfinite(minusM)):
-        raise KernelError("check_lmi: overflow while forming the LMI in binary64")
-    return minusM, R
-
-
-def _binary64_exactly(W) -> np.ndarray:
-    """W (exact numbers) as a float64 array, refusing any entry that binary64 cannot hold exactly: the
-    verified path must certify the declared matrix, not a rounded one."""
-    rows = exact.to_fraction_matrix(W, "W")
-    Wf = np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
-    if any(Fraction(float(x)) != x for row in rows for x in row):
-        raise KernelError("W has entries that are not binary64 numbers (e.g. 1/5); the verified floating-point "
-                          "check would certify a rounded matrix")
-    return Wf
-
-
 def check_lmi(W, g, form: str, P, lam, c) -> str:
     """Prove that (P, lam) certifies contraction at rate c: -M(c) positive definite, P > 0, lam >= 0.
     Returns the method used ('exact' or 'verified-cholesky'); raises KernelError otherwise."""
@@ -261,7 +145,7 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
         raise KernelError(f"unknown network form {form!r}")
     g = _slope(g)
     c = exact.to_fraction(c, "c")
-    Wf = _float_array(W, "W", 2) if not isinstance(W, list) else None
+    Wf = float_array(W, "W", 2) if not isinstance(W, list) else None
     n = len(W)
     if n == 0 or (Wf is not None and Wf.shape != (n, n)) or \
             (Wf is None and any(not hasattr(r, "__len__") or len(r) != n for r in W)):
@@ -278,12 +162,12 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
             raise KernelError(f"the LMI does not hold at rate c = {c}: -M(c) is not positive definite")
         return "exact"
     if Wf is None:
-        Wf = _binary64_exactly(W)
-    P = _float_array(P, "P", 2)
-    lam = _float_array(lam, "lam", 1)
+        Wf = binary64_exactly(W)
+    P = float_array(P, "P", 2)
+    lam = float_array(lam, "lam", 1)
     if not is_pd_verified(P):
         raise KernelError("P is not verified positive definite")
-    minusM, R = _lmi_float(Wf, g, form, P, lam, c)
+    minusM, R = lmi_matrix_float(Wf, g, form, P, lam, c)
     if not is_pd_verified(minusM, R):
         raise KernelError(f"the LMI could not be verified at rate c = {c} (verified Cholesky failed)")
     return "verified-cholesky"

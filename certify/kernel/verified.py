@@ -1,5 +1,13 @@
-"""Verified positive definiteness in floating point (TRUSTED), after S. M. Rump, "Verification of
-positive definiteness", BIT Numer. Math. 46:433-452 (2006), Theorem 2.3 / Corollary 2.4.
+"""All binary64 reasoning of the kernel, with its error model (TRUSTED).
+
+Model: IEEE binary64, rounding to nearest, gradual underflow; u = 2^-53, eta = 2^-1074. A rounded product is
+a b (1 + d) + e with |d| <= u, |e| <= eta/2 (d e = 0); a rounded sum is (a + b)(1 + d) and never underflows. Every
+bound below adds a relative term and, where products can underflow, an absolute one; quantities the theorem
+needs are computed exactly (Fractions) or rounded in the safe direction. Contents: reading float data
+(`float_array`, `binary64_exactly`), rigorous weighted row sums (`weighted_row_bound`), the LMI matrix formed in
+floating point with an entrywise bound on its error (`lmi_matrix_float`), and verified positive definiteness
+(`is_pd_verified`), after S. M. Rump, "Verification of positive definiteness", BIT Numer. Math. 46:433-452
+(2006), Theorem 2.3 / Corollary 2.4.
 
 The theorem. Let A be a symmetric n x n matrix of IEEE binary64 numbers with positive diagonal, u =
 2^-53 the unit roundoff, eta = 2^-1074 the smallest subnormal, t_i the number of entries left of the
@@ -26,6 +34,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from . import exact
 from .errors import KernelError
 
 U = Fraction(1, 2**53)
@@ -120,3 +129,122 @@ def is_pd_verified(A: np.ndarray, radius: np.ndarray | float = 0.0) -> bool:
     except np.linalg.LinAlgError:
         return False
     return True
+
+
+# -- the kernel's other binary64 reasoning: reading float data, row sums, forming the LMI ----------------------
+
+def float_array(x, name: str, ndim: int) -> np.ndarray:
+    """`x` as a finite real binary64 array of `ndim` dimensions. Complex, object, string and extended-precision
+    data are refused (numpy would drop imaginary parts or round long doubles without an error), and so is any
+    value that binary64 cannot hold exactly: the floating-point paths must reason about the data they were
+    given, not a rounded copy."""
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biuf" or x.dtype.itemsize > 8:
+            raise KernelError(f"{name} must hold real binary64 numbers, got dtype {x.dtype}")
+        arr = x.astype(np.float64)
+        if x.dtype.kind == "f" and not np.array_equal(arr, x):   # pragma: no cover - float16/32 widen exactly
+            raise KernelError(f"{name} changed when read as binary64")
+        if x.dtype.kind in "iu" and not np.array_equal(arr.astype(x.dtype), x):
+            raise KernelError(f"{name} has integers that binary64 cannot hold exactly")
+    else:
+        rows = exact.to_fraction_matrix(x, name) if ndim == 2 else [exact.to_fraction_vector(x, name)]
+        flat = [v for row in rows for v in row]
+        if any(Fraction(float(v)) != v for v in flat if abs(v) < 2 ** 1024):
+            raise KernelError(f"{name} has entries that are not binary64 numbers (e.g. 1/5)")
+        arr = np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
+        if ndim == 1:
+            arr = arr.reshape(-1)
+    if arr.ndim != ndim or not np.all(np.isfinite(arr)):
+        raise KernelError(f"{name} must be a finite {ndim}-D array")
+    return arr
+
+
+def weighted_row_bound(W: np.ndarray, eta: np.ndarray, positive_diagonal: bool) -> Fraction:
+    """max_i [ d_i + sum_{j != i} |w_ij| eta_j / eta_i ], d_i = w_ii or (w_ii)_+, bounded from above.
+
+    Error model (binary64, rounding to nearest, gradual underflow; u = 2^-53, eta_min = 2^-1074). The
+    off-diagonal sums s_i = sum_j |w_ij| eta_j are computed in binary64 in any order. Each product is rounded
+    once: fl(a b) = a b (1 + d) + e with |d| <= u, |e| <= eta_min/2 (e is the underflow error, and an addition
+    of floats never underflows). Every term is non-negative, so the computed sum s~ satisfies
+    s~ >= (1 - gamma_n) s - n eta_min/2 (gamma_n = n u / (1 - n u)): the exact sum is at most
+    (s~ + n eta_min) / (1 - gamma_n). That bound is evaluated in exact rational arithmetic, like everything
+    after it, so a weight eta_i tiny enough for the products to underflow only makes the bound larger
+    (n eta_min / eta_i) instead of hiding the terms."""
+    n = W.shape[0]
+    A = np.abs(W)
+    np.fill_diagonal(A, 0.0)
+    sums = A @ eta
+    if not np.all(np.isfinite(sums)):
+        raise KernelError("weighted_rate: overflow while bounding the weighted measure")
+    gamma = Fraction(n) * U / (1 - Fraction(n) * U)
+    inflate = 1 / (1 - gamma)
+    lost = n * ETA                       # what underflow can have removed from each sum
+    best = None
+    for i in range(n):
+        d = Fraction(float(W[i, i]))
+        if positive_diagonal:
+            d = max(d, Fraction(0))
+        value = d + (Fraction(float(sums[i])) + lost) * inflate / Fraction(float(eta[i]))
+        best = value if best is None or value > best else best
+    return best
+
+
+def lmi_matrix_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np.ndarray, np.ndarray]:
+    """-M(c) formed in binary64 with an entrywise bound R on |computed - exact|.
+
+    Inputs W, P, lam are binary64 arrays (exact rationals). The slope bound g and the coefficient
+    s = 2(1 - c) are replaced by binary64 numbers g~ >= g and s~ <= s: a larger slope bound and a
+    smaller s only make the matrix inequality harder, so proving it for (g~, s~) proves it for (g, s).
+    Every entry of the off-diagonal block is a sum of at most n + 1 products of binary64 numbers,
+    computed with error at most gamma_{n+1} times the sum of the absolute values of the products
+    (any order of summation); the diagonal blocks have one rounding each. R adds these bounds up,
+    itself computed in floating point and then inflated by (1 + 2 gamma_{n+2}) to cover its own
+    rounding.
+    """
+    W = float_array(W, "W", 2)
+    P = float_array(P, "P", 2)
+    lam = float_array(lam, "lam", 1)
+    n = W.shape[0]
+    if P.shape != (n, n) or lam.shape != (n,):
+        raise KernelError(f"check_lmi: P must be {n} x {n} and lam of length {n}")
+    if not np.array_equal(P, P.T):
+        raise KernelError("P must be exactly symmetric")
+    gf = round_up(g)
+    sf = round_down(2 * (1 - c))
+    gl = gf * lam                       # one rounding each
+    if form == "H":
+        B = P @ W
+        B[np.diag_indices(n)] += gl
+        mag = np.abs(P) @ np.abs(W)
+        mag[np.diag_indices(n)] += np.abs(gl)
+    else:
+        B = P + gf * (W.T * lam[None, :])
+        mag = np.abs(P) + np.abs(gf * (W.T * lam[None, :]))
+    m = n + 2
+    gamma = float(Fraction(m) * U / (1 - Fraction(m) * U))
+    factor = (1 + 2 * gamma) * (1 + 4 * float(U))
+    # Underflow: each rounded product a b is a b (1 + d) + e with |e| <= eta_min/2 (additions never underflow);
+    # an entry involves at most n + 3 rounded products (n in P W, g~ lam_i, its scaling, and the products in
+    # mag), and the float evaluation of R itself can lose up to a few eta_min to underflow. `tiny` covers all
+    # of it with room to spare, and is itself an exact binary64 number (an integer multiple of eta_min).
+    tiny = float(2 * (n + 8)) * float(ETA)
+    # off-diagonal block: products and sums (gamma_{n+2}), plus the rounding of g~ lam_i (u |g~ lam_i|)
+    r_off = (gamma * mag + np.abs(B) * float(U)) * factor + tiny
+    top = sf * P
+    r_top = np.abs(top) * float(U) * factor + tiny
+    minusM = np.block([[top, -B], [-B.T, np.diag(2 * lam)]])
+    R = np.block([[r_top, r_off], [r_off.T, np.zeros((n, n))]])
+    if not np.all(np.isfinite(R)) or not np.all(np.isfinite(minusM)):
+        raise KernelError("check_lmi: overflow while forming the LMI in binary64")
+    return minusM, R
+
+
+def binary64_exactly(W) -> np.ndarray:
+    """W (exact numbers) as a float64 array, refusing any entry that binary64 cannot hold exactly: the
+    verified path must certify the declared matrix, not a rounded one."""
+    rows = exact.to_fraction_matrix(W, "W")
+    Wf = np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
+    if any(Fraction(float(x)) != x for row in rows for x in row):
+        raise KernelError("W has entries that are not binary64 numbers (e.g. 1/5); the verified floating-point "
+                          "check would certify a rounded matrix")
+    return Wf
