@@ -37,7 +37,8 @@ import numpy as np
 from flint import arb_mat, ctx
 
 from .errors import KernelError
-from .equilibria import DEFAULT_PREC, EquilibriumBox, _arb, _high, _interval_ball, _low, _network, _verify_box
+from .equilibria import EquilibriumBox, _verify_box
+from .netmodel import DEFAULT_PREC, _arb, _high, _interval_ball, _low, _network
 from .verified import is_pd_verified, round_up
 
 
