@@ -14,3 +14,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# The kernel recorder (tests/kernel_audit.py): CERTIFY_KERNEL_AUDIT=report.json python -m pytest
+if os.environ.get("CERTIFY_KERNEL_AUDIT"):
+    from tests import kernel_audit as _kernel_audit
+
+    _kernel_audit.install()
+
+    def pytest_terminal_summary(terminalreporter):
+        terminalreporter.write_line(_kernel_audit.report(os.environ["CERTIFY_KERNEL_AUDIT"]))
