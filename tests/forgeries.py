@@ -104,12 +104,12 @@ def _scratch() -> Path:
 
 def rule_section(rule_path: Path, base: Path) -> dict[str, Any]:
     """The certificate's "rule" block for a rule file, as `certify prove` writes it (the forger's rebuild)."""
-    from certify.output import certificate as C
+    from certify.output.certificate import fields
     from certify.lang.rule import Rule
     rule = Rule.from_file(rule_path)
     rel = Path(rule_path).resolve().relative_to(Path(base).resolve()).as_posix()
     return {"name": rule.name, "file": rel, "hash": rule.hash, "canonical_text": rule.canonical_text(),
-            "dW": rule.dW_text, "assumptions": C._assumptions(rule), "data_files": C.data_files(rule)}
+            "dW": rule.dW_text, "assumptions": fields._assumptions(rule), "data_files": fields.data_files(rule)}
 
 
 def skeleton(rule_path: Path, base: Path, claims: list[dict[str, Any]], verdict: str) -> dict[str, Any]:
@@ -151,30 +151,31 @@ def complete_flow(claim: dict[str, Any], rule) -> bool:
 
 def complete_contraction(claim: dict[str, Any], rule) -> bool:
     """Rewrite claim['contraction'] (derived numbers) and claim['summary'] from the kernel's re-check."""
-    from certify.output import certificate as C
+    from certify.output.certificate import recheck_network as R
+    from certify.output.certificate import contraction_summary
     from certify.lang.network import network_of
     d = claim["contraction"]
     try:
         net = network_of(rule)
         explanation = None
         if d["kind"] == "weighted":
-            derived = C._recheck_weighted(d, net)
+            derived = R._recheck_weighted(d, net)
         elif d["kind"] == "lmi":
-            derived = C._recheck_lmi(d, net)
+            derived = R._recheck_lmi(d, net)
         elif d["kind"] == "plastic":
-            derived = C._recheck_plastic(d, net, rule)
+            derived = R._recheck_plastic(d, net, rule)
         else:
-            derived, obj = C._recheck_refutation(d, net)
+            derived, obj = R._recheck_refutation(d, net)
             explanation = str(obj)
         claim["contraction"] = derived
-        claim["summary"] = C.contraction_summary(derived, explanation)
+        claim["summary"] = contraction_summary(derived, explanation)
     except Exception:                 # noqa: BLE001
         return False
     return True
 
 
 def complete_witness(claim: dict[str, Any], rule) -> bool:
-    from certify.output.certificate import _frac, witness_from_dict
+    from certify.output.certificate.fields import _frac, witness_from_dict
     from certify.kernel.objects import Claim
     from certify.kernel.verify import check_witness
     w = claim["counterexample"]
@@ -519,7 +520,7 @@ def _flow_forgeries() -> list[Forgery]:
 
 
 def _parsed(text: str, rule):
-    from certify.output.certificate import _parse
+    from certify.output.certificate.fields import _parse
     return _parse(text, rule, "forgery")
 
 
@@ -606,7 +607,7 @@ def _edit_plain(stem, path, value, overall=False):
 
 def _fix_overall(doc):
     """Keep the top-level verdict consistent with the claims (as _overall computes it)."""
-    from certify.output.certificate import _overall
+    from certify.output.certificate.recheck import _overall
     try:
         doc["verdict"] = _overall(_rule_of(doc, PROOFS), doc["claims"], doc.get("laws", []))
     except Exception:                 # noqa: BLE001

@@ -252,13 +252,13 @@ def test_timeout_zero_is_no_limit(tmp_path, capsys, monkeypatch):
 
 
 def test_verify_out_of_time_is_not_verified(tmp_path, capsys, monkeypatch):
-    import certify.output.certificate as C
+    import certify.output.certificate.recheck as recheck   # verify_document calls verify_claim from there
     rules, proofs = tmp_path / "rules", tmp_path / "proofs"
     rules.mkdir()
     _rule(rules, DECAY + '\n[claim]\nmeasure = "l2"\nbound = "nonincreasing"\n')
     assert main(["prove", str(rules), "--out", str(proofs), "--no-latex", "-q"]) == 0
     assert main(["verify", str(proofs)]) == 0
-    monkeypatch.setattr(C, "verify_claim", _sleep)
+    monkeypatch.setattr(recheck, "verify_claim", _sleep)
     code, out, seconds = _run(["verify", proofs, "--timeout", "1"], capsys)
     assert code == 1 and seconds < 5
     assert "FAILED" in out and "VERIFIED" not in out.replace("0 verified", "")

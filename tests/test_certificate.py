@@ -1,4 +1,4 @@
-"""Certificates (certify/output/certificate.py): `certify prove`, `certify verify`, the JSON Schema, tampering,
+"""Certificates (certify/output/certificate/): `certify prove`, `certify verify`, the JSON Schema, tampering,
 stale rules and JUnit XML (issue 6, items 1, 2 and 5).
 
 The committed catalog certificates in proofs/ must all validate against the schema and re-verify; edits
