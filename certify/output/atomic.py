@@ -17,24 +17,12 @@ from certify.errors import InputError
 
 def write_text(path: str | Path, text: str) -> None:
     """Write `text` (UTF-8) to `path` atomically: a temporary file next to it, then os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_bytes_with(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def write_bytes_with(path: str | Path, writer) -> None:
-    """Atomically write `path` through `writer(binary file object)` (e.g. np.savez)."""
+    """Atomically write `path` through `writer(binary file object)` (e.g. np.savez): a temporary file in the same
+    folder, flushed to disk, then renamed over the target; on any failure the temporary file is removed."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
     try:
