@@ -32,8 +32,9 @@ Entry points (one line each: name(arguments) -> what it returns on success; Kern
   exceptions
     KernelError (a refusal: its message starts with the check that refused), InputError (bad input data)
 
-Reading order for an audit: errors, intervals, activations, reality, algebra, objects, lemmas, verify (flow
-proofs); exact, verified, contraction (fixed and plastic networks); equilibria, stability; laws.
+Reading order for an audit: errors, intervals, activations, reality, algebra, evaluate, objects, lemmas, verify
+(flow proofs); exact, verified, contraction (fixed and plastic networks); netmodel, equilibria, stability
+(equilibria); forms, laws, io_refutation (conservation laws and energies).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _ENTRY_POINTS = {
     "verify_stable_equilibrium": "stability", "verify_measure_below": "stability",
     "check_lax_flow": "laws", "check_spectrum": "laws", "check_entrywise": "laws", "check_cost_descent": "laws",
     "check_io_map": "laws", "check_energy_descent": "laws", "check_strict_lyapunov": "laws",
-    "check_io_refutation": "laws",
+    "check_io_refutation": "io_refutation",
     "is_pd_verified": "verified", "require_real": "reality", "enclose": "intervals",
     "KernelError": "errors", "InputError": "errors",
 }
