@@ -281,3 +281,14 @@ def test_exploration_without_a_claim_reports_findings_without_failures(tmp_path,
     root = ET.parse(junit).getroot()
     assert code == 0 and root.get("failures") == "0"
     assert any(tc.get("name") == "exploration" for tc in root.iter("testcase"))
+
+
+def test_linear_rate_refuses_what_it_cannot_prove():
+    # seen to refuse (the kernel recorder found linear_rate only ever accepting): l2 has no row-sum formula, and
+    # weights must be positive, in the exact and the binary64 path alike
+    with pytest.raises(KernelError):
+        kc.linear_rate([[Fraction(1, 2)]], "l2")
+    with pytest.raises(KernelError):
+        kc.linear_rate([[Fraction(1, 2), 0], [0, 0]], "l1", [1, 0])
+    with pytest.raises(KernelError):
+        kc.linear_rate(np.eye(301) / 2, "linf", np.r_[np.ones(300), -1.0])
