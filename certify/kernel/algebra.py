@@ -118,7 +118,7 @@ class Normalizer:
             return c1 * c2, ("had",) + tuple(sorted((w1, w2), key=repr))
         if tag == "fun":
             return sp.Integer(1), (atom[0], atom[1], atom[2], not atom[3])
-        raise KernelError(f"unknown atom {atom!r}")
+        raise KernelError(f"transpose_atom: unknown atom {atom!r}")
 
     def transpose_word(self, word: Word) -> tuple[sp.Basic, Word]:
         coeff = sp.Integer(1)
@@ -142,7 +142,7 @@ class Normalizer:
             name = str(expr.name)
             if name in self.scalars:
                 if expr.shape != (1, 1):
-                    raise KernelError(f"'{name}' is declared a scalar but has shape {expr.shape}")
+                    raise KernelError(f"nf: '{name}' is declared a scalar but has shape {expr.shape}")
                 kind = "scalar"
             elif name == "W":
                 kind = "W"
@@ -151,7 +151,7 @@ class Normalizer:
             elif expr.shape[1] == 1:
                 kind = "vector"
             else:
-                raise KernelError(f"undeclared matrix symbol '{name}'")
+                raise KernelError(f"nf: undeclared matrix symbol '{name}'")
             return {(("leaf", name, kind, False),): sp.Integer(1)}
         if isinstance(expr, sp.Identity):
             return {(): sp.Integer(1)}
@@ -175,7 +175,7 @@ class Normalizer:
         if isinstance(expr, sp.MatPow):
             k = expr.exp
             if not (k.is_Integer and int(k) >= 1):
-                raise KernelError(f"matrix power with exponent {k} is not supported")
+                raise KernelError(f"nf: matrix power with exponent {k} is not supported")
             base = self.nf(expr.base)
             out = base
             for _ in range(int(k) - 1):
@@ -183,7 +183,7 @@ class Normalizer:
             return out
         if isinstance(expr, DiagMatrix):
             if expr.args[0].shape != (expr.shape[0], 1):
-                raise KernelError(f"diag() of something that is not an n x 1 vector: {expr.args[0]}")
+                raise KernelError(f"nf: diag() of something that is not an n x 1 vector: {expr.args[0]}")
             out = {}
             for w, c in self.nf(expr.args[0]).items():
                 add_into(out, (("diag", w),), c)
@@ -192,7 +192,7 @@ class Normalizer:
             if isinstance(expr, HadamardPower):
                 k = expr.exp
                 if not (k.is_Integer and int(k) >= 1):
-                    raise KernelError(f"Hadamard power with exponent {k} is not supported")
+                    raise KernelError(f"nf: Hadamard power with exponent {k} is not supported")
                 args = [expr.base] * int(k)
             else:
                 args = list(expr.args)
@@ -209,20 +209,20 @@ class Normalizer:
         if isinstance(expr, ElementwiseApplyFunction):
             act = activation_by_sympy(expr.function)
             if act is None:
-                raise KernelError(f"unknown element-wise function {expr.function}")
+                raise KernelError(f"nf: unknown element-wise function {expr.function}")
             inner = self.nf(expr.expr)
             if not inner:
-                raise KernelError("an activation of the zero vector must be evaluated, not normalised")
+                raise KernelError("nf: an activation of the zero vector must be evaluated, not normalised")
             rows, cols = expr.expr.shape
             if rows == 1 and cols == 1:
-                raise KernelError("an activation of a 1 x 1 matrix expression is not supported")
+                raise KernelError("nf: an activation of a 1 x 1 matrix expression is not supported")
             if rows == 1 and cols != 1:
                 # f applied to a covector is the transpose of f applied to the vector: one canonical atom
                 return {(("fun", act.name, freeze(self.transpose(inner)), True),): sp.Integer(1)}
             if cols != 1:
-                raise KernelError("activations apply to vectors only")
+                raise KernelError("nf: activations apply to vectors only")
             return {(("fun", act.name, freeze(inner), False),): sp.Integer(1)}
-        raise KernelError(f"the kernel does not know the matrix operation {type(expr).__name__}: {expr}")
+        raise KernelError(f"nf: the kernel does not know the matrix operation {type(expr).__name__}: {expr}")
 
 
 def contains_w(word: Word) -> bool:

@@ -37,7 +37,7 @@ EXACT_LIMIT = 40   # n up to which the LMI is checked in exact rationals
 def _weights(eta, n: int) -> list[Fraction]:
     w = exact.to_fraction_vector(eta, "eta")
     if len(w) != n or any(x <= 0 for x in w):
-        raise KernelError(f"weights must be {n} positive numbers")
+        raise KernelError(f"weights: weights must be {n} positive numbers")
     return w
 
 
@@ -48,7 +48,7 @@ def _slope(g) -> Fraction:
     """The slope bound g of the activation: every slope lies in [0, g], so g >= 0 is part of the theorem."""
     g = exact.to_fraction(g, "g")
     if g < 0:
-        raise KernelError(f"the slope bound g = {g} must be >= 0 (slopes lie in [0, g])")
+        raise KernelError(f"slope: the slope bound g = {g} must be >= 0 (slopes lie in [0, g])")
     return g
 
 
@@ -58,9 +58,10 @@ def _weighted_rate_float(W, g: Fraction, form: str, norm: str, eta) -> Fraction:
     eta = float_array(eta, "eta", 1)
     n = W.shape[0]
     if W.shape != (n, n) or eta.shape != (n,) or not np.all(np.isfinite(W)) or not np.all(np.isfinite(eta)):
-        raise KernelError("W must be a finite square float64 matrix and eta a finite vector of length n")
+        raise KernelError("weighted_rate_float: W must be a finite square float64 matrix and eta a finite "
+                          "vector of length n")
     if np.any(eta <= 0):
-        raise KernelError("weights must be positive")
+        raise KernelError("weighted_rate_float: weights must be positive")
     rows = W if norm == "linf" else W.T          # l1 measures are linf measures of the transpose
     positive = (form, norm) in (("H", "linf"), ("FR", "l1"))
     worst = weighted_row_bound(rows, eta, positive)
@@ -72,15 +73,15 @@ def weighted_rate(W, g, form: str, norm: str, eta) -> Fraction:
     case nothing is proved): exact for n <= EXACT_WEIGHTED_LIMIT, else a rigorous lower bound."""
     if not isinstance(W, list) and np.asarray(W).ndim == 2 and len(W) > EXACT_WEIGHTED_LIMIT:
         if (form, norm) not in (("H", "l1"), ("FR", "linf"), ("H", "linf"), ("FR", "l1")):
-            raise KernelError(f"no non-Euclidean rule for form {form!r} in {norm!r}")
+            raise KernelError(f"weighted_rate: no non-Euclidean rule for form {form!r} in {norm!r}")
         return _weighted_rate_float(W, Fraction(g), form, norm, eta)
     A = exact.to_fraction_matrix(W, "W")
     n = len(A)
     if n == 0 or any(len(r) != n for r in A):
-        raise KernelError("W must be a non-empty square matrix")
+        raise KernelError("weighted_rate: W must be a non-empty square matrix")
     g = Fraction(g)
     if g < 0:
-        raise KernelError("the slope bound g must be >= 0")
+        raise KernelError("weighted_rate: the slope bound g must be >= 0")
     w = _weights(eta, n)
     if (form, norm) == ("H", "l1"):
         mu = exact.mu1_weighted_exact(A, w)
@@ -96,7 +97,7 @@ def weighted_rate(W, g, form: str, norm: str, eta) -> Fraction:
         worst = max(max(A[j][j], Fraction(0)) + sum(abs(A[i][j]) * w[i] for i in range(n) if i != j) / w[j]
                     for j in range(n))
         return 1 - g * worst
-    raise KernelError(f"no non-Euclidean rule for form {form!r} in {norm!r}")
+    raise KernelError(f"weighted_rate: no non-Euclidean rule for form {form!r} in {norm!r}")
 
 
 def linear_rate(W, norm: str, eta=None) -> Fraction:
@@ -107,7 +108,7 @@ def linear_rate(W, norm: str, eta=None) -> Fraction:
         if Wf.shape != (len(w), len(w)):
             raise KernelError("linear_rate: W must be n x n and eta of length n")
         if norm not in ("l1", "linf") or np.any(w <= 0):
-            raise KernelError("linear_rate handles l1 and linf with positive weights")
+            raise KernelError("linear_rate: linear_rate handles l1 and linf with positive weights")
         return 1 - weighted_row_bound(Wf if norm == "linf" else Wf.T, w, False)
     A = exact.to_fraction_matrix(W, "W")
     n = len(A)
@@ -116,7 +117,7 @@ def linear_rate(W, norm: str, eta=None) -> Fraction:
         return 1 - exact.mu1_weighted_exact(A, w)
     if norm == "linf":
         return 1 - exact.muinf_weighted_exact(A, w)
-    raise KernelError(f"linear_rate handles l1 and linf; use check_lmi for l2 (got {norm!r})")
+    raise KernelError(f"linear_rate: linear_rate handles l1 and linf; use check_lmi for l2 (got {norm!r})")
 
 
 def _lmi_exact(W, g: Fraction, form: str, P, lam, c: Fraction) -> list[list[Fraction]]:
@@ -142,7 +143,7 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
     """Prove that (P, lam) certifies contraction at rate c: -M(c) positive definite, P > 0, lam >= 0.
     Returns the method used ('exact' or 'verified-cholesky'); raises KernelError otherwise."""
     if form not in ("H", "FR"):
-        raise KernelError(f"unknown network form {form!r}")
+        raise KernelError(f"check_lmi: unknown network form {form!r}")
     g = _slope(g)
     c = exact.to_fraction(c, "c")
     Wf = float_array(W, "W", 2) if not isinstance(W, list) else None
@@ -154,22 +155,22 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
         raise KernelError(f"check_lmi: P must be {n} x {n}")
     lam_list = exact.to_fraction_vector(lam, "lam")
     if len(lam_list) != n or any(x < 0 for x in lam_list):
-        raise KernelError("the multiplier must be n non-negative numbers")
+        raise KernelError("check_lmi: the multiplier must be n non-negative numbers")
     if n <= EXACT_LIMIT:
         if not exact.is_pd_exact(exact.to_fraction_matrix(P, "P")):
-            raise KernelError("P is not positive definite")
+            raise KernelError("check_lmi: P is not positive definite")
         if not exact.is_pd_exact(_lmi_exact(W, g, form, P, lam, c)):
-            raise KernelError(f"the LMI does not hold at rate c = {c}: -M(c) is not positive definite")
+            raise KernelError(f"check_lmi: the LMI does not hold at rate c = {c}: -M(c) is not positive definite")
         return "exact"
     if Wf is None:
         Wf = binary64_exactly(W)
     P = float_array(P, "P", 2)
     lam = float_array(lam, "lam", 1)
     if not is_pd_verified(P):
-        raise KernelError("P is not verified positive definite")
+        raise KernelError("check_lmi: P is not verified positive definite")
     minusM, R = lmi_matrix_float(Wf, g, form, P, lam, c)
     if not is_pd_verified(minusM, R):
-        raise KernelError(f"the LMI could not be verified at rate c = {c} (verified Cholesky failed)")
+        raise KernelError(f"check_lmi: the LMI could not be verified at rate c = {c} (verified Cholesky failed)")
     return "verified-cholesky"
 
 
@@ -211,7 +212,7 @@ def _start_value(W0, norm: str, route: str) -> Fraction:
         b = guess + margin * (1 + abs(guess))
         if holds(b):
             return b
-    raise KernelError("could not bound the l2 quantity of W0 exactly")
+    raise KernelError("start_value: could not bound the l2 quantity of W0 exactly")
 
 
 def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
@@ -238,7 +239,7 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
     norm, route = cert.norm, cert.route
     valid = (route == "norm" or linear or (form, norm) in (("H", "l1"), ("FR", "linf")))
     if not valid:
-        raise KernelError(f"a {route} bound in {norm} does not control the Jacobian of form {form} "
+        raise KernelError(f"check_plastic: a {route} bound in {norm} does not control the Jacobian of form {form} "
                           "(mu_2(W) <= 0 is not sufficient for nonlinear activations)")
     g = Fraction(g)
     gl = Fraction(1) if linear else g
@@ -267,7 +268,8 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
                               f"{cert.gamma} ranges over {rate}")
         m_inf = enclose(cert.beta * (1 / cert.gamma) if cert.beta != 0 else sp.Integer(0), env)
         if m_inf.hi == float("inf"):
-            raise KernelError("the drive bound over the decay rate is unbounded over the declared ranges")
+            raise KernelError("check_plastic: the drive bound over the decay rate is unbounded over the "
+                              "declared ranges")
         m_inf_hi = Fraction(m_inf.hi)
         if cert.positive_part:
             m_inf_hi = max(m_inf_hi, Fraction(0))
@@ -275,10 +277,10 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
     if 1 - gl * worst > 0:
         return cert, m0, 1 - gl * worst, Fraction(0), 1 - gl * worst
     if not (1 - gl * max(m_inf_hi, Fraction(0)) > 0):
-        raise KernelError(f"the asymptotic bound g m_inf = {gl * m_inf_hi} is not < 1: no contraction "
+        raise KernelError(f"check_plastic: the asymptotic bound g m_inf = {gl * m_inf_hi} is not < 1: no contraction "
                           "follows from this flow bound")
     if not rate.is_positive() or rate.lo <= 0:
-        raise KernelError("the decay rate has no positive lower bound over the declared ranges")
+        raise KernelError("check_plastic: the decay rate has no positive lower bound over the declared ranges")
     c_after = (1 - gl * max(m_inf_hi, Fraction(0))) / 2
     L = (1 - c_after) / gl                   # need m(t) <= L
     T = _log_upper((m0 - m_inf_hi) / (L - m_inf_hi)) / Fraction(rate.lo)

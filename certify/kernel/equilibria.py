@@ -182,7 +182,7 @@ def _exact_point(net: _Net, x: list[Fraction]) -> EquilibriumBox:
     fx = net.f_exact(x)
     for i, v in enumerate(fx):
         if v != 0:
-            raise KernelError(f"f(x) != 0 at the claimed exact equilibrium: component {i} is {v}")
+            raise KernelError(f"exact_point: f(x) != 0 at the claimed exact equilibrium: component {i} is {v}")
     return _result(net, x, x, "exact-point", x, True, "f(x*) = 0 at the rational point x*, evaluated exactly")
 
 
@@ -195,7 +195,8 @@ def _affine_piece(net: _Net, lo: list[Fraction], hi: list[Fraction]) -> Equilibr
         elif b <= 0:
             s.append(net.slope())
         else:
-            raise KernelError(f"the box straddles the kink of {net.activation}: pre-activation {i} ranges over "
+            raise KernelError(f"affine_piece: the box straddles the kink of {net.activation}: pre-activation "
+                              f"{i} ranges over "
                               f"[{a}, {b}], which contains points on both sides of 0")
     # f(x) = A x + b on the box
     if net.form == "H":   # -x + W S x + u
@@ -209,15 +210,17 @@ def _affine_piece(net: _Net, lo: list[Fraction], hi: list[Fraction]) -> Equilibr
     try:
         xq = Aq.solve(bq)
     except ZeroDivisionError:
-        raise KernelError("f is affine on the box with a singular matrix: no isolated equilibrium") from None
+        raise KernelError("affine_piece: f is affine on the box with a singular matrix: no isolated "
+                          "equilibrium") from None
     x = [Fraction(int(xq[i, 0].p), int(xq[i, 0].q)) for i in range(n)]
     for i in range(n):
         if not lo[i] <= x[i] <= hi[i]:
-            raise KernelError(f"the zero of the affine piece of f on the box lies outside it (coordinate {i}: "
+            raise KernelError(f"affine_piece: the zero of the affine piece of f on the box lies outside it "
+                              f"(coordinate {i}: "
                               f"{x[i]} not in [{lo[i]}, {hi[i]}]): the box contains no equilibrium")
     fx = net.f_exact(x)  # independent re-check with the true activation
     if any(v != 0 for v in fx):
-        raise KernelError("internal inconsistency: the affine zero is not a zero of f")  # pragma: no cover
+        raise KernelError("affine_piece: the affine zero is not a zero of f")  # pragma: no cover
     return _result(net, lo, hi, "affine-piece", x, True,
                    "f is affine on the box (no pre-activation changes sign) with a nonsingular matrix; its "
                    "unique zero x* is rational, lies in the box and satisfies f(x*) = 0 exactly")
@@ -230,15 +233,15 @@ def _krawczyk(net: _Net, c: list[Fraction], lo: list[Fraction], hi: list[Fractio
     J = net.jacobian_ball(X)
     fc = net.f_ball([_arb(ci) for ci in c])
     if not all(v.is_finite() for row in J for v in row) or not all(v.is_finite() for v in fc):
-        raise KernelError("the enclosures of f(c) or of the interval Jacobian are not finite")
+        raise KernelError("krawczyk: the enclosures of f(c) or of the interval Jacobian are not finite")
     mid = np.array([[float(v.mid()) for v in row] for row in J])
     try:
         Yf = np.linalg.inv(mid)
     except np.linalg.LinAlgError:
-        raise KernelError("the midpoint Jacobian is singular in floating point; Krawczyk needs a "
+        raise KernelError("krawczyk: the midpoint Jacobian is singular in floating point; Krawczyk needs a "
                           "preconditioner") from None
     if not np.all(np.isfinite(Yf)):
-        raise KernelError("the preconditioner is not finite")
+        raise KernelError("krawczyk: the preconditioner is not finite")
     Y = arb_mat([[arb(float(v)) for v in row] for row in Yf])               # floats are exact in arb
     IYJ = arb_mat([[arb(int(i == j)) for j in range(n)] for i in range(n)]) - Y * arb_mat(J)
     Yfc = Y * arb_mat([[v] for v in fc])
@@ -246,7 +249,7 @@ def _krawczyk(net: _Net, c: list[Fraction], lo: list[Fraction], hi: list[Fractio
     for i in range(n):
         Ki = _arb(c[i]) - Yfc[i, 0] + K_lin[i, 0]
         if not Ki.is_finite() or not (_low(Ki) > lo[i] and _high(Ki) < hi[i]):
-            raise KernelError(f"Krawczyk test failed in coordinate {i}: K_{i} = {Ki} is not inside the open "
+            raise KernelError(f"krawczyk: Krawczyk test failed in coordinate {i}: K_{i} = {Ki} is not inside the open "
                               f"interval ({float(lo[i])!r}, {float(hi[i])!r}); the box may hold no zero, or be "
                               "too large or too small for the test")
     return _result(net, lo, hi, "krawczyk", None, True,
@@ -261,7 +264,7 @@ def _verify_box(net: _Net, center: object, radius: object, prec: int) -> Equilib
     if all(a == b for a, b in zip(lo, hi)):
         return _exact_point(net, c)
     if any(a == b for a, b in zip(lo, hi)):
-        raise KernelError("the radius must be > 0 in every coordinate (or 0 in all, for an exact point)")
+        raise KernelError("verify_box: the radius must be > 0 in every coordinate (or 0 in all, for an exact point)")
     if net.activation in PIECEWISE_LINEAR:
         return _affine_piece(net, lo, hi)
     with ctx.workprec(prec):
@@ -297,7 +300,7 @@ def verify_two_equilibria(W: object, u: object, form: str, activation: str, firs
         if hi1[i] < lo2[i] or hi2[i] < lo1[i]:
             return TwoEquilibria(b1, b2, i, f"two equilibria of f in disjoint boxes (separated along coordinate "
                                             f"{i}): the network is not contracting in any norm")
-    raise KernelError("the two boxes overlap (or touch): they need not hold distinct equilibria")
+    raise KernelError("verify_two_equilibria: the two boxes overlap (or touch): they need not hold distinct equilibria")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -315,7 +318,8 @@ def _routh_first_column(coeffs: list) -> list:
     col = [r0[0], r1[0]]
     for _ in range(2, m + 1):
         if _sign(r1[0]) == 0:
-            raise KernelError("the Routh array has an entry that is zero or of uncertain sign in its first column")
+            raise KernelError("routh_first_column: the Routh array has an entry that is zero or of uncertain "
+                              "sign in its first column")
         r2 = [(r1[0] * r0[j + 1] - r0[0] * r1[j + 1]) / r1[0] for j in range(width - 1)] + [zero]
         r0, r1 = r1, r2
         col.append(r1[0])
@@ -404,11 +408,13 @@ def verify_unstable_equilibrium(W: object, u: object, form: str, activation: str
         jac, cp = "interval", None
     signs = [_sign(v) for v in col]
     if 0 in signs:
-        raise KernelError("the Routh array's first column has a zero or uncertain entry (singular case); "
+        raise KernelError("verify_unstable_equilibrium: the Routh array's first column has a zero or uncertain "
+                          "entry (singular case); "
                           "no eigenvalue with positive real part proved")
     changes = sum(1 for s, t in zip(signs, signs[1:]) if s != t)
     if changes == 0:
-        raise KernelError("no eigenvalue with positive real part: the Routh array shows every eigenvalue of the "
+        raise KernelError("verify_unstable_equilibrium: no eigenvalue with positive real part: the Routh array "
+                          "shows every eigenvalue of the "
                           "Jacobian at this equilibrium has Re < 0")
     return UnstableEquilibrium(box, jac, "routh", None, changes, cp,
                                f"Routh's theorem: the first column of the Routh array has {changes} sign "

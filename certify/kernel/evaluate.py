@@ -20,7 +20,7 @@ Mat = list  # list of rows of Fractions
 
 def _matmul(a: Mat, b: Mat) -> Mat:
     if len(a[0]) != len(b):
-        raise KernelError("shape mismatch in exact evaluation")
+        raise KernelError("matmul: shape mismatch in exact evaluation")
     return [[sum((a[i][k] * b[k][j] for k in range(len(b))), Fraction(0)) for j in range(len(b[0]))]
             for i in range(len(a))]
 
@@ -56,7 +56,7 @@ class Evaluator:
     def coeff(self, c: sp.Basic) -> Fraction:
         value = sp.sympify(c).xreplace(self.subs)  # safe: c is a kernel-built SymPy object
         if not value.is_Rational:
-            raise KernelError(f"coefficient {c} does not evaluate to a rational at the witness")
+            raise KernelError(f"coeff: coefficient {c} does not evaluate to a rational at the witness")
         return Fraction(int(value.p), int(value.q))
 
     def atom(self, atom: Atom) -> Mat:
@@ -64,24 +64,24 @@ class Evaluator:
         if tag == "leaf":
             _, name, _kind, t = atom
             if name not in self.leaves:
-                raise KernelError(f"the witness gives no value for '{name}'")
+                raise KernelError(f"atom: the witness gives no value for '{name}'")
             value = self.leaves[name]
             return _transpose(value) if t else value
         if tag == "diag":
             v = self.word(atom[1])
             if len(v[0]) != 1:
-                raise KernelError("diag() of a non-vector in exact evaluation")
+                raise KernelError("atom: diag() of a non-vector in exact evaluation")
             return [[v[i][0] if i == j else Fraction(0) for j in range(self.n)] for i in range(self.n)]
         if tag == "had":
             a, b = self.word(atom[1]), self.word(atom[2])
             if (len(a), len(a[0])) != (len(b), len(b[0])):
-                raise KernelError("Hadamard product of different shapes in exact evaluation")
+                raise KernelError("atom: Hadamard product of different shapes in exact evaluation")
             return [[a[i][j] * b[i][j] for j in range(len(a[0]))] for i in range(len(a))]
         if tag == "fun":
             inner = self.nf(dict(atom[2]))
             out = [[_exact_activation(atom[1], x) for x in row] for row in inner]
             return _transpose(out) if atom[3] else out
-        raise KernelError(f"unknown atom {atom!r}")
+        raise KernelError(f"atom: unknown atom {atom!r}")
 
     def word(self, word: Word) -> Mat:
         if not word:
@@ -102,5 +102,5 @@ class Evaluator:
             total = scaled if total is None else [[x + y for x, y in zip(r1, r2)]
                                                   for r1, r2 in zip(total, scaled)]
         if total is None:
-            raise KernelError("cannot infer the shape of an empty (zero) expression; pass it explicitly")
+            raise KernelError("nf: cannot infer the shape of an empty (zero) expression; pass it explicitly")
         return total

@@ -106,7 +106,7 @@ def to_fraction_matrix(A: object, name: str = "A") -> Matrix:
 def _square(A: object, name: str) -> Matrix:
     M = to_fraction_matrix(A, name)
     if not M or len(M) != len(M[0]):
-        raise KernelError(f"'{name}' must be a non-empty square matrix, got {len(M)} row(s)"
+        raise KernelError(f"square: '{name}' must be a non-empty square matrix, got {len(M)} row(s)"
                           f"{' of length ' + str(len(M[0])) if M else ''}")
     return M
 
@@ -117,7 +117,7 @@ def _symmetric(S: object, name: str) -> Matrix:
     for i in range(n):
         for j in range(i + 1, n):
             if M[i][j] != M[j][i]:
-                raise KernelError(f"'{name}' is not exactly symmetric: entry ({i}, {j}) = {M[i][j]} but "
+                raise KernelError(f"symmetric: '{name}' is not exactly symmetric: entry ({i}, {j}) = {M[i][j]} but "
                                   f"entry ({j}, {i}) = {M[j][i]}")
     return M
 
@@ -125,10 +125,10 @@ def _symmetric(S: object, name: str) -> Matrix:
 def _positive_weights(eta: object, n: int, name: str) -> Vector:
     w = to_fraction_vector(eta, name)
     if len(w) != n:
-        raise KernelError(f"'{name}' has {len(w)} entries; the matrix is {n}x{n}")
+        raise KernelError(f"positive_weights: '{name}' has {len(w)} entries; the matrix is {n}x{n}")
     for i, x in enumerate(w):
         if x <= 0:
-            raise KernelError(f"'{name}' must be positive; entry {i} is {x}")
+            raise KernelError(f"positive_weights: '{name}' must be positive; entry {i} is {x}")
     return w
 
 
@@ -168,7 +168,7 @@ def ldl_exact(S: object) -> tuple[Matrix, Vector]:
     pivoting (a zero pivot with a nonzero remainder of its row)."""
     L, d, ok = _eliminate(_symmetric(S, "S"))
     if not ok:
-        raise KernelError(f"'S' has no LDL^T factorisation without pivoting (zero pivot {len(d) - 1} "
+        raise KernelError(f"ldl_exact: 'S' has no LDL^T factorisation without pivoting (zero pivot {len(d) - 1} "
                           "with a nonzero entry to its right); it is indefinite")
     return L, d
 
@@ -193,7 +193,7 @@ def norm1_exact(A: object) -> Fraction:
     """Induced l1 norm: the largest column sum of |a_ij|."""
     M = to_fraction_matrix(A, "A")
     if not M or not M[0]:
-        raise KernelError("'A' must be a non-empty matrix")
+        raise KernelError("norm1_exact: 'A' must be a non-empty matrix")
     return max(sum(abs(M[i][j]) for i in range(len(M))) for j in range(len(M[0])))
 
 
@@ -201,7 +201,7 @@ def norminf_exact(A: object) -> Fraction:
     """Induced l-infinity norm: the largest row sum of |a_ij|."""
     M = to_fraction_matrix(A, "A")
     if not M or not M[0]:
-        raise KernelError("'A' must be a non-empty matrix")
+        raise KernelError("norminf_exact: 'A' must be a non-empty matrix")
     return max(sum(abs(x) for x in row) for row in M)
 
 
@@ -253,9 +253,9 @@ def mu2_weighted_le_exact(A: object, P: object, b: object) -> bool:
     c = to_fraction(b, "b")
     n = len(M)
     if len(Q) != n:
-        raise KernelError(f"'P' is {len(Q)}x{len(Q)} but 'A' is {n}x{n}")
+        raise KernelError(f"mu2_weighted_le_exact: 'P' is {len(Q)}x{len(Q)} but 'A' is {n}x{n}")
     if not is_pd_exact(Q):
-        raise KernelError("'P' is not positive definite, so it defines no weighted l2 norm")
+        raise KernelError("mu2_weighted_le_exact: 'P' is not positive definite, so it defines no weighted l2 norm")
     PA = [[sum(Q[i][k] * M[k][j] for k in range(n)) for j in range(n)] for i in range(n)]
     S = [[2 * c * Q[i][j] - PA[j][i] - PA[i][j] for j in range(n)] for i in range(n)]  # (PA)^T = A^T P
     return is_psd_exact(S)
@@ -279,5 +279,6 @@ def collatz_wielandt_lower_exact(M: object, v: object) -> Fraction:
     for i in range(n):
         for j in range(n):
             if i != j and N[i][j] < 0:
-                raise KernelError(f"'M' is not Metzler: off-diagonal entry ({i}, {j}) is {N[i][j]} < 0")
+                raise KernelError(f"collatz_wielandt_lower_exact: 'M' is not Metzler: off-diagonal entry ({i}, "
+                                  f"{j}) is {N[i][j]} < 0")
     return min(sum(N[i][j] * w[j] for j in range(n)) / w[i] for i in range(n))

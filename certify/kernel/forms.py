@@ -35,7 +35,7 @@ def atom_shape(atom: Atom) -> tuple[str, str]:
         return word_shape(atom[1])
     if tag == "fun":
         return ("1", "n") if atom[3] else ("n", "1")
-    raise KernelError(f"unknown atom {atom!r}")
+    raise KernelError(f"atom_shape: unknown atom {atom!r}")
 
 
 def word_shape(word: Word) -> tuple[str, str]:
@@ -45,7 +45,7 @@ def word_shape(word: Word) -> tuple[str, str]:
     for atom in word[1:]:
         r, c = atom_shape(atom)
         if r != cols:
-            raise KernelError(f"shape mismatch inside the word {word!r}")
+            raise KernelError(f"word_shape: shape mismatch inside the word {word!r}")
         cols = c
     return rows, cols
 
@@ -53,7 +53,7 @@ def word_shape(word: Word) -> tuple[str, str]:
 def scalar_factors(word: Word) -> list[Word]:
     """Split a 1 x 1 word into its minimal 1 x 1 factors (each a scalar, so they commute)."""
     if word_shape(word) != ("1", "1"):
-        raise KernelError(f"the word {word!r} is not a scalar")
+        raise KernelError(f"scalar_factors: the word {word!r} is not a scalar")
     factors, start = [], 0
     for i in range(len(word)):
         if atom_shape(word[start])[0] == "1" and atom_shape(word[i])[1] == "1":
@@ -92,7 +92,7 @@ def trace_form(nz: Normalizer, nf: NF) -> NF:
     for word, c in nf.items():
         rows, cols = word_shape(word)
         if rows != cols:
-            raise KernelError(f"the trace of the non-square word {word!r}")
+            raise KernelError(f"trace_form: the trace of the non-square word {word!r}")
         d, tw = nz.transpose_word(word)
         own, other = _least_rotation(word), _least_rotation(tw)
         if own == other and d == -1:
@@ -163,14 +163,14 @@ def _consistent(nz: Normalizer, atom: Atom, value: NF) -> NF:
     if atom[2] == "scalar":          # a 1 x 1 value equals its transpose
         if all(word_shape(w) == ("1", "1") for w in value):
             return value
-        raise KernelError(f"the value given for the scalar '{atom[1]}' is not 1 x 1")
+        raise KernelError(f"consistent: the value given for the scalar '{atom[1]}' is not 1 x 1")
     if nz.props.get(atom[1]) == "diagonal":
         # a sum of products of diagonal factors is diagonal (diagonal matrices commute; no normal form needed)
         if all(a[0] == "diag" or (a[0] == "leaf" and nz.props.get(a[1]) == "diagonal") for w in value for a in w):
             return value
-        raise KernelError(f"the value given for '{atom[1]}' is not a product of diagonal matrices")
+        raise KernelError(f"consistent: the value given for '{atom[1]}' is not a product of diagonal matrices")
     if not nf_equal(nz.transpose(value), nf_scale(value, c)):
-        raise KernelError(f"the value given for '{atom[1]}' does not have its declared symmetry")
+        raise KernelError(f"consistent: the value given for '{atom[1]}' does not have its declared symmetry")
     return value
 
 
@@ -188,9 +188,9 @@ def _atom_derivative(nz: Normalizer, atom: Atom, rates: Mapping[str, NF]) -> NF:
         return nf_add(_wrap_had(derivative(nz, a, rates), b), _wrap_had(a, derivative(nz, b, rates)))
     if tag == "fun":
         if any(leaf_names(w) & set(rates) for w, _ in atom[2]):
-            raise KernelError(f"no chain rule for the activation {atom[1]} of a time-dependent vector")
+            raise KernelError(f"atom_derivative: no chain rule for the activation {atom[1]} of a time-dependent vector")
         return {}
-    raise KernelError(f"unknown atom {atom!r}")
+    raise KernelError(f"atom_derivative: unknown atom {atom!r}")
 
 
 def substitute(nz: Normalizer, nf: NF, values: Mapping[str, NF]) -> NF:
@@ -219,9 +219,9 @@ def _atom_substitute(nz: Normalizer, atom: Atom, values: Mapping[str, NF]) -> NF
     if tag == "fun":
         inner = substitute(nz, dict(atom[2]), values)
         if not inner:
-            raise KernelError("an activation of the zero vector must be evaluated, not normalised")
+            raise KernelError("atom_substitute: an activation of the zero vector must be evaluated, not normalised")
         return _single(("fun", atom[1], freeze(inner), atom[3]))
-    raise KernelError(f"unknown atom {atom!r}")
+    raise KernelError(f"atom_substitute: unknown atom {atom!r}")
 
 
 def cancel_inverses(nf: NF, pairs: Mapping[str, str]) -> NF:

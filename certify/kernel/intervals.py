@@ -21,9 +21,10 @@ Endpoint = Fraction | float
 
 def _check_endpoint(x: Endpoint) -> Endpoint:
     if isinstance(x, float) and x not in (INF, -INF):
-        raise KernelError(f"interval endpoint {x!r} is a finite float; the kernel works in exact rationals")
+        raise KernelError(f"check_endpoint: interval endpoint {x!r} is a finite float; the kernel works in "
+                          f"exact rationals")
     if not isinstance(x, (Fraction, float)):
-        raise KernelError(f"interval endpoint {x!r} is neither a Fraction nor an infinity")
+        raise KernelError(f"check_endpoint: interval endpoint {x!r} is neither a Fraction nor an infinity")
     return x
 
 
@@ -38,14 +39,14 @@ class Interval:
         _check_endpoint(self.lo)
         _check_endpoint(self.hi)
         if self.lo > self.hi:
-            raise KernelError(f"empty interval [{self.lo}, {self.hi}]")
+            raise KernelError(f"Interval: empty interval [{self.lo}, {self.hi}]")
         # infinite endpoints are never attained
         if self.lo == -INF and self.lo_closed:
             object.__setattr__(self, "lo_closed", False)
         if self.hi == INF and self.hi_closed:
             object.__setattr__(self, "hi_closed", False)
         if self.lo == self.hi and not (self.lo_closed and self.hi_closed):
-            raise KernelError(f"empty interval with open endpoint at {self.lo}")
+            raise KernelError(f"Interval: empty interval with open endpoint at {self.lo}")
 
     # -- constructors -------------------------------------------------------------------------
     @staticmethod
@@ -126,7 +127,7 @@ class Interval:
             if hi == 0 and self.lo in (INF, -INF):
                 hi_c = False
             return Interval(lo, hi, lo_c and lo not in (INF, -INF), hi_c and hi not in (INF, -INF))
-        raise KernelError(f"cannot divide by an interval containing 0: {self}")
+        raise KernelError(f"reciprocal: cannot divide by an interval containing 0: {self}")
 
     def power(self, k: int) -> "Interval":
         if k == 0:
@@ -168,7 +169,7 @@ def to_fraction(value: sp.Basic) -> Fraction:
         return Fraction(value)
     if isinstance(value, sp.Rational):
         return Fraction(int(value.p), int(value.q))
-    raise KernelError(f"expected an exact rational, got {value!r}")
+    raise KernelError(f"to_fraction: expected an exact rational, got {value!r}")
 
 
 def enclose(expr: sp.Basic, env: dict[sp.Symbol, Interval]) -> Interval:
@@ -180,7 +181,7 @@ def enclose(expr: sp.Basic, env: dict[sp.Symbol, Interval]) -> Interval:
         return Interval.point(to_fraction(expr))
     if isinstance(expr, sp.Symbol):
         if expr not in env:
-            raise KernelError(f"no declared range for symbol '{expr}'")
+            raise KernelError(f"enclose: no declared range for symbol '{expr}'")
         return env[expr]
     if isinstance(expr, sp.Add):
         out = Interval.point(0)
@@ -203,4 +204,4 @@ def enclose(expr: sp.Basic, env: dict[sp.Symbol, Interval]) -> Interval:
         hi = pick_hi(p.hi for p in parts)
         # closed endpoints are the wider (always sound) choice
         return Interval(lo, hi, True, True)
-    raise KernelError(f"cannot bound the expression {expr} (unsupported operation {type(expr).__name__})")
+    raise KernelError(f"enclose: cannot bound the expression {expr} (unsupported operation {type(expr).__name__})")

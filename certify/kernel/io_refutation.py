@@ -66,26 +66,26 @@ def check_io_refutation(activation: str, p: object, J: object, u: object, c: obj
     from .exact import to_fraction_matrix, to_fraction_vector
     slope = {"tanh": Fraction(1), "logistic": Fraction(1, 4)}
     if activation not in slope:
-        raise KernelError(f"no verified equilibria for {activation} in this check")
+        raise KernelError(f"check_io_refutation: no verified equilibria for {activation} in this check")
     p = Fraction(p)
     Jq = to_fraction_matrix(J, "J")
     n = len(Jq)
     uq, cq, dq = (to_fraction_vector(v, name) for v, name in ((u, "u"), (c, "c"), (d, "d")))
     if any(len(v) != n for v in (uq, cq, dq)) or any(len(r) != n for r in Jq) or p <= 0:
-        raise KernelError("J must be n x n, u, c, d of length n, p > 0")
+        raise KernelError("check_io_refutation: J must be n x n, u, c, d of length n, p > 0")
     if any(x <= 0 for x in dq):
-        raise KernelError("the balancing scales d must be positive")
+        raise KernelError("check_io_refutation: the balancing scales d must be positive")
     prod = Fraction(1)
     for x in dq:
         prod *= x
     if prod != 1:
-        raise KernelError("the flow conserves sum h = 0: the product of the scales must be 1")
+        raise KernelError("check_io_refutation: the flow conserves sum h = 0: the product of the scales must be 1")
     Jt = [[Jq[i][j] * dq[j] / dq[i] for j in range(n)] for i in range(n)]
     if not _strongly_connected(Jq) or not _balanced(Jt, p):
-        raise KernelError("D^-1 J D is not the (unique) balanced state of J")
+        raise KernelError("check_io_refutation: D^-1 J D is not the (unique) balanced state of J")
     for M in (Jq, Jt):
         if 1 - slope[activation] * max(sum(abs(x) for x in row) for row in M) <= 0:
-            raise KernelError("a network of the witness is not a contraction in l_inf")
+            raise KernelError("check_io_refutation: a network of the witness is not a contraction in l_inf")
     ut = [uq[i] / dq[i] for i in range(n)]
     first = verify_equilibrium_box(Jq, uq, "H", activation, centers[0], radius)
     second = verify_equilibrium_box(Jt, ut, "H", activation, centers[1], radius)
@@ -97,7 +97,7 @@ def check_io_refutation(activation: str, p: object, J: object, u: object, c: obj
     y = output(cq, first)
     yt = output([cq[i] * dq[i] for i in range(n)], second)
     if not (y[1] < yt[0] or yt[1] < y[0]):
-        raise KernelError("the two steady outputs are not separated")
+        raise KernelError("check_io_refutation: the two steady outputs are not separated")
     return IORefutation(activation, f"the balancing flow takes the {n}-neuron network J = {_rows(Jq)}, u = "
                         f"{_vec(uq)}, y = {_vec(cq)} x to D^-1 J D with D = diag{_vec(dq)} (its unique balanced "
                         f"state); steady output {_iv(y)} before, {_iv(yt)} after (verified boxes, both networks "

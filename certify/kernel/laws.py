@@ -64,7 +64,7 @@ def _subject(dW: sp.Basic, matrices: Mapping[str, str]) -> str:
 
 def _require(cert: LawCertificate, law: str, subject: str, what: str) -> None:
     if cert.law != law or cert.subject != subject:
-        raise KernelError(f"the {what} law needs the {law} certificate of this very flow")
+        raise KernelError(f"require: the {what} law needs the {law} certificate of this very flow")
 
 
 def _leaf(name: str, kind: str = "matrix") -> NF:
@@ -97,20 +97,22 @@ def check_lax_flow(dW: sp.Basic, matrices: Mapping[str, str], g: str, tau: sp.Sy
     _positive(tau_range, f"the time constant {tau}")
     require_real(dW, None, "dW")
     if not isinstance(tau, sp.Symbol):
-        raise KernelError("the time constant must be a parameter symbol (its declared range is checked)")
+        raise KernelError("check_lax_flow: the time constant must be a parameter symbol (its declared range is "
+                          "checked)")
     if set(matrices) & {"D_h", "D_h_inv", "W_0"}:
-        raise KernelError("the names D_h, D_h_inv and W_0 are reserved for the balancing solution")
+        raise KernelError("check_lax_flow: the names D_h, D_h_inv and W_0 are reserved for the balancing solution")
     props = dict(matrices) | {"D_h": "diagonal", "D_h_inv": "diagonal", "W_0": "any"}
     nz = Normalizer(props)
     W, G = _leaf("W", "W"), _wrap_diag(_leaf(g, "vector"))
     lax = nf_scale(_sub(nf_mul(W, G), nf_mul(G, W)), 1 / tau)
     if not nf_equal(nz.nf(dW), lax):
-        raise KernelError(f"dW/dt is not (W diag({g}) - diag({g}) W)/{tau}: the flow is not a balancing flow")
+        raise KernelError(f"check_lax_flow: dW/dt is not (W diag({g}) - diag({g}) W)/{tau}: the flow is not a "
+                          f"balancing flow")
     D, Dinv, W0 = _leaf("D_h"), _leaf("D_h_inv"), _leaf("W_0")
     solution = nf_mul(nf_mul(Dinv, W0), D)
     rates = {"D_h": nf_scale(nf_mul(D, G), 1 / tau), "D_h_inv": nf_scale(nf_mul(G, Dinv), -1 / tau)}
     if not nf_equal(derivative(nz, solution, rates), substitute(nz, lax, {"W": solution})):
-        raise KernelError("W(t) = D^-1 W(0) D does not solve the flow")   # unreachable for a Lax flow
+        raise KernelError("check_lax_flow: W(t) = D^-1 W(0) D does not solve the flow")   # unreachable for a Lax flow
     return LawCertificate("lax-flow", f"dW/dt = [W, diag({g})]/{tau}, solved by W(t) = D(t)^-1 W(0) D(t), "
                           f"D = diag(e^h), h' = {g}/{tau}",
                           (("lax-form", f"dW/dt = (W diag({g}) - diag({g}) W)/{tau}: an identity of normal "
@@ -128,7 +130,7 @@ def check_spectrum(dW: sp.Basic, matrices: Mapping[str, str], lax: LawCertificat
     for _ in range(TRACE_POWERS):
         power = nf_mul(power, _leaf("W", "W"))
         if trace_form(nz, derivative(nz, power, rate)):
-            raise KernelError("a trace of a power of W changes along the flow")
+            raise KernelError("check_spectrum: a trace of a power of W changes along the flow")
     return LawCertificate("spectrum", "the spectrum of W(t) is constant: every tr(W^k) is conserved",
                           lax.steps + (("similarity", "W(t) = D^-1 W(0) D is similar to W(0)", LAX),
                                        ("trace-powers", f"d/dt tr(W^k) = 0 for k = 1..{TRACE_POWERS}: identities "
@@ -145,7 +147,7 @@ def check_entrywise(law: str, lax: LawCertificate, dW: sp.Basic, matrices: Mappi
         "sign-pattern": "the sign (and zero pattern) of every entry W_ij(t) is constant",
     }
     if law not in statements:
-        raise KernelError(f"unknown entrywise law {law!r}")
+        raise KernelError(f"check_entrywise: unknown entrywise law {law!r}")
     return LawCertificate(law, statements[law], lax.steps + (
         ("diagonal-similarity-entries", "(D^-1 W(0) D)_ij = W(0)_ij e^{h_j - h_i}: ratios telescope around "
          "cycles, the factor is 1 on the diagonal and positive everywhere", STOCK),))
@@ -164,9 +166,9 @@ def check_cost_descent(p: Interval, tau: Interval, derived: sp.Basic | None = No
     target = nf_scale(nf_mul(_t(nz, g), g), -ps / taus)
     signal = {"g": _sub(nf_mul(C, e), nf_mul(_t(nz, C), e))}
     if not nf_equal(scalar_form(nz, substitute(nz, chain, signal)), scalar_form(nz, substitute(nz, target, signal))):
-        raise KernelError("(p/tau)(e^T C g - g^T C e) differs from -(p/tau) g^T g")   # unreachable
+        raise KernelError("check_cost_descent: (p/tau)(e^T C g - g^T C e) differs from -(p/tau) g^T g")   # unreachable
     if derived is not None and not nf_equal(scalar_form(nz, nz.nf(derived)), scalar_form(nz, target)):
-        raise KernelError(f"the derived dC/dt = {derived} is not -(p/tau) g^T g")
+        raise KernelError(f"check_cost_descent: the derived dC/dt = {derived} is not -(p/tau) g^T g")
     return LawCertificate("cost-descent", "with the balancing signal g = C e - C^T e: dC/dt = -(p/tau) |g|^2 <= 0, "
                           "the cost decreases, strictly unless every neuron is balanced (g = 0)",
                           (("cost-chain-rule", "dC/dt = sum_ij c_ij p (h_j' - h_i') = (p/tau)(e^T C g - g^T C e)",
@@ -200,10 +202,11 @@ def check_io_map(activation: str) -> LawCertificate:
     rhs_t = nf_add(nf_add(nf_scale(xt, -ONE), nf_mul(balanced["W_0"], phi_t)),
                    nf_add(nf_mul(balanced["V"], _leaf("u", "vector")), balanced["b"]))
     if not nf_equal(cancel_inverses(nf_mul(D, rhs_t), pairs), _rhs(nz, x, activation)):
-        raise KernelError("the balanced network does not map D^-1 x like the original maps x")   # unreachable
+        raise KernelError("check_io_map: the balanced network does not map D^-1 x like the original maps "
+                          "x")   # unreachable
     out_ok = nf_equal(cancel_inverses(nf_mul(nf_mul(_leaf("U"), D), xt), pairs), nf_mul(_leaf("U"), x))
     if not out_ok:
-        raise KernelError("the balanced readout differs")   # unreachable
+        raise KernelError("check_io_map: the balanced readout differs")   # unreachable
     return LawCertificate("io-map", "the input-output map u -> y is unchanged (state x -> D^-1 x)", (
         ("homogeneity", f"{activation}(a x) = a {activation}(x) for a > 0, so phi(D^-1 x) = D^-1 phi(x)", STOCK),
         ("io-transform", "D (rhs of the balanced network at D^-1 x) = rhs at x and U D (D^-1 x) = U x: identities "
@@ -219,13 +222,14 @@ def check_energy_descent(lagrangian: str, energy: sp.Basic, time_constants: str,
     H = Hess L >= 0 (declared convex Lagrangian). time_constants: 'scalar' (T = tau I) or 'diagonal'
     (T diagonal: needs H diagonal, i.e. a separable L, so that T H is a nonnegative diagonal matrix)."""
     if lagrangian not in LAGRANGIANS:
-        raise KernelError(f"unknown Lagrangian {lagrangian!r}; known: {', '.join(LAGRANGIANS)}")
+        raise KernelError(f"check_energy_descent: unknown Lagrangian {lagrangian!r}; known: {', '.join(LAGRANGIANS)}")
     require_real(dW, None, "dW")
     require_real(energy, None, "the energy")
     if time_constants not in ("scalar", "diagonal"):
-        raise KernelError("time constants are 'scalar' or 'diagonal'")
+        raise KernelError("check_energy_descent: time constants are 'scalar' or 'diagonal'")
     if Normalizer(matrices).nf(dW):
-        raise KernelError("the energy identity is for fixed weights: dW must be 0 (a changing W adds -g^T W' g/2)")
+        raise KernelError("check_energy_descent: the energy identity is for fixed weights: dW must be 0 (a "
+                          "changing W adds -g^T W' g/2)")
     nz = Normalizer({"H": "diagonal", "T": "diagonal"}, scalars=frozenset({"L"}), symmetric_W=True)
     x, b, g, v = (_leaf(k, "vector") for k in ("x", "b", "g", "v"))
     H, T, W = _leaf("H"), _leaf("T"), _leaf("W", "W")
@@ -233,15 +237,15 @@ def check_energy_descent(lagrangian: str, energy: sp.Basic, time_constants: str,
     canonical = nf_add(nf_add(nf_mul(_t(nz, _sub(x, b)), g), nf_scale(_leaf("L", "scalar"), -ONE)),
                        nf_scale(nf_mul(nf_mul(_t(nz, g), W), g), sp.Rational(-1, 2)))
     if not nf_equal(scalar_form(nz, E), scalar_form(nz, canonical)):
-        raise KernelError(f"E = {energy} is not (x - b)^T g - L - g^T W g/2")
+        raise KernelError(f"check_energy_descent: E = {energy} is not (x - b)^T g - L - g^T W g/2")
     rates = {"x": v, "g": nf_mul(H, v), "L": nf_mul(_t(nz, g), v)}
     dE = scalar_form(nz, derivative(nz, E, rates))
     grad_form = nf_mul(nf_mul(_t(nz, _sub(_sub(x, b), nf_mul(W, g))), H), v)
     if not nf_equal(dE, scalar_form(nz, grad_form)):
-        raise KernelError("dE/dt differs from (x - b - W g)^T H x'")
+        raise KernelError("check_energy_descent: dE/dt differs from (x - b - W g)^T H x'")
     on_solutions = scalar_form(nz, substitute(nz, dE, {"x": _sub(nf_add(nf_mul(W, g), b), nf_mul(T, v))}))
     if not nf_equal(on_solutions, scalar_form(nz, nf_scale(nf_mul(nf_mul(nf_mul(_t(nz, v), T), H), v), -ONE))):
-        raise KernelError("dE/dt along solutions differs from -x'^T T H x'")
+        raise KernelError("check_energy_descent: dE/dt along solutions differs from -x'^T T H x'")
     ell, act, curvature = LAGRANGIANS[lagrangian]
     return LawCertificate("energy-descent", "dE/dt = -x'^T T H x' <= 0 along every solution; E is constant "
                           "only while H x' = 0 (only neurons with l'' = 0 move)", (
@@ -268,21 +272,23 @@ def check_strict_lyapunov(descent: LawCertificate, lagrangian: str, W0, tau_min,
     in a = |H v|, c = |v| is >= 0 when kappa^2 w2 <= 4 tau_min (kappa - delta): checked in exact rationals."""
     from .exact import to_fraction_matrix
     if descent.law != "energy-descent" or not descent.subject.startswith(f"fixed-W:{lagrangian}:"):
-        raise KernelError("the strict Lyapunov law needs the energy-descent certificate of this Lagrangian")
+        raise KernelError("check_strict_lyapunov: the strict Lyapunov law needs the energy-descent certificate "
+                          "of this Lagrangian")
     if descent.subject != f"fixed-W:{lagrangian}:scalar" or Fraction(tau_min) != 1:
         # T >= tau_min I is a hypothesis about the network's time constants; the only ones the kernel knows are
         # those of form H, x' = -x + W g + b (T = I). Declared diagonal time constants have no lower bound here.
         raise KernelError("check_strict_lyapunov: the bound needs T >= tau_min I with known time constants; only "
                           "unit time constants (T = I, form H) are known to the kernel")
     if HESSIAN_MAX.get(lagrangian, Fraction(2)) > 1:
-        raise KernelError(f"the Hessian bound l'' <= 1 is not known for the Lagrangian {lagrangian!r}")
+        raise KernelError(f"check_strict_lyapunov: the Hessian bound l'' <= 1 is not known for the Lagrangian "
+                          f"{lagrangian!r}")
     W = to_fraction_matrix(W0, "W0")
     n = len(W)
     if any(W[i][j] != W[j][i] for i in range(n) for j in range(i)):
-        raise KernelError("W0 is not symmetric")
+        raise KernelError("check_strict_lyapunov: W0 is not symmetric")
     tau_min, kappa, delta = Fraction(tau_min), Fraction(kappa), Fraction(delta)
     if not (tau_min > 0 and kappa > 0 and delta > 0):
-        raise KernelError("tau_min, kappa and delta must be positive")
+        raise KernelError("check_strict_lyapunov: tau_min, kappa and delta must be positive")
     nz = Normalizer({"H": "diagonal", "T": "diagonal", "T_inv": "diagonal"}, symmetric_W=True)
     v, T, Ti, W_, H = _leaf("v", "vector"), _leaf("T"), _leaf("T_inv"), _leaf("W", "W"), _leaf("H")
     kinetic = nf_scale(nf_mul(nf_mul(_t(nz, v), T), v), sp.Rational(1, 2))
@@ -290,10 +296,11 @@ def check_strict_lyapunov(descent: LawCertificate, lagrangian: str, W0, tau_min,
     dK = cancel_inverses(derivative(nz, kinetic, {"v": rate}), {"T": "T_inv", "T_inv": "T"})
     target = _sub(nf_mul(nf_mul(nf_mul(_t(nz, v), W_), H), v), nf_mul(_t(nz, v), v))
     if not nf_equal(scalar_form(nz, dK), scalar_form(nz, target)):
-        raise KernelError("d/dt (x'^T T x'/2) differs from x'^T W H x' - |x'|^2")   # unreachable
+        raise KernelError("check_strict_lyapunov: d/dt (x'^T T x'/2) differs from x'^T W H x' - |x'|^2")   # unreachable
     w2 = sum((x * x for row in W for x in row), Fraction(0))
     if kappa * kappa * w2 > 4 * tau_min * (kappa - delta):
-        raise KernelError(f"kappa^2 ||W||_F^2 = {kappa * kappa * w2} exceeds 4 tau_min (kappa - delta) = "
+        raise KernelError(f"check_strict_lyapunov: kappa^2 ||W||_F^2 = {kappa * kappa * w2} exceeds 4 tau_min "
+                          f"(kappa - delta) = "
                           f"{4 * tau_min * (kappa - delta)}")
     return LawCertificate("strict-lyapunov", f"V = E + {kappa / 2} x'^T T x' has dV/dt <= -{delta} |x'|^2: no flat "
                           "regions, V decreases strictly wherever x' != 0 (almost every t for relu)",

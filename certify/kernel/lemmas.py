@@ -125,7 +125,7 @@ class Context:
     def nonneg(self, c: sp.Basic, what: str) -> None:
         iv = enclose(c, self.env)
         if not iv.is_nonneg():
-            raise SideConditionError(f"side condition {what} = {c} >= 0 is not implied by the declared ranges "
+            raise SideConditionError(f"nonneg: side condition {what} = {c} >= 0 is not implied by the declared ranges "
                                      f"(it ranges over {iv})", sp.Ge(c, 0))
         self.record(sp.Ge(c, 0))
 
@@ -143,12 +143,12 @@ class Context:
 
     def vec(self, v: sp.Basic, key: str) -> Interval:
         if not (getattr(v, "is_Matrix", False) and v.shape == (N, 1)):
-            raise KernelError(f"'{key}' must be an n x 1 vector expression, got {v}")
+            raise KernelError(f"vec: '{key}' must be an n x 1 vector expression, got {v}")
         return vector_interval(self.nz.nf(v), self.asm, self.nz)
 
     def psd_matrix(self, K: sp.Basic) -> None:
         if not (isinstance(K, sp.MatrixSymbol) and self.asm.matrices.get(str(K.name)) == "psd"):
-            raise KernelError(f"'{K}' is not a matrix declared positive semidefinite")
+            raise KernelError(f"psd_matrix: '{K}' is not a matrix declared positive semidefinite")
 
 
 def _rational(x: Fraction | float) -> sp.Basic:
@@ -161,14 +161,14 @@ def _factor(use: Use, key: str) -> sp.Basic:
     """A matrix expression with n rows (a Gram factor A of A A^T)."""
     A = use.get(key)
     if not (getattr(A, "is_Matrix", False) and A.shape[0] == N):
-        raise KernelError(f"lemma '{use.lemma}': '{key}' must be a matrix expression with n rows, got {A}")
+        raise KernelError(f"factor: lemma '{use.lemma}': '{key}' must be a matrix expression with n rows, got {A}")
     return A
 
 
 def _scalar(use: Use, key: str) -> sp.Basic:
     c = use.get(key)
     if getattr(c, "is_Matrix", False):
-        raise KernelError(f"lemma '{use.lemma}': '{key}' must be a scalar, got the matrix {c}")
+        raise KernelError(f"scalar: lemma '{use.lemma}': '{key}' must be a scalar, got the matrix {c}")
     return c
 
 
@@ -179,9 +179,9 @@ def check_term(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Ba
     route) and a statement for people (a str.format template and its arguments). Raises KernelError if the lemma does not apply."""
     lemma = LEMMAS.get(use.lemma)
     if lemma is None or use.lemma not in TERM_LEMMAS:
-        raise KernelError(f"'{use.lemma}' is not a term lemma of the library")
+        raise KernelError(f"check_term: '{use.lemma}' is not a term lemma of the library")
     if route not in lemma.routes or norm not in lemma.norms:
-        raise KernelError(f"lemma '{use.lemma}' does not hold for {route} bounds in {norm}")
+        raise KernelError(f"check_term: lemma '{use.lemma}' does not hold for {route} bounds in {norm}")
     nz = ctx.nz
     I = sp.Identity(N)
     if use.lemma == "scaled-identity":
@@ -224,12 +224,12 @@ def check_term(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.Ba
     if use.lemma == "l2-skew":
         S = use.get("S")
         if not (getattr(S, "is_Matrix", False) and S.shape == (N, N)):
-            raise KernelError(f"lemma 'l2-skew': 'S' must be an n x n matrix expression, got {S}")
+            raise KernelError(f"check_term: lemma 'l2-skew': 'S' must be an n x n matrix expression, got {S}")
         nf = nz.nf(S)
         if nf_add(nf, nz.transpose(nf)):
-            raise KernelError(f"'{S}' is not skew-symmetric: S + S^T is not identically 0")
+            raise KernelError(f"check_term: '{S}' is not skew-symmetric: S + S^T is not identically 0")
         return nf, sp.Integer(0), ("mu_2({0}) = 0 since it is skew-symmetric", (S,))
-    raise KernelError(f"no check for lemma '{use.lemma}'")  # pragma: no cover - table and code agree
+    raise KernelError(f"check_term: no check for lemma '{use.lemma}'")  # pragma: no cover - table and code agree
 
 
 TERM_LEMMAS = ("scaled-identity", "diagonal", "outer-bound", "l2-neg-gram", "l2-neg-congruence",
@@ -242,15 +242,15 @@ def check_decay(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.B
     the extra decay rate delta (a lower bound on the smallest eigenvalue / entry of M), the side
     and a statement (template, args). Which sides are allowed depends on the route and norm."""
     if use.lemma not in DECAY_LEMMAS:
-        raise KernelError(f"'{use.lemma}' is not a decay lemma of the library")
+        raise KernelError(f"check_decay: '{use.lemma}' is not a decay lemma of the library")
     lemma = LEMMAS[use.lemma]
     if route not in lemma.routes or norm not in lemma.norms:
-        raise KernelError(f"lemma '{use.lemma}' does not hold for {route} bounds in {norm}")
+        raise KernelError(f"check_decay: lemma '{use.lemma}' does not hold for {route} bounds in {norm}")
     side = str(use.get("side"))
     if side not in ("left", "right"):
-        raise KernelError(f"decay side must be 'left' or 'right', got {side!r}")
+        raise KernelError(f"check_decay: decay side must be 'left' or 'right', got {side!r}")
     if route == "measure" and not ((norm == "linf" and side == "left") or (norm == "l1" and side == "right")):
-        raise KernelError(f"a {side} diagonal decay keeps mu_{norm} in check only on the norm route")
+        raise KernelError(f"check_decay: a {side} diagonal decay keeps mu_{norm} in check only on the norm route")
     W = sp.MatrixSymbol("W", N, N)
     c = _scalar(use, "c")
     ctx.nonneg(c, "c")
@@ -258,7 +258,7 @@ def check_decay(use: Use, route: str, norm: str, ctx: Context) -> tuple[NF, sp.B
         v = use.get("v")
         iv = ctx.vec(v, "v")
         if not iv.is_nonneg():
-            raise KernelError(f"diagonal decay needs v >= 0 componentwise; v = {v} ranges over {iv}")
+            raise KernelError(f"check_decay: diagonal decay needs v >= 0 componentwise; v = {v} ranges over {iv}")
         M = c * DiagMatrix(v)
         delta = c * _rational(iv.lo)
     elif use.lemma == "gram-decay":

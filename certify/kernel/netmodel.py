@@ -178,7 +178,7 @@ def _interval_ball(lo: Fraction, hi: Fraction) -> arb:
 def _exact(b: arb) -> Fraction:
     """The exact value of an exact, finite arb (an endpoint from .lower() / .upper())."""
     if not b.is_finite() or not b.is_exact():
-        raise KernelError(f"ball {b} has no finite exact endpoint (the enclosure blew up)")
+        raise KernelError(f"exact: ball {b} has no finite exact endpoint (the enclosure blew up)")
     man, e = b.mid().man_exp()
     man, e = int(man), int(e)
     return Fraction(man * 2**e) if e >= 0 else Fraction(man, 2**-e)
@@ -232,11 +232,11 @@ def _network(W: object, u: object, form: object, activation: object, leak: objec
 def _box(net: _Net, center: object, radius: object) -> tuple[list[Fraction], list[Fraction], list[Fraction]]:
     c = exact.to_fraction_vector(center, "center")
     if len(c) != net.n:
-        raise KernelError(f"the center has {len(c)} entries; the network has {net.n} neurons")
+        raise KernelError(f"box: the center has {len(c)} entries; the network has {net.n} neurons")
     if isinstance(radius, (list, tuple, np.ndarray)):
         r = exact.to_fraction_vector(radius, "radius")
     else:
         r = [exact.to_fraction(radius, "radius")] * net.n
     if len(r) != net.n or any(x < 0 for x in r):
-        raise KernelError("the radius must be a number >= 0 or a vector of n numbers >= 0")
+        raise KernelError("box: the radius must be a number >= 0 or a vector of n numbers >= 0")
     return c, [ci - ri for ci, ri in zip(c, r)], [ci + ri for ci, ri in zip(c, r)]

@@ -69,7 +69,7 @@ class Use:
             if k == key:
                 return v
         from .errors import KernelError
-        raise KernelError(f"lemma '{self.lemma}' needs '{key}' in its instantiation")
+        raise KernelError(f"get: lemma '{self.lemma}' needs '{key}' in its instantiation")
 
     @staticmethod
     def of(lemma: str, **data: sp.Basic) -> "Use":

@@ -59,19 +59,19 @@ class StableEquilibrium:
 
 def _lyapunov(P: object, n: int) -> np.ndarray:
     if isinstance(P, np.ndarray) and (P.dtype.kind not in "biuf" or P.dtype.itemsize > 8):
-        raise KernelError(f"the Lyapunov matrix P must hold real binary64 numbers, got dtype {P.dtype}")
+        raise KernelError(f"lyapunov: the Lyapunov matrix P must hold real binary64 numbers, got dtype {P.dtype}")
     try:
         M = np.array(P, dtype=np.float64)
     except (TypeError, ValueError):
-        raise KernelError("the Lyapunov matrix P is not a numeric matrix") from None
+        raise KernelError("lyapunov: the Lyapunov matrix P is not a numeric matrix") from None
     if M.shape != (n, n):
-        raise KernelError(f"the Lyapunov matrix P must be {n} x {n}, got shape {M.shape}")
+        raise KernelError(f"lyapunov: the Lyapunov matrix P must be {n} x {n}, got shape {M.shape}")
     if not np.all(np.isfinite(M)):
-        raise KernelError("the Lyapunov matrix P has NaN or infinite entries")
+        raise KernelError("lyapunov: the Lyapunov matrix P has NaN or infinite entries")
     if not np.array_equal(M, M.T):
-        raise KernelError("the Lyapunov matrix P is not exactly symmetric")
+        raise KernelError("lyapunov: the Lyapunov matrix P is not exactly symmetric")
     if not is_pd_verified(M):
-        raise KernelError("P is not verified positive definite (Rump's test failed)")
+        raise KernelError("lyapunov: P is not verified positive definite (Rump's test failed)")
     return M
 
 
@@ -83,7 +83,7 @@ def _box_arguments(box: object) -> tuple[object, object]:
     try:
         center, radius = box
     except (TypeError, ValueError):
-        raise KernelError("box must be an EquilibriumBox or a (center, radius) pair") from None
+        raise KernelError("box_arguments: box must be an EquilibriumBox or a (center, radius) pair") from None
     return center, radius
 
 
@@ -95,7 +95,7 @@ def _symmetric_enclosure(S: arb_mat, n: int) -> tuple[np.ndarray, np.ndarray]:
         for j in range(i, n):
             b = S[i, j]
             if not b.is_finite():
-                raise KernelError("the enclosure of A^T P + P A is not finite")
+                raise KernelError("symmetric_enclosure: the enclosure of A^T P + P A is not finite")
             lo, hi = _low(b), _high(b)
             c = float((lo + hi) / 2)
             r = round_up(max(hi - Fraction(c), Fraction(c) - lo))
@@ -112,7 +112,8 @@ def verify_stable_equilibrium(W: object, u: object, form: str, activation: str, 
     try:
         return _verify_stable(W, u, form, activation, box, P, leak, prec)
     except OverflowError:
-        raise KernelError("numbers too large for the verified floating-point check") from None
+        raise KernelError("verify_stable_equilibrium: numbers too large for the verified floating-point "
+                          "check") from None
 
 
 def _verify_stable(W, u, form, activation, box, P, leak, prec) -> StableEquilibrium:
@@ -133,7 +134,8 @@ def _verify_stable(W, u, form, activation, box, P, leak, prec) -> StableEquilibr
         S = -(A.transpose() * Pb + Pb * A)
         C, R = _symmetric_enclosure(S, net.n)
     if not is_pd_verified(C, R):
-        raise KernelError("A^T P + P A is not verified negative definite over the Jacobian enclosure: P is not a "
+        raise KernelError("verify_stable: A^T P + P A is not verified negative definite over the Jacobian "
+                          "enclosure: P is not a "
                           "Lyapunov matrix for this equilibrium (or the margin is too small for the test)")
     where = "the exact Jacobian J(x*)" if kind == "exact" else "every J(x), x in the box (interval Jacobian)"
     statement = (f"P > 0 and A^T P + P A < 0 for {where} (Rump's verified Cholesky on an Arb enclosure), so "
@@ -156,5 +158,6 @@ def verify_measure_below(W: object, P: object, b: object, *, prec: int = DEFAULT
         Pq = to_fraction_matrix(P, "P")
         Pm = np.array([[float(x) for x in row] for row in Pq], dtype=np.float64)
         if any(Fraction(float(x)) != x for row in Pq for x in row):
-            raise KernelError("P has entries that are not binary64 numbers; the claim would be about a rounded P")
+            raise KernelError("verify_measure_below: P has entries that are not binary64 numbers; the claim "
+                              "would be about a rounded P")
     return verify_stable_equilibrium(shifted, [0] * n, "H", "linear", ([0] * n, 0), Pm, prec=prec)

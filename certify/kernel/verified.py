@@ -63,7 +63,8 @@ def _to_float(x: Fraction) -> float:
         return float(x)
     except OverflowError:
         bits = abs(x.numerator).bit_length() - x.denominator.bit_length()
-        raise KernelError(f"rounding to binary64: a number of magnitude about 2^{bits} is outside the binary64 "
+        raise KernelError(f"to_float: rounding to binary64: a number of magnitude about 2^{bits} is outside the "
+                          f"binary64 "
                           "range") from None
 
 
@@ -75,7 +76,7 @@ def norm2_upper(R: np.ndarray) -> float:
     if R.size == 0:
         return 0.0
     if not np.all(np.isfinite(R)) or np.any(R < 0):
-        raise KernelError("the radius matrix must be finite and non-negative")
+        raise KernelError("norm2_upper: the radius matrix must be finite and non-negative")
     n = R.shape[1]
     top = float(np.max(R.sum(axis=1)))
     return round_up(Fraction(top) * (1 + 2 * n * U))
@@ -91,17 +92,17 @@ def is_pd_verified(A: np.ndarray, radius: np.ndarray | float = 0.0) -> bool:
                               f"{np.asarray(x).dtype}")
     A = np.array(A, dtype=np.float64, copy=True)
     if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
-        raise KernelError(f"expected a non-empty square matrix, got shape {A.shape}")
+        raise KernelError(f"is_pd_verified: expected a non-empty square matrix, got shape {A.shape}")
     n = A.shape[0]
     if n > MAX_N:
-        raise KernelError("matrix too large for the constants of the theorem")
+        raise KernelError("is_pd_verified: matrix too large for the constants of the theorem")
     if not np.all(np.isfinite(A)):
-        raise KernelError("matrix has NaN or infinite entries")
+        raise KernelError("is_pd_verified: matrix has NaN or infinite entries")
     if not np.array_equal(A, A.T):
-        raise KernelError("matrix is not exactly symmetric")
+        raise KernelError("is_pd_verified: matrix is not exactly symmetric")
     R = np.broadcast_to(np.asarray(radius, dtype=np.float64), A.shape).copy()
     if not np.array_equal(R, R.T):
-        raise KernelError("radius matrix is not symmetric")
+        raise KernelError("is_pd_verified: radius matrix is not symmetric")
     d = np.diag(A).copy()
     if np.any(d <= 0):
         return False
@@ -208,7 +209,7 @@ def lmi_matrix_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np
     if P.shape != (n, n) or lam.shape != (n,):
         raise KernelError(f"check_lmi: P must be {n} x {n} and lam of length {n}")
     if not np.array_equal(P, P.T):
-        raise KernelError("P must be exactly symmetric")
+        raise KernelError("lmi_matrix_float: P must be exactly symmetric")
     gf = round_up(g)
     sf = round_down(2 * (1 - c))
     gl = gf * lam                       # one rounding each
@@ -245,6 +246,7 @@ def binary64_exactly(W) -> np.ndarray:
     rows = exact.to_fraction_matrix(W, "W")
     Wf = np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
     if any(Fraction(float(x)) != x for row in rows for x in row):
-        raise KernelError("W has entries that are not binary64 numbers (e.g. 1/5); the verified floating-point "
+        raise KernelError("binary64_exactly: W has entries that are not binary64 numbers (e.g. 1/5); the "
+                          "verified floating-point "
                           "check would certify a rounded matrix")
     return Wf

@@ -60,11 +60,11 @@ def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) 
 def _check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) -> Certificate:
     norm = base_norm(claim.measure)
     if claim.bound not in ("nonincreasing", "bounded"):
-        raise KernelError(f"check_proof decides weight-flow claims only, not {claim.bound!r}")
+        raise KernelError(f"check_proof: check_proof decides weight-flow claims only, not {claim.bound!r}")
     if proof.norm != norm:
-        raise KernelError(f"the proof is about {proof.norm}, the claim about {claim.measure}")
+        raise KernelError(f"check_proof: the proof is about {proof.norm}, the claim about {claim.measure}")
     if proof.route not in ("measure", "norm"):
-        raise KernelError(f"unknown route {proof.route!r}")
+        raise KernelError(f"check_proof: unknown route {proof.route!r}")
     nz = Normalizer(asm.matrices)
     ctx = Context(asm, nz)
     _require_real_proof(dW, asm, proof)
@@ -85,7 +85,7 @@ def _check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof)
         betas.append(beta)
         steps.append(Step(use.lemma, template, args))
     if not nf_equal(reconstruct(proof.gamma, pieces, nz), nf_dw):
-        raise KernelError("the proposed split does not add up to dW: the normal forms differ")
+        raise KernelError("check_proof: the proposed split does not add up to dW: the normal forms differ")
     steps.insert(0, Step("split", "dW/dt = -({0}) W + (the {1} pieces below): an identity of non-commutative "
                                   "polynomials, valid for every n", (proof.gamma, len(pieces))))
     beta = sp.Add(*betas) if betas else sp.Integer(0)
@@ -109,21 +109,22 @@ def _check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof)
     mu_t, mu_0 = f"{MU[norm]}(W(t))", f"{MU[norm]}(W(0))"
     if claim.bound == "nonincreasing":
         if proof.route != "measure" or proof.decays:
-            raise KernelError("a nonincreasing claim needs the plain measure route (no structured decays)")
+            raise KernelError("check_proof: a nonincreasing claim needs the plain measure route (no structured decays)")
         if sp.cancel(proof.gamma - gamma_of(nf_dw)) != 0:
-            raise KernelError("the proof's gamma is not the coefficient of -W in dW")
+            raise KernelError("check_proof: the proof's gamma is not the coefficient of -W in dW")
         if not _finite(beta):
-            raise KernelError(f"the drive bound beta = {beta} is not finite: an activity is unbounded")
+            raise KernelError(f"check_proof: the drive bound beta = {beta} is not finite: an activity is unbounded")
         if not enclose(beta, ctx.env).is_nonpos():
-            raise SideConditionError(f"the drive bound beta = {beta} is not <= 0 for every admissible parameter",
+            raise SideConditionError(f"check_proof: the drive bound beta = {beta} is not <= 0 for every "
+                                     f"admissible parameter",
                                      sp.Le(beta, 0))
         ctx.record(sp.Le(beta, 0))
         bound = Step("gronwall", mu_t + " <= exp(-({0}) t) " + mu_0, (proof.gamma,))
     else:
         if not _finite(beta):
-            raise KernelError(f"the drive bound beta = {beta} is not finite: an activity is unbounded")
+            raise KernelError(f"check_proof: the drive bound beta = {beta} is not finite: an activity is unbounded")
         if not enclose(rate, ctx.env).is_positive():
-            raise SideConditionError(f"the decay rate {rate} is not > 0 for every admissible parameter; "
+            raise SideConditionError(f"check_proof: the decay rate {rate} is not > 0 for every admissible parameter; "
                                      "an explicit bound for all t needs decay", sp.Gt(rate, 0))
         ctx.record(sp.Gt(rate, 0))
         e = "exp(-({0}) t)"
@@ -142,7 +143,7 @@ def _check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof)
         steps.append(Step("unit-weights", "the bound holds for the weighted norm with unit weights"))
     for step in steps:
         if step.lemma != "split" and step.lemma not in LEMMAS:
-            raise KernelError(f"unknown lemma {step.lemma!r}")  # pragma: no cover
+            raise KernelError(f"check_proof: unknown lemma {step.lemma!r}")  # pragma: no cover
     return Certificate(claim, proof.route, norm, rate, beta, positive_part, bound, tuple(steps),
                        tuple(ctx.conditions))
 
@@ -152,32 +153,33 @@ def _check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof)
 def _frac_matrix(rows, name: str, n: int, m: int) -> list[list[Fraction]]:
     M = exact.to_fraction_matrix([list(r) for r in rows], name)
     if len(M) != n or any(len(r) != m for r in M):
-        raise KernelError(f"witness '{name}' must be {n} x {m}")
+        raise KernelError(f"frac_matrix: witness '{name}' must be {n} x {m}")
     return M
 
 
 def _admissible(asm: Assumptions, w: Witness, nz: Normalizer) -> dict[str, list[list[Fraction]]]:
     if not isinstance(w.n, int) or w.n < 1:
-        raise KernelError("witness n must be a positive integer")
+        raise KernelError("admissible: witness n must be a positive integer")
     n = w.n
     for name, iv in asm.parameters.items():
         if name not in w.parameters:
-            raise KernelError(f"witness gives no value for parameter '{name}'")
+            raise KernelError(f"admissible: witness gives no value for parameter '{name}'")
         if not iv.contains(Fraction(w.parameters[name])):
-            raise KernelError(f"parameter {name} = {w.parameters[name]} is outside its declared range {iv}")
+            raise KernelError(f"admissible: parameter {name} = {w.parameters[name]} is outside its declared range {iv}")
     leaves = {"W": _frac_matrix(w.W0, "W0", n, n)}
     for name, values in w.activity.items():
         if name == "W" or name in asm.matrices or name in asm.parameters:
-            raise KernelError(f"witness activity '{name}' names the weight matrix, a declared matrix or a parameter")
+            raise KernelError(f"admissible: witness activity '{name}' names the weight matrix, a declared "
+                              f"matrix or a parameter")
         vec = _frac_matrix([[x] for x in values], name, n, 1)
         iv = asm.activity_interval(name)
         for i, row in enumerate(vec):
             if not iv.contains(row[0]):
-                raise KernelError(f"activity {name}[{i}] = {row[0]} is outside its declared bound {iv}")
+                raise KernelError(f"admissible: activity {name}[{i}] = {row[0]} is outside its declared bound {iv}")
         leaves[name] = vec
     for name, prop in asm.matrices.items():
         if name not in w.matrices:
-            raise KernelError(f"witness gives no value for matrix '{name}'")
+            raise KernelError(f"admissible: witness gives no value for matrix '{name}'")
         K = _frac_matrix(w.matrices[name], name, n, n)
         KT = [list(c) for c in zip(*K)]
         ok = {"any": True, "symmetric": K == KT, "diagonal": all(K[i][j] == 0 for i in range(n)
@@ -186,9 +188,9 @@ def _admissible(asm: Assumptions, w: Witness, nz: Normalizer) -> dict[str, list[
               "psd": K == KT and exact.is_psd_exact(K),
               "nsd": K == KT and exact.is_psd_exact([[-x for x in r] for r in K])}.get(prop)
         if ok is None:
-            raise KernelError(f"unknown matrix property {prop!r}")
+            raise KernelError(f"admissible: unknown matrix property {prop!r}")
         if not ok:
-            raise KernelError(f"witness matrix {name} is not {prop}")
+            raise KernelError(f"admissible: witness matrix {name} is not {prop}")
         leaves[name] = K
     return leaves
 
@@ -228,19 +230,19 @@ def check_witness(dW: sp.Basic, asm: Assumptions, w: Witness) -> Refutation:
 
     if w.kind == "growth":
         if w.claim.bound != "bounded":
-            raise KernelError("a growth witness refutes only 'bounded' claims")
+            raise KernelError("check_witness: a growth witness refutes only 'bounded' claims")
         for word, coeff in nf_dw.items():
             if contains_w(word) and ev.coeff(coeff) != 0:
-                raise KernelError("the flow depends on W at the witness; linear growth is not exact")
+                raise KernelError("check_witness: the flow depends on W at the witness; linear growth is not exact")
         # W(t) = W0 + t G with G = W'(0) constant: mu(W(t)) >= t mu(G) - mu(-W0) -> infinity
     elif w.kind != "derivative":
-        raise KernelError(f"unknown witness kind {w.kind!r}")
+        raise KernelError(f"check_witness: unknown witness kind {w.kind!r}")
     elif w.claim.bound != "nonincreasing":
-        raise KernelError("a derivative witness refutes only 'nonincreasing' claims")
+        raise KernelError("check_witness: a derivative witness refutes only 'nonincreasing' claims")
 
     if weighted:
         if any(x != 0 for row in W0 for x in row):
-            raise KernelError("a weighted-norm witness must start from W0 = 0")
+            raise KernelError("check_witness: a weighted-norm witness must start from W0 = 0")
         if norm in ("l1", "linf"):
             M = exact.metzler_majorant_exact(Wd)
             lower = exact.collatz_wielandt_lower_exact(M, list(w.vector or ()))
@@ -264,9 +266,10 @@ def check_witness(dW: sp.Basic, asm: Assumptions, w: Witness) -> Refutation:
             else "mu(W'(0)) >= {:} > 0 while W(t) = W0 + t W'(0) grows without bound"
         allowed = -gamma * mu0 if w.kind == "derivative" else Fraction(0)
     if w.kind == "growth" and gamma != 0:
-        raise KernelError("a growth witness needs gamma = 0 at the witness")
+        raise KernelError("check_witness: a growth witness needs gamma = 0 at the witness")
     if not lower > allowed:
-        raise KernelError(f"the witness does not violate the claim: growth rate >= {lower} is not > {allowed}")
+        raise KernelError(f"check_witness: the witness does not violate the claim: growth rate >= {lower} is "
+                          f"not > {allowed}")
     return Refutation(w, lower, allowed, why.format(lower) + f"; the claim allows at most {allowed}")
 
 
@@ -278,9 +281,10 @@ def _eigenpair(M, w: Witness, what: str) -> tuple[list[Fraction], Fraction]:
     v = [Fraction(x) for x in w.vector]
     lam = Fraction(w.value)
     if len(v) != n or all(x == 0 for x in v):
-        raise KernelError("the witness vector must be a non-zero vector of length n")
+        raise KernelError("eigenpair: the witness vector must be a non-zero vector of length n")
     if any(sum(M[i][j] * v[j] for j in range(n)) != lam * v[i] for i in range(n)):
-        raise KernelError(f"the witness vector is not an eigenvector of {what.split()[-1]} with the stated eigenvalue")
+        raise KernelError(f"eigenpair: the witness vector is not an eigenvector of {what.split()[-1]} with the "
+                          f"stated eigenvalue")
     return v, lam
 
 
@@ -291,7 +295,7 @@ def _l2_lower(W0, Wd, w: Witness) -> tuple[Fraction, Fraction]:
     S = [[(W0[i][j] + W0[j][i]) / 2 for j in range(n)] for i in range(n)]
     v, lam = _eigenpair(S, w, "an l2 witness for sym(W0)")
     if not exact.is_psd_exact([[lam * (i == j) - S[i][j] for j in range(n)] for i in range(n)]):
-        raise KernelError("the stated eigenvalue is not the largest eigenvalue of sym(W0)")
+        raise KernelError("l2_lower: the stated eigenvalue is not the largest eigenvalue of sym(W0)")
     return lam, _rayleigh(Wd, v)
 
 
@@ -299,7 +303,7 @@ def _rayleigh(A, vector) -> Fraction:
     """v^T sym(A) v / v^T v, a lower bound on mu_2(A) for any non-zero v."""
     n = len(A)
     if vector is None or len(vector) != n or all(Fraction(x) == 0 for x in vector):
-        raise KernelError("an l2 growth witness needs a non-zero vector of length n")
+        raise KernelError("rayleigh: an l2 growth witness needs a non-zero vector of length n")
     v = [Fraction(x) for x in vector]
     return sum(v[i] * A[i][j] * v[j] for i in range(n) for j in range(n)) / sum(x * x for x in v)
 
