@@ -46,6 +46,9 @@ class ClaimResult:
     conditional_proof: object | None = None  # ... and the one behind `conditional`, with its narrowed ranges
     conditional_assumptions: Assumptions | None = None
 
+    def __post_init__(self) -> None:
+        _require_kernel_evidence(self)
+
     @property
     def summary(self) -> str:
         if self.claim.bound == "contracting":
@@ -71,6 +74,50 @@ class RuleReport:
 
 def _claim_text(claim: Claim) -> str:
     return f"{claim.measure} {claim.bound}"
+
+
+def _require_kernel_evidence(r: "ClaimResult") -> None:
+    """Only the kernel decides: CERTIFIED needs a kernel Certificate, a NetworkRate with a positive rate or a
+    PlasticRate (kernel/evidence.py) whose numbers are the ones reported; REFUTED needs a kernel Refutation or a
+    verified pair of equilibria or unstable equilibrium. Anything else is a bug in certify, never a verdict."""
+    if r.verdict not in (Verdict.CERTIFIED, Verdict.REFUTED):
+        return
+    # deferred: the equilibrium types load FLINT, which a flow-only check does not need
+    from certify.kernel.equilibria import TwoEquilibria, UnstableEquilibrium
+    from certify.kernel.evidence import NetworkRate, PlasticRate
+    net = r.network
+    if r.verdict is Verdict.CERTIFIED:
+        if isinstance(r.certificate, Certificate):
+            return
+        ev = getattr(net, "evidence", None)
+        if isinstance(ev, PlasticRate) and (net.c_all, net.T, net.c_after) == (ev.c_all, ev.T, ev.c_after) \
+                and (ev.c_all > 0 or ev.c_after > 0):
+            return
+        best = getattr(net, "best", None)
+        if best is not None and isinstance(best.evidence, NetworkRate) and best.rate == best.evidence.rate > 0:
+            return
+        raise ValueError(f"ClaimResult: {r.claim.measure} {r.claim.bound} is CERTIFIED without kernel evidence")
+    if isinstance(r.refutation, Refutation) or isinstance(net, (TwoEquilibria, UnstableEquilibrium)):
+        return
+    raise ValueError(f"ClaimResult: {r.claim.measure} {r.claim.bound} is REFUTED without kernel evidence")
+
+
+def _network_subjects(net) -> set[str]:
+    """The fingerprints (kernel/evidence.py) under which kernel evidence may speak about this network: its own
+    (W0, g, form, linear) and, for a linear network, the same weights with slope 1 in either form (H and FR are the
+    same system when phi is the identity)."""
+    from certify.kernel.evidence import network_fingerprint
+    W0 = [list(r) for r in net.W0]
+    subjects = {network_fingerprint(W0, net.g, net.form, net.linear)}
+    if net.linear:
+        subjects |= {network_fingerprint(W0, 1, "H", True)} | {network_fingerprint(W0, 1, f, False)
+                                                               for f in ("H", "FR")}
+    return subjects
+
+
+def _about(net, evidence) -> bool:
+    """Whether the kernel evidence was made for this very network (its fingerprint matches)."""
+    return getattr(evidence, "subject", None) in _network_subjects(net)
 
 
 def decide(rule: Rule, claim: Claim) -> ClaimResult:
@@ -146,7 +193,7 @@ def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
     if rule.is_fixed:
         with stage(f"the network search (contraction rates of the fixed network) for {what}"):
             res = contraction.certify_fixed(net)
-        if res.best is not None:
+        if res.best is not None and _about(net, res.best.evidence):
             return ClaimResult(claim, Verdict.CERTIFIED, network=res)
         with stage(f"the network search (a verified refutation of contraction) for {what}"):
             refutation = contraction.refute_fixed(net)
@@ -164,7 +211,7 @@ def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
                            network=res)
     with stage(f"the network search (contraction while W follows the rule) for {what}"):
         plastic, reasons = contraction.certify_plastic(rule, net)
-    if plastic is not None:
+    if plastic is not None and _about(net, plastic.evidence):
         return ClaimResult(claim, Verdict.CERTIFIED, network=plastic)
     from certify.output.numbers import q
     try:

@@ -162,8 +162,11 @@ def test_tampered_lyapunov_data_are_rejected(bistable, bistable_analysis):
 def test_forged_equilibrium_data_are_rejected(bistable, bistable_analysis):
     box = bistable_analysis.local.box
     P = fb.lyapunov_matrix(bistable.jacobian(bistable.x_star))
-    shifted = dataclasses.replace(box, lo=tuple(str(Fraction(v) + Fraction(1, 100)) for v in box.lo),
-                                  hi=tuple(str(Fraction(v) + Fraction(1, 100)) for v in box.hi))
+    with pytest.raises(KernelError, match="only_kernel"):     # a box object cannot be forged at all ...
+        dataclasses.replace(box, lo=box.hi)
+    lo = [Fraction(v) + Fraction(1, 100) for v in box.lo]     # ... and shifted box data are re-verified
+    hi = [Fraction(v) + Fraction(1, 100) for v in box.hi]
+    shifted = ([(a + b) / 2 for a, b in zip(lo, hi)], [(b - a) / 2 for a, b in zip(lo, hi)])
     with pytest.raises(KernelError, match="Krawczyk"):
         verify_stable_equilibrium(bistable.W, bistable.u, "H", "tanh", shifted, P)
     W = bistable.W.copy()

@@ -14,8 +14,13 @@ Entry points (one line each: name(arguments) -> what it returns on success; Kern
     weighted_rate(W, g, form, norm, eta) -> Fraction              rate proved by weights eta (l1/linf)
     linear_rate(W, norm, eta=None) -> Fraction                    rate of a linear network (l1/linf)
     check_lmi(W, g, form, P, lam, c) -> str                       the multiplier LMI at rate c (l2 metric P)
+    prove_weighted_rate / prove_linear_rate / prove_lmi_rate(...) -> NetworkRate   the same, as evidence
   networks with plastic weights
     check_plastic(dW, asm, claim, proof, W0, form, g, linear) -> (Certificate, m0, c_all, T, c_after)
+    prove_plastic(...) -> PlasticRate                             the same, as evidence
+  evidence (made only by the kernel; verdicts CERTIFIED and REFUTED must hold one)
+    Certificate, Refutation (objects), NetworkRate, PlasticRate (evidence), LawCertificate, IORefutation,
+    EquilibriumBox, TwoEquilibria, UnstableEquilibrium, StableEquilibrium; network_fingerprint(W, g, form, linear)
   equilibria and stability
     verify_equilibrium_box(...) -> EquilibriumBox                 exactly one equilibrium in a box
     verify_two_equilibria(...) -> TwoEquilibria                   two equilibria: no contraction in any norm
@@ -32,7 +37,7 @@ Entry points (one line each: name(arguments) -> what it returns on success; Kern
   exceptions
     KernelError (a refusal: its message starts with the check that refused), InputError (bad input data)
 
-Reading order for an audit: errors, intervals, activations, reality, algebra, evaluate, objects, lemmas, verify
+Reading order for an audit: errors, evidence, intervals, activations, reality, algebra, evaluate, objects, lemmas, verify
 (flow proofs); exact, verified, contraction (fixed and plastic networks); netmodel, equilibria, stability
 (equilibria); forms, laws, io_refutation (conservation laws and energies).
 """
@@ -42,7 +47,8 @@ from __future__ import annotations
 _ENTRY_POINTS = {
     "check_proof": "verify", "check_witness": "verify",
     "weighted_rate": "contraction", "linear_rate": "contraction", "check_lmi": "contraction",
-    "check_plastic": "contraction",
+    "check_plastic": "contraction", "prove_weighted_rate": "contraction", "prove_linear_rate": "contraction",
+    "prove_lmi_rate": "contraction", "prove_plastic": "contraction", "network_fingerprint": "evidence",
     "verify_equilibrium_box": "equilibria", "verify_two_equilibria": "equilibria",
     "verify_unstable_equilibrium": "equilibria",
     "verify_stable_equilibrium": "stability", "verify_measure_below": "stability",

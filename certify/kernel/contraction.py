@@ -28,6 +28,7 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import KernelError
+from .evidence import NetworkRate, PlasticRate, network_fingerprint
 from . import exact
 from .verified import binary64_exactly, float_array, is_pd_verified, lmi_matrix_float, weighted_row_bound
 
@@ -285,3 +286,29 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
     L = (1 - c_after) / gl                   # need m(t) <= L
     T = _log_upper((m0 - m_inf_hi) / (L - m_inf_hi)) / Fraction(rate.lo)
     return cert, m0, Fraction(0), T, c_after
+
+
+# -- evidence: the same checks, returning results that only the kernel can make -----------------------------
+
+def prove_weighted_rate(W, g, form: str, norm: str, eta) -> NetworkRate:
+    """weighted_rate as evidence: the rate that the weights eta prove for the network (W, g, form)."""
+    rate = weighted_rate(W, g, form, norm, eta)
+    return NetworkRate(network_fingerprint(W, g, form, False), f"weighted-{norm}", rate, "weights")
+
+
+def prove_linear_rate(W, norm: str, eta=None) -> NetworkRate:
+    """linear_rate as evidence (linear activation: J = -I + W exactly)."""
+    rate = linear_rate(W, norm, eta)
+    return NetworkRate(network_fingerprint(W, 1, "H", True), f"weighted-{norm}", rate, "linear")
+
+
+def prove_lmi_rate(W, g, form: str, P, lam, c) -> NetworkRate:
+    """check_lmi as evidence: the metric P and multiplier lam prove contraction at rate c in the metric P."""
+    method = check_lmi(W, g, form, P, lam, c)
+    return NetworkRate(network_fingerprint(W, g, form, False), "l2-metric", exact.to_fraction(c, "c"), method)
+
+
+def prove_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool) -> PlasticRate:
+    """check_plastic as evidence, fingerprinted to (W0, g, form, linear) and carrying the flow certificate."""
+    cert, m0, c_all, T, c_after = check_plastic(dW, asm, claim, proof, W0, form, g, linear)
+    return PlasticRate(network_fingerprint(W0, g, form, linear), c_all, T, c_after, m0, cert)

@@ -80,6 +80,7 @@ from .errors import InputError, KernelError
 from .netmodel import (ACTIVATIONS, ALIASES, DEFAULT_LEAK, DEFAULT_PREC, FORMS,  # noqa: F401 (the search side
                        PIECEWISE_LINEAR, _arb, _box, _high, _interval_ball,  # reads the names from here)
                        _low, _Net, _network, _sign)
+from .evidence import only_kernel
 
 
 
@@ -128,6 +129,8 @@ class EquilibriumBox:
     def __str__(self) -> str:
         return self.describe()
 
+    def __post_init__(self) -> None:
+        only_kernel("EquilibriumBox")
 
 @dataclass(frozen=True)
 class TwoEquilibria:
@@ -142,6 +145,8 @@ class TwoEquilibria:
         return (f"two distinct equilibria: {self.first.describe()}; {self.second.describe()} (disjoint along "
                 f"coordinate {self.separating_coordinate})")
 
+    def __post_init__(self) -> None:
+        only_kernel("TwoEquilibria")
 
 @dataclass(frozen=True)
 class UnstableEquilibrium:
@@ -167,6 +172,8 @@ class UnstableEquilibrium:
             what = f"a real eigenvalue in [{_dec(self.eigenvalue[0])}, {_dec(self.eigenvalue[1])}], > 0"
         return f"unstable equilibrium: {self.equilibrium.describe()}; its {self.jacobian} Jacobian has {what}"
 
+    def __post_init__(self) -> None:
+        only_kernel("UnstableEquilibrium")
 
 def _result(net: _Net, lo, hi, method: str, point, unique: bool, statement: str) -> EquilibriumBox:
     return EquilibriumBox(net.fingerprint(), net.form, net.activation, None if net.leak is None else str(net.leak),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .errors import KernelError
+from .evidence import only_kernel
 
 @dataclass(frozen=True)
 class IORefutation:
@@ -21,6 +22,8 @@ class IORefutation:
     original: tuple[Fraction, Fraction]   # enclosure of the steady output y* of the original network
     balanced: tuple[Fraction, Fraction]   # ... of the balanced network
 
+    def __post_init__(self) -> None:
+        only_kernel("IORefutation")
 
 def _strongly_connected(J: list[list[Fraction]]) -> bool:
     n = len(J)

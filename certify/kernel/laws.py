@@ -24,6 +24,7 @@ from .errors import KernelError
 from .algebra import NF, Normalizer, freeze, nf_add, nf_equal, nf_mul, nf_scale
 from .forms import _wrap_diag, cancel_inverses, derivative, scalar_form, substitute, trace_form
 from .intervals import Interval
+from .evidence import only_kernel
 
 STOCK = "Stock, Harvey, Ocko, Ganguli, PLOS Comput Biol 18:e1010418 (2022)"
 LAX = "P. D. Lax, Comm. Pure Appl. Math. 21:467 (1968); similar matrices share their spectrum"
@@ -51,11 +52,9 @@ class LawCertificate:
                                                # that build on a certificate compare it
 
     def __post_init__(self) -> None:
-        # Only this module's checks may make a law certificate: the checks that build on one (spectrum, entrywise
-        # laws, strict Lyapunov) trust the certificate they are handed, so a hand-built one must not exist.
-        import sys
-        if sys._getframe(2).f_globals.get("__name__") != __name__:
-            raise KernelError("LawCertificate: law certificates are made only by the kernel's law checks")
+        # the checks that build on a law certificate (spectrum, entrywise laws, strict Lyapunov) trust the
+        # certificate they are handed, so a hand-built one must not exist
+        only_kernel("LawCertificate")
 
 
 def _subject(dW: sp.Basic, matrices: Mapping[str, str]) -> str:

@@ -15,6 +15,7 @@ from typing import Mapping
 import sympy as sp
 
 from .intervals import Interval
+from .evidence import only_kernel
 
 N = sp.Symbol("n", integer=True, positive=True)
 
@@ -122,6 +123,8 @@ class Certificate:
     def bound_text(self) -> str:
         return self.bound.render()
 
+    def __post_init__(self) -> None:
+        only_kernel("Certificate")
 
 @dataclass(frozen=True)
 class Witness:
@@ -145,3 +148,6 @@ class Refutation:
     lower: Fraction          # a rigorous lower bound on the growth rate at the witness
     allowed: Fraction        # what the claim allows
     explanation: str
+
+    def __post_init__(self) -> None:
+        only_kernel("Refutation")

@@ -40,6 +40,7 @@ from .errors import KernelError
 from .equilibria import EquilibriumBox, _verify_box
 from .netmodel import DEFAULT_PREC, _arb, _high, _interval_ball, _low, _network
 from .verified import is_pd_verified, round_up
+from .evidence import only_kernel
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class StableEquilibrium:
     def __str__(self) -> str:
         return f"locally exponentially stable: {self.equilibrium.describe()}; {self.statement}"
 
+    def __post_init__(self) -> None:
+        only_kernel("StableEquilibrium")
 
 def _lyapunov(P: object, n: int) -> np.ndarray:
     if isinstance(P, np.ndarray) and (P.dtype.kind not in "biuf" or P.dtype.itemsize > 8):

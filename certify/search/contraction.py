@@ -28,6 +28,7 @@ class Attempt:
     rate: Fraction | None        # kernel-checked rate (None: not verified)
     note: str = ""
     data: dict = field(default_factory=dict)
+    evidence: object = None      # the kernel's NetworkRate behind `rate` (a CERTIFIED verdict needs it)
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,16 @@ def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
                 attempts.append(Attempt(f"weighted-{norm}", None, f"Perron weights failed: {exc}"))
             for label, eta in candidates:
                 try:
-                    rate = kc.linear_rate(Wq, norm, eta) if net.linear else kc.weighted_rate(Wq, g, form, norm, eta)
+                    proved = (kc.prove_linear_rate(Wq, norm, eta) if net.linear
+                              else kc.prove_weighted_rate(Wq, g, form, norm, eta))
                 except KernelError as err:
                     attempts.append(Attempt(f"weighted-{norm} ({label})", None, str(err)))
                     continue
                 exact_pair = net.linear or (form, norm) in (("H", "l1"), ("FR", "linf"))
                 how = "exact for this form" if exact_pair else "mismatched pairing (positive-part diagonal)"
                 shown = [repr(float(x)) for x in eta] if n <= 50 else f"{n} weights"
-                attempts.append(Attempt(f"weighted-{norm} ({label})", rate, how, {"eta": shown, "form": form}))
+                attempts.append(Attempt(f"weighted-{norm} ({label})", proved.rate, how, {"eta": shown, "form": form},
+                                        proved))
     if use_lmi:
         attempts.extend(_lmi_attempts(net, Wf, g, Wq if isinstance(Wq, list) else Wf))
     good = [a for a in attempts if a.rate is not None and a.rate > 0]
@@ -124,12 +127,13 @@ def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction, W_exact) -> list[At
             continue
         c = Fraction(float(res.c))
         try:
-            method = kc.check_lmi(W_exact, g, form, np.asarray(res.P, float), np.asarray(res.lam, float), c)
+            proved = kc.prove_lmi_rate(W_exact, g, form, np.asarray(res.P, float), np.asarray(res.lam, float), c)
         except KernelError as err:
             out.append(Attempt(f"l2 metric ({structure} P)", None, f"kernel rejected the candidate: {err}"))
             continue
-        out.append(Attempt(f"l2 metric ({structure} P)", c, f"multiplier LMI, {method}",
-                           {"structure": structure, "P": np.asarray(res.P, float), "lam": np.asarray(res.lam, float)}))
+        out.append(Attempt(f"l2 metric ({structure} P)", proved.rate, f"multiplier LMI, {proved.method}",
+                           {"structure": structure, "P": np.asarray(res.P, float), "lam": np.asarray(res.lam, float)},
+                           proved))
     return out
 
 
@@ -173,6 +177,7 @@ class PlasticResult:
     proof: object = None             # the FlowProof the kernel accepted (certificates store it)
     flow_certificate: object = None  # the kernel's Certificate of the flow bound
     start_value: Fraction | None = None   # m(0), exact
+    evidence: object = None          # the kernel's PlasticRate (a CERTIFIED verdict needs it)
 
 
 PLASTIC_ORDER = ("nonincreasing", "bounded")
@@ -195,9 +200,8 @@ def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, lis
                 if prop.proof is None:
                     continue
                 try:
-                    cert, m0, c_all, T, c_after = kc.check_plastic(rule.dW, asm, claim, prop.proof,
-                                                                   [list(r) for r in net.W0], net.form, net.g,
-                                                                   net.linear)
+                    proved = kc.prove_plastic(rule.dW, asm, claim, prop.proof, [list(r) for r in net.W0], net.form,
+                                              net.g, net.linear)
                 except KernelError as err:
                     reasons.append(f"{norm} {bound} ({prop.proof.route} route): {err}")
                     region = _region_hint(rule, asm, claim, prop.proof, net)
@@ -205,8 +209,9 @@ def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, lis
                         reasons.append(region)
                     continue
                 from certify.lang.parse import show
-                cand = PlasticResult(claim, c_all, T, c_after, cert.bound.render(show),
-                                     _all_t_condition(cert, net, m0), prop.proof, cert, m0)
+                cert, m0 = proved.flow, proved.start_value
+                cand = PlasticResult(claim, proved.c_all, proved.T, proved.c_after, cert.bound.render(show),
+                                     _all_t_condition(cert, net, m0), prop.proof, cert, m0, proved)
                 if best is None or (cand.c_all, -cand.T, cand.c_after) > (best.c_all, -best.T, best.c_after):
                     best = cand
     return best, reasons

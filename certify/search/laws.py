@@ -40,6 +40,15 @@ class LawResult:
     steps: tuple[tuple[str, str, str], ...] = ()   # kernel-checked steps: (lemma, statement, source)
     reason: str = ""                               # why inconclusive / what refutes it
     witness: dict | None = None                    # the data of a refutation (exact numbers as strings)
+    evidence: object = None                        # the kernel's LawCertificate / IORefutation behind the verdict
+
+    def __post_init__(self) -> None:
+        # only the kernel decides: a certified law holds a LawCertificate, a refuted one an IORefutation
+        from certify.kernel.io_refutation import IORefutation
+        from certify.kernel.laws import LawCertificate
+        need = {Verdict.CERTIFIED: LawCertificate, Verdict.REFUTED: IORefutation}.get(self.verdict)
+        if need is not None and not isinstance(self.evidence, need):
+            raise ValueError(f"LawResult: {self.law} is {self.verdict.value} without kernel evidence")
 
     @property
     def summary(self) -> str:
@@ -132,7 +141,7 @@ def _balancing_results(rule: Rule, witness_for) -> tuple[LawResult, ...]:
                                  reason=f"{activation} is not positively homogeneous, and the witness failed: {err}"))
     else:
         results.append(LawResult("balancing", "io-map", Verdict.REFUTED, "the input-output map is not conserved",
-                                 reason=ref.statement, witness=witness))
+                                 reason=ref.statement, witness=witness, evidence=ref))
     return tuple(results)
 
 
@@ -219,7 +228,7 @@ def _energy_laws(rule: Rule) -> LawReport:
 
 
 def _certified(section: str, cert: kl.LawCertificate, law: str | None = None) -> LawResult:
-    return LawResult(section, law or cert.law, Verdict.CERTIFIED, cert.statement, cert.steps)
+    return LawResult(section, law or cert.law, Verdict.CERTIFIED, cert.statement, cert.steps, evidence=cert)
 
 
 def decide_laws(rule: Rule) -> tuple[LawReport, ...]:

@@ -1,0 +1,73 @@
+"""Verdicts only the kernel can make (kernel/evidence.py): evidence types refuse construction outside the kernel,
+claim and law results refuse CERTIFIED/REFUTED without kernel evidence, and network evidence is tied to its
+network by a fingerprint."""
+
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from certify.check import ClaimResult, _about
+from certify.errors import KernelError
+from certify.kernel import contraction as kc
+from certify.kernel.evidence import NetworkRate, PlasticRate, network_fingerprint
+from certify.kernel.objects import Claim
+from certify.lang.network import Network
+from certify.search.contraction import Attempt, FixedResult
+from certify.search.laws import LawResult
+from certify.verdict import Verdict
+
+W = [[Fraction(1, 4), 0], [0, Fraction(-1, 2)]]
+CLAIM = Claim("l1", "contracting")
+
+
+def test_evidence_cannot_be_built_outside_the_kernel():
+    with pytest.raises(KernelError, match="only_kernel"):
+        NetworkRate("sha256:x", "weighted-l1", Fraction(1, 2), "weights")
+    with pytest.raises(KernelError, match="only_kernel"):
+        PlasticRate("sha256:x", Fraction(1), Fraction(0), Fraction(1), Fraction(0), None)
+    real = kc.prove_weighted_rate(W, 1, "H", "l1", [1, 1])
+    with pytest.raises(KernelError, match="only_kernel"):
+        dataclasses.replace(real, rate=Fraction(99))
+
+
+def test_a_certified_claim_needs_kernel_evidence():
+    with pytest.raises(ValueError, match="without kernel evidence"):
+        ClaimResult(CLAIM, Verdict.CERTIFIED)
+    fake = Attempt("weighted-l1", Fraction(3, 4), "made up")            # a rate with no evidence behind it
+    with pytest.raises(ValueError, match="without kernel evidence"):
+        ClaimResult(CLAIM, Verdict.CERTIFIED, network=FixedResult(fake, (fake,)))
+    proved = kc.prove_weighted_rate(W, 1, "H", "l1", [1, 1])
+    inflated = Attempt("weighted-l1", proved.rate + 1, "inflated", evidence=proved)
+    with pytest.raises(ValueError, match="without kernel evidence"):
+        ClaimResult(CLAIM, Verdict.CERTIFIED, network=FixedResult(inflated, (inflated,)))
+    honest = Attempt("weighted-l1", proved.rate, "honest", evidence=proved)
+    assert ClaimResult(CLAIM, Verdict.CERTIFIED, network=FixedResult(honest, (honest,))).verdict is Verdict.CERTIFIED
+    with pytest.raises(ValueError, match="without kernel evidence"):
+        ClaimResult(CLAIM, Verdict.REFUTED)
+
+
+def test_a_law_verdict_needs_kernel_evidence():
+    with pytest.raises(ValueError, match="without kernel evidence"):
+        LawResult("balancing", "io-map", Verdict.CERTIFIED, "made up")
+    with pytest.raises(ValueError, match="without kernel evidence"):
+        LawResult("balancing", "io-map", Verdict.REFUTED, "made up")
+    assert LawResult("balancing", "io-map", Verdict.INCONCLUSIVE, "").verdict is Verdict.INCONCLUSIVE
+
+
+def test_network_evidence_is_tied_to_its_network():
+    net = Network("H", Fraction(1), "tanh", tuple(tuple(r) for r in W))
+    other = Network("H", Fraction(1), "tanh", ((Fraction(1, 4), 0), (0, Fraction(-1, 4))))
+    proved = kc.prove_weighted_rate(W, 1, "H", "l1", [1, 1])
+    assert _about(net, proved) and not _about(other, proved)
+    assert not _about(Network("FR", Fraction(1), "tanh", net.W0), proved)      # another form
+    assert not _about(Network("H", Fraction(2), None, net.W0), proved)         # another slope bound
+
+
+def test_fingerprints_agree_between_exact_and_binary64_data():
+    A = np.array([[0.25, 0.0], [0.0, -0.5]])
+    assert network_fingerprint(A, 1, "H", False) == network_fingerprint(W, 1, "H", False)
+    assert network_fingerprint([[Fraction(1, 3)]], 1, "H", False) != network_fingerprint([[1 / 3]], 1, "H", False)
