@@ -190,7 +190,7 @@ def _log_upper(x: Fraction) -> Fraction:
     return _arb_upper(ball)
 
 
-def _start_value(W0, norm: str, route: str) -> Fraction:
+def _start_value(W0, norm: str, route: str, proposals=()) -> Fraction:
     """mu(W0) (measure route) or ||W0|| (norm route), exactly for l1/linf; for l2 a rational upper
     bound verified exactly (b I - sym(W0) >= 0, or b^2 I - W0^T W0 >= 0)."""
     A = exact._square(W0, "W0")
@@ -199,7 +199,6 @@ def _start_value(W0, norm: str, route: str) -> Fraction:
         return exact.mu1_exact(A) if route == "measure" else exact.norm1_exact(A)
     if norm == "linf":
         return exact.muinf_exact(A) if route == "measure" else exact.norminf_exact(A)
-    Af = np.array([[float(x) for x in r] for r in A])
     AtA = [[sum(A[k][i] * A[k][j] for k in range(n)) for j in range(n)] for i in range(n)]
 
     def holds(b: Fraction) -> bool:
@@ -207,16 +206,16 @@ def _start_value(W0, norm: str, route: str) -> Fraction:
             return exact.mu2_le_exact(A, b)
         return b >= 0 and exact.is_psd_exact([[b * b * (i == j) - AtA[i][j] for j in range(n)] for i in range(n)])
 
-    guess = Fraction(float(np.linalg.eigvalsh((Af + Af.T) / 2).max() if route == "measure"
-                           else np.linalg.norm(Af, 2)))
-    for margin in (Fraction(0), Fraction(1, 10**12), Fraction(1, 10**9), Fraction(1, 10**6)):
-        b = guess + margin * (1 + abs(guess))
+    # the kernel makes no float guess of its own: the search side proposes upper bounds (e.g. an eigenvalue plus a
+    # margin), the kernel proves the first one that holds, exactly
+    for b in (exact.to_fraction(x, "start value proposal") for x in proposals):
         if holds(b):
             return b
-    raise KernelError("start_value: could not bound the l2 quantity of W0 exactly")
+    raise KernelError(f"start_value: none of the {len(proposals)} proposed bounds is >= the l2 "
+                      f"{'measure' if route == 'measure' else 'norm'} of W0 (proved exactly)")
 
 
-def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
+def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool, start_proposals=()):
     """Contraction of the network while W(t) follows dW/dt, for every admissible activity and every
     parameter in the declared ranges, from the given W0 (n = size of W0).
 
@@ -247,7 +246,7 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool):
     n = len(W0)
     env = asm.symbol_env()
     env[N] = type(env[N])(Fraction(n), Fraction(n))
-    m0 = _start_value(W0, norm, route)
+    m0 = _start_value(W0, norm, route, start_proposals)
     if cert.positive_part:
         m0 = max(m0, Fraction(0))
     rate = enclose(cert.gamma, env)
@@ -308,7 +307,7 @@ def prove_lmi_rate(W, g, form: str, P, lam, c) -> NetworkRate:
     return NetworkRate(network_fingerprint(W, g, form, False), "l2-metric", exact.to_fraction(c, "c"), method)
 
 
-def prove_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool) -> PlasticRate:
+def prove_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool, start_proposals=()) -> PlasticRate:
     """check_plastic as evidence, fingerprinted to (W0, g, form, linear) and carrying the flow certificate."""
-    cert, m0, c_all, T, c_after = check_plastic(dW, asm, claim, proof, W0, form, g, linear)
+    cert, m0, c_all, T, c_after = check_plastic(dW, asm, claim, proof, W0, form, g, linear, start_proposals)
     return PlasticRate(network_fingerprint(W0, g, form, linear), c_all, T, c_after, m0, cert)

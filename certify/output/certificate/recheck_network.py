@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from certify.search.proposals import start_proposals
 from certify.errors import InputError, KernelError
 from certify.lang.parse import show
 
@@ -134,9 +135,13 @@ def _recheck_plastic(d: dict[str, Any], net, rule) -> dict[str, Any]:
     from certify.kernel.objects import Claim
     flow = Claim(d["flow_claim"]["measure"], d["flow_claim"]["bound"])
     try:
+        # m(0) is derived again from proposals made as `prove` made them (untrusted floats, proved exactly), so a
+        # start value edited in the file shows up as a difference below
+        proposals = start_proposals(net.W0_float(), flow.measure, d["proof"].get("route", "measure")
+                                    if isinstance(d.get("proof"), dict) else "measure")
         cert, m0, c_all, T, c_after = kc.check_plastic(rule.dW, rule.assumptions(), flow,
                                                        proof_from_dict(d["proof"], rule), [list(r) for r in net.W0],
-                                                       net.form, net.g, net.linear)
+                                                       net.form, net.g, net.linear, proposals)
     except (KernelError, InputError) as exc:
         raise KernelError(f"contraction.proof for contraction.flow_claim = {flow.measure} {flow.bound}: the kernel "
                           f"rejects the plastic contraction certificate: {exc}") from None
