@@ -1,4 +1,4 @@
-"""Semantically forged certificates (the generator behind tests/test_forgeries.py).
+"""Semantically forged certificates (the generator behind tests/output/test_forgeries.py).
 
 A certificate's `seal` is a checksum anyone can recompute, so the only defence against an edited
 certificate is the kernel re-deriving everything from the stored evidence. This module takes the real

@@ -4,7 +4,7 @@
     python tests/update_golden.py --check    # only compare (exit 1 and a diff on a mismatch), write nothing
 
 Each golden file is a transcript: the command, its stdout, and its exit code, as a shell would show them.
-tests/test_golden.py runs the same commands in-process and compares with `normalise` applied to both sides.
+tests/output/test_golden.py runs the same commands in-process and compares with `normalise` applied to both sides.
 The commands run from the repository root, so file names print as `rules/...`.
 
 The filter (`normalise`) touches two kinds of numbers, nothing else:

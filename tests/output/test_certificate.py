@@ -26,7 +26,7 @@ from certify.output import certificate as C
 from certify.cli.main import main
 from certify.lang.rule import Rule
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "rules"
 PROOFS = REPO / "proofs"
 CERTIFICATES = sorted(PROOFS.glob("*.json"))

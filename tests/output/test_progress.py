@@ -20,7 +20,7 @@ from certify.output import progress as progress_mod
 from certify.cli.main import main
 from certify.output.progress import Progress, note, progress_enabled
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
 # fast files with three different verdicts (certified, certified, refuted)
 FILES = [str(RULES / name) for name in ("anti-hebbian-decay.toml", "hebbian-decay.toml",

@@ -23,7 +23,7 @@ from certify.cli import memory as memory_cli
 
 from strategies import rationals
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ETA1 = np.array([1, 1, 1, 1, -1, -1, -1, -1], dtype=float)
 ETA2 = np.array([1, 1, -1, -1, 1, 1, -1, -1], dtype=float)
 HEBB = 0.5 * (np.outer(ETA1, ETA1) + np.outer(ETA2, ETA2)) - 2 * np.eye(8)     # four stored memories

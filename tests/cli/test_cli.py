@@ -20,7 +20,7 @@ from certify.cli.main import main
 from certify.kernel.lemmas import LEMMAS
 from certify.verdict import ExitCode
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "rules"
 CERTIFIED = str(RULES / "anti-hebbian-decay.toml")
 HEBBIAN = str(RULES / "hebbian.toml")

@@ -17,7 +17,7 @@ corrupted headers and truncated data, CSV text, and real certificates from proof
 Profiles (tests/conftest.py): `ci` (default, derandomized) runs the whole file in about a minute; `thorough`
 (HYPOTHESIS_PROFILE=thorough) runs THOROUGH examples per test (2,000 or more in all). With FUZZ_CENSUS=FILE every
 example appends one JSON line (class, exit code, seconds, problems, the input when it failed) to FILE and no test
-stops at the first problem: the mode for counting a campaign (`python tests/test_fuzz_inputs.py FILE` sums it).
+stops at the first problem: the mode for counting a campaign (`python tests/lang/test_fuzz_inputs.py FILE` sums it).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 
 from certify.cli.main import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 5.0                                   # seconds per example: the design promise
 HARD_LIMIT = 20.0                             # an example still running then is stopped (and counted as a hang)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
@@ -114,7 +114,7 @@ VERDICT = re.compile(r"\b(CERTIFIED|REFUTED|INCONCLUSIVE|VERIFIED|FAILED|STALE|c
 CHECK_CODE = {"CERTIFIED": 0, "REFUTED": 1, "INCONCLUSIVE": 3}
 DATA = "data: "              # a reason that concerns a data file (W0, bias) named by the rule
 SOFT = ("warning:", "unread-data:")   # counted in a census, reported, but not failing: see the module docstring
-UNLOCATED_OK = ("nested",)   # TOML too deep for the reader: no line to give (tests/test_hostile.py, TOML_CASES)
+UNLOCATED_OK = ("nested",)   # TOML too deep for the reader: no line to give (tests/lang/test_hostile.py, TOML_CASES)
 
 
 def judge(outcome, *, files: list[str], must_fail: list[str], rule_file: str | None = None,

@@ -16,7 +16,7 @@ import pytest
 from certify.cli.main import main
 from certify.output.report import _tex
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PDFLATEX = shutil.which("pdflatex")
 
 

@@ -19,7 +19,7 @@ from certify.errors import InputError, KernelError
 from certify.kernel.equilibria import EquilibriumBox, TwoEquilibria, verify_two_equilibria
 from certify.kernel.stability import StableEquilibrium, verify_stable_equilibrium
 
-RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES = Path(__file__).resolve().parents[2] / "rules"
 
 
 @pytest.fixture(scope="module")

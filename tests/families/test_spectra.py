@@ -27,7 +27,7 @@ def main(argv):
     return certify_main(["spectrum", *argv])
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
 
 

@@ -20,7 +20,7 @@ from certify.search.measures import mu
 from certify.lang.rule import Rule
 from certify.verdict import Verdict
 
-RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES = Path(__file__).resolve().parents[2] / "rules"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
