@@ -5,7 +5,7 @@ the smaller (by repr) of itself and its transpose and the factors are sorted; a 
 `trace_form`: tr(w) is replaced by the least rotation of w or of w^T. `derivative`: the product rule, given the
 rates of the time-dependent leaves (activations of moving vectors are refused). `substitute`: leaves replaced by
 normal forms. `cancel_inverses`: adjacent declared inverse pairs D Dinv = Dinv D = I cancel. Each is an identity
-of matrices for every n, and each is tested against numpy on random matrices (tests/test_laws.py).
+of matrices for every n, and each is tested against numpy on random matrices (tests/search/test_laws.py).
 """
 
 from __future__ import annotations

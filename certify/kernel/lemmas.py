@@ -4,7 +4,7 @@ Each lemma is a theorem of THEORY.md with its source. A *term lemma* bounds mu(T
 or ||T|| (route 'norm') for one term T of the drive G; a *decay lemma* accounts for a structured
 decay of W (left or right multiplication by a positive semidefinite or non-negative diagonal
 matrix); a *flow lemma* turns the pieces into a differential inequality and its Gronwall solution.
-Every lemma here has a numeric property test (tests/test_lemmas.py) that tries to falsify it.
+Every lemma here has a numeric property test (tests/kernel/test_lemmas.py) that tries to falsify it.
 
 A check rebuilds the lemma's template from its instantiation with SymPy operators, brings it to
 normal form (algebra.py) and compares; side conditions (signs, bounds) are decided by exact

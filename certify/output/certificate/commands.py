@@ -24,7 +24,7 @@ def run_prove(args) -> int:
     """`certify prove FILE|DIR... --out DIR`: exit 0 when every certificate was written and every documented
     verdict reproduced, 1 when a documented verdict was not reproduced or a certificate does not re-check,
     2 on bad input."""
-    # deferred: report loads certify.check, which `certify verify` must not load (tests/test_certificate.py)
+    # deferred: report loads certify.check, which `certify verify` must not load (tests/output/test_certificate.py)
     from certify.output.report import text_error
     # deferred: lang.rule loads the kernel, needed only when a certificate is made or read
     from certify.lang.rule import Rule

@@ -58,7 +58,7 @@ def _fixed_evidence(net, best) -> dict[str, Any]:
         elif isinstance(best.data.get("eta"), list) and len(best.data["eta"]) == n:
             eta = [Fraction(float(x)) for x in best.data["eta"]]      # repr of binary64: exact round trip
         else:   # not listed for large n: the same deterministic computation as certify_fixed
-            # deferred: `certify prove` only; `certify verify` must not load the search (tests/test_certificate.py)
+            # deferred: `certify prove` only; `certify verify` must not load the search (tests/output/test_certificate.py)
             from certify.search.contraction import perron_weights
             eta = [Fraction(float(x)) for x in perron_weights(net.W0_float(), norm)]
         if perron and max(eta) != 1:
@@ -73,7 +73,7 @@ def _fixed_evidence(net, best) -> dict[str, Any]:
         P, lam = best.data.get("P"), best.data.get("lam")
         g = Fraction(1) if net.linear else net.g
         if P is None or lam is None:   # the search result does not keep (P, lam): search again
-            # deferred: `certify prove` only; `certify verify` must not load the search (tests/test_certificate.py)
+            # deferred: `certify prove` only; `certify verify` must not load the search (tests/output/test_certificate.py)
             from certify.search import lmi
             res = lmi.search_metric(net.W0_float(), float(g), net.form, structure=best.data.get("structure", "diag"))
             if res.P is None:
@@ -104,7 +104,7 @@ def _plastic_evidence(rule, net, res) -> dict[str, Any]:
 
 def contraction_evidence(rule, result) -> dict[str, Any] | None:
     """What a certified or refuted `contracting` claim stores for the kernel (None when inconclusive)."""
-    # deferred: `certify prove` only; `certify verify` must not load the search (tests/test_certificate.py)
+    # deferred: `certify prove` only; `certify verify` must not load the search (tests/output/test_certificate.py)
     from certify.search.contraction import FixedResult, PlasticResult
     # deferred: lang.network loads lang.rule and the kernel, needed only when a certificate is made or read
     from certify.lang.network import network_of
@@ -167,7 +167,7 @@ def build(rule, rep, rule_path: Path, out_dir: Path) -> dict[str, Any]:
         "claims": [claim_dict(rule, r) for r in rep.results],
     }
     if rep.laws:
-        # deferred: `certify prove` only; `certify verify` must not load the search (tests/test_certificate.py)
+        # deferred: `certify prove` only; `certify verify` must not load the search (tests/output/test_certificate.py)
         from certify.search.laws import law_dicts
         doc["laws"] = law_dicts(rule, rep.laws)
     doc["seal"] = seal(doc)
@@ -201,9 +201,9 @@ class Proved:
 
 def prove_file(path: Path, out_dir: Path, latex: bool = True) -> Proved:
     """Decide every claim of one rule file, write <name>.json (+ .md, .tex) into out_dir and re-verify it."""
-    # deferred: report loads certify.check, which `certify verify` must not load (tests/test_certificate.py)
+    # deferred: report loads certify.check, which `certify verify` must not load (tests/output/test_certificate.py)
     from certify.output import report
-    # deferred: `certify prove` only; `certify verify` must not load the decision (tests/test_certificate.py)
+    # deferred: `certify prove` only; `certify verify` must not load the decision (tests/output/test_certificate.py)
     from certify.check import check_rule
     # deferred: lang.rule loads the kernel, needed only when a certificate is made or read
     from certify.lang.rule import Rule
