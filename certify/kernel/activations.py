@@ -75,3 +75,16 @@ def activation_by_sympy(func: object) -> Activation | None:
         if func == act.sympy:
             return act
     return None
+
+
+# The activations of networks ([network].activation), with the true bound g of each slope: phi'(x) in [0, g] for
+# every x (linear: phi' = 1 exactly). One table for the whole package: the rule reader, the network model of the
+# equilibrium checks and the searches all read it from here.
+NETWORK_SLOPES: dict[str, Fraction] = {
+    "tanh": Fraction(1), "logistic": Fraction(1, 4), "relu": Fraction(1), "leaky-relu": Fraction(1),
+    "softplus": Fraction(1), "linear": Fraction(1),
+}
+NETWORK_ACTIVATIONS: tuple[str, ...] = tuple(NETWORK_SLOPES)
+# other names people write for them; the rule reader turns each into its name above
+NETWORK_ALIASES: dict[str, str] = {"sigmoid": "logistic", "leaky_relu": "leaky-relu", "identity": "linear"}
+

@@ -17,11 +17,12 @@ import numpy as np
 from flint import arb, fmpq
 
 from . import exact
+from .activations import NETWORK_ACTIVATIONS, NETWORK_ALIASES
 from .errors import InputError, KernelError
 
 FORMS = ("H", "FR")
-ACTIVATIONS = ("tanh", "logistic", "relu", "leaky-relu", "softplus", "linear")
-ALIASES = {"sigmoid": "logistic", "leaky_relu": "leaky-relu", "identity": "linear"}
+ACTIVATIONS = NETWORK_ACTIVATIONS
+ALIASES = NETWORK_ALIASES
 PIECEWISE_LINEAR = ("relu", "leaky-relu", "linear")
 DEFAULT_LEAK = Fraction(1, 100)
 DEFAULT_PREC = 128

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 import sympy as sp
 
+from certify.kernel.activations import NETWORK_ACTIVATIONS, NETWORK_ALIASES, NETWORK_SLOPES
 from certify.errors import InputError
 from certify.kernel.objects import BOUNDS, Assumptions
 from certify.kernel.reality import NotReal, require_real
@@ -172,12 +173,8 @@ def _energy(table: Mapping[str, Any] | None, loc: "_Locator",
 
 
 NETWORK_FORMS = ("H", "FR")
-NETWORK_ACTIVATIONS = ("tanh", "logistic", "relu", "leaky-relu", "softplus", "linear")
-# The true slope bound g of each named activation: phi'(x) in [0, g] for every x (linear: phi' = 1 exactly).
-ACTIVATION_SLOPES: dict[str, Fraction] = {
-    "tanh": Fraction(1), "logistic": Fraction(1, 4), "relu": Fraction(1), "leaky-relu": Fraction(1),
-    "softplus": Fraction(1), "linear": Fraction(1),
-}
+# the one table of network activations and their true slope bounds lives in the kernel (kernel/activations.py)
+ACTIVATION_SLOPES = NETWORK_SLOPES
 
 
 def _inline_array(key: str, value: Any, loc: "_Locator") -> str:
@@ -246,6 +243,8 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
         if key == "form" and value not in NETWORK_FORMS:
             raise loc.error(f"unknown network form {value!r}", "network", key, symbol=key,
                             hint="form = \"H\" (x' = -x + W phi(x) + u) or \"FR\" (x' = -x + phi(W x + u))")
+        if key == "activation":
+            value = NETWORK_ALIASES.get(value, value)     # sigmoid -> logistic, as in expressions
         if key == "activation" and value not in NETWORK_ACTIVATIONS:
             raise loc.error(f"unknown activation {value!r}", "network", key, symbol=key,
                             hint=f"use one of: {', '.join(NETWORK_ACTIVATIONS)}, or slope = [0, g]")

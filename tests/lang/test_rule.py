@@ -543,3 +543,9 @@ def test_slope_rules_survive_their_canonical_text():
     rule = Rule.create("0", network={"form": "H", "slope": [0, 2], "W0": [[0, 0.5], [0.5, 0]]})
     again = Rule.from_text(rule.canonical_text())
     assert again.hash == rule.hash and dict(again.network)["slope"] == "[0, 2]"
+
+
+def test_network_activation_aliases_read_as_their_names():
+    # one table of network activations (kernel/activations.py): sigmoid is the logistic function, as in expressions
+    rule = Rule.from_text('[rule]\ndW = "0*W"\n[network]\nactivation = "sigmoid"\nW0 = [[0.5]]\n')
+    assert dict(rule.network)["activation"] == "logistic"
