@@ -106,12 +106,12 @@ def _network_subjects(net) -> set[str]:
     """The fingerprints (kernel/evidence.py) under which kernel evidence may speak about this network: its own
     (W0, g, form, linear) and, for a linear network, the same weights with slope 1 in either form (H and FR are the
     same system when phi is the identity)."""
-    from certify.kernel.evidence import network_fingerprint
-    W0 = [list(r) for r in net.W0]
-    subjects = {network_fingerprint(W0, net.g, net.form, net.linear)}
+    from certify.kernel.evidence import network_fingerprint, weights_digest
+    digest = weights_digest(net.W0)            # hashed once; every variant below differs only in (g, form, linear)
+    subjects = {network_fingerprint(None, net.g, net.form, net.linear, digest)}
     if net.linear:
-        subjects |= {network_fingerprint(W0, 1, "H", True)} | {network_fingerprint(W0, 1, f, False)
-                                                               for f in ("H", "FR")}
+        subjects |= {network_fingerprint(None, 1, "H", True, digest)} | {
+            network_fingerprint(None, 1, f, False, digest) for f in ("H", "FR")}
     return subjects
 
 

@@ -31,22 +31,41 @@ def only_kernel(kind: str) -> None:
         raise KernelError(f"only_kernel: a {kind} is made only by the kernel's checks, not by {caller or 'unknown'}")
 
 
-def network_fingerprint(W: object, g: object, form: str, linear: bool) -> str:
-    """SHA-256 of the exact network: every entry of W as an exact rational, g, the form, linearity."""
-    h = hashlib.sha256(f"{form}|{Fraction(g)}|{bool(linear)}|".encode())
+def _is_binary64(x: Fraction) -> bool:
+    d, m = x.denominator, abs(x.numerator)
+    if d & (d - 1) == 0 and m < 2 ** 53 and d <= 2 ** 1074:     # the common case, decided with integers
+        return True
+    return Fraction(float(x)) == x if abs(x) < 2 ** 1024 else False
+
+
+def weights_digest(W: object) -> str:
+    """SHA-256 of the exact entries of W: the binary64 bytes when every entry is a binary64 number (so a float
+    array and the same numbers as Fractions agree), else the exact rationals' text."""
     if isinstance(W, np.ndarray):
         arr = np.ascontiguousarray(W, dtype=np.float64)
-        h.update(f"{arr.shape}".encode())
-        h.update(arr.tobytes())
     else:
-        rows = [[Fraction(x) for x in row] for row in W]
-        if all(Fraction(float(x)) == x for row in rows for x in row):   # the same bytes as the binary64 path
-            arr = np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
-            h.update(f"{arr.shape}".encode())
-            h.update(arr.tobytes())
-        else:
-            h.update(repr([[str(x) for x in row] for row in rows]).encode())
-    return "sha256:" + h.hexdigest()
+        rows = [[x if type(x) is Fraction else Fraction(x) for x in row] for row in W]
+        values = []
+        for row in rows:
+            for x in row:
+                d, m = x.denominator, x.numerator
+                if d & (d - 1) == 0 and -2 ** 53 < m < 2 ** 53 and d <= 2 ** 1074:
+                    values.append(m / d)     # int / int is correctly rounded in Python: exact here
+                elif _is_binary64(x):
+                    values.append(float(x))
+                else:
+                    return hashlib.sha256(repr([[str(x) for x in row] for row in rows]).encode()).hexdigest()
+        arr = np.array(values, dtype=np.float64).reshape(len(rows), -1) if rows else np.zeros((0, 0))
+    h = hashlib.sha256(f"{arr.shape}".encode())
+    h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def network_fingerprint(W: object, g: object, form: str, linear: bool, digest: str | None = None) -> str:
+    """SHA-256 of the exact network: the digest of W's exact entries (computed here unless the caller passes the
+    value of weights_digest(W), which it may only use to compare, never to prove), g, the form, linearity."""
+    digest = weights_digest(W) if digest is None else digest
+    return "sha256:" + hashlib.sha256(f"{form}|{Fraction(g)}|{bool(linear)}|{digest}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
