@@ -1,4 +1,4 @@
-"""Worked example: a ReLU dense associative memory and its dead neurons (THEORY.md section 5, docs/memory.md).
+"""Worked example: a ReLU dense associative memory and its dead neurons (docs/theory.md section 5, docs/memory.md).
 
 The network (Krotov-Hopfield form, Lagrangian L = 1/2 sum relu(x)^2, so g = relu and Hess L = diag(1[x > 0])):
 

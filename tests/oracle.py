@@ -32,7 +32,7 @@ INF = math.inf
 FINDINGS = Path(os.environ.get("ORACLE_FINDINGS", "/tmp/oracle_findings"))
 
 # ---------------------------------------------------------------------------------------------------
-# matrix measures and norms, written out from their definitions (THEORY: mu(A) = lim (||I + hA|| - 1)/h)
+# matrix measures and norms, written out from their definitions (docs/theory.md section 1: mu(A) = lim (||I + hA|| - 1)/h)
 
 
 def mu(A: np.ndarray, norm: str, eta: np.ndarray | None = None) -> float:

@@ -38,7 +38,7 @@ def test_anti_hebbian_linf_refuted_with_exact_witness():
 
 
 def test_the_issue_witness_n3_r1_violates_linf():
-    """THEORY/issue example: n = 3, r = 1, W0 = 0, k = 1 gives mu_inf(W'(0)) = 1 > 0."""
+    """The issue's example: n = 3, r = 1, W0 = 0, k = 1 gives mu_inf(W'(0)) = 1 > 0."""
     from fractions import Fraction as F
     from certify.kernel.objects import Claim, Witness
     from certify.kernel.verify import check_witness

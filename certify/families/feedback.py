@@ -1,4 +1,4 @@
-"""Trained feedback networks (Mastrogiuseppe & Ostojic, Neural Comput 31:1139, 2019; THEORY.md section 6).
+"""Trained feedback networks (Mastrogiuseppe & Ostojic, Neural Comput 31:1139, 2019; docs/theory.md section 6).
 
 The network (form H of certify/lang/network.py, phi = tanh, constant input u = I):
 

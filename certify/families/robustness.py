@@ -1,4 +1,4 @@
-"""Effect of synaptic balancing on robustness (THEORY.md §4; Stock, Harvey, Ocko & Ganguli 2022).
+"""Effect of synaptic balancing on robustness (docs/theory.md §4; Stock, Harvey, Ocko & Ganguli 2022).
 
 Two questions about a ReLU rate network x' = -x + J relu(x) + W_in u(t) + b, y = W_out x and its balanced twin
 (J -> D^-1 J D, W_in -> D^-1 W_in, b -> D^-1 b, W_out -> W_out D; certify.families.balancing):

@@ -1,6 +1,6 @@
 """Contraction certificates of a network with fixed weights (TRUSTED).
 
-Networks (THEORY.md section 3), activation slopes in [0, g], D = diag(d), d_i in [0, g]:
+Networks (docs/theory.md section 3), activation slopes in [0, g], D = diag(d), d_i in [0, g]:
     form H:  x' = -x + W phi(x) + u      Jacobian -I + W D
     form FR: x' = -x + phi(W x + u)      Jacobian -I + D W
 A certificate proves  mu(J) <= -c  for every such Jacobian, in a stated norm, with c > 0; then

@@ -6,7 +6,7 @@ The networks: n neurons, weights W (n x n), constant input u, activation phi app
 phi in {tanh, logistic, softplus, linear, relu, leaky-relu (slope `leak` in (0, 1) for negative arguments)}.
 The argument of phi ("pre-activation") is x in form H and W x + u in form FR.
 
-Why an equilibrium refutes contraction (THEORY.md section 3). A system contracting in any norm (or any
+Why an equilibrium refutes contraction (docs/theory.md section 3). A system contracting in any norm (or any
 Riemannian metric) with rate c > 0 has exactly one equilibrium, and every equilibrium is exponentially
 stable. So each of these refutes contraction in every norm:
   (a) two zeros of f in two disjoint boxes;

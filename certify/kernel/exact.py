@@ -8,7 +8,7 @@ What is trusted here, and why each answer is exact:
   as they are, finite floats by their exact binary value (`Fraction(float)`), strings only after a strict
   regular expression ("3/4", "-0.25", "1e-3"); nothing is ever evaluated.
 * Matrix measures and induced norms of the l1 and l-infinity norms are closed formulas (max of column or
-  row sums, THEORY.md section 1): evaluated exactly, they ARE the measure.
+  row sums, docs/theory.md section 1): evaluated exactly, they ARE the measure.
 * Positive semi-definiteness is decided by symmetric Gaussian elimination (LDL^T) without pivoting. For
   a symmetric S with first pivot p = S[0][0] and first row (p, r^T):
     - p < 0: S is not PSD (e_0^T S e_0 < 0).
@@ -186,7 +186,7 @@ def is_pd_exact(S: object) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------
-# l1 / l-infinity measures and norms (closed formulas, THEORY.md section 1)
+# l1 / l-infinity measures and norms (closed formulas, docs/theory.md section 1)
 
 
 def norm1_exact(A: object) -> Fraction:

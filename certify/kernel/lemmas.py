@@ -1,6 +1,6 @@
 """The lemma library and the checks of its instantiations (TRUSTED).
 
-Each lemma is a theorem of THEORY.md with its source. A *term lemma* bounds mu(T) (route 'measure')
+Each lemma is a theorem of docs/theory.md with its source. A *term lemma* bounds mu(T) (route 'measure')
 or ||T|| (route 'norm') for one term T of the drive G; a *decay lemma* accounts for a structured
 decay of W (left or right multiplication by a positive semidefinite or non-negative diagonal
 matrix); a *flow lemma* turns the pieces into a differential inequality and its Gronwall solution.
@@ -48,10 +48,10 @@ LEMMAS: dict[str, Lemma] = {lemma.name: lemma for lemma in (
           "then D+ ||W|| <= -(gamma + delta_L + delta_R) ||W|| + ||G||", KS, ("norm",), ALL),
     Lemma("row-scaling-decay", "If W' = -gamma W - diag(d) W + G with d >= delta >= 0, then while "
           "mu_inf(W) >= 0: D+ mu_inf(W) <= -(gamma + delta) mu_inf(W) + mu_inf(G) (rows scale by 1 - h d_i)",
-          "THEORY.md section 2 (Oja-type terms); derived and tested here", ("measure",), ("linf",)),
+          "docs/theory.md section 2 (Oja-type terms); derived and tested here", ("measure",), ("linf",)),
     Lemma("column-scaling-decay", "If W' = -gamma W - W diag(d) + G with d >= delta >= 0, then while "
           "mu_1(W) >= 0: D+ mu_1(W) <= -(gamma + delta) mu_1(W) + mu_1(G) (columns scale by 1 - h d_j)",
-          "THEORY.md section 2 (Oja-type terms); derived and tested here", ("measure",), ("l1",)),
+          "docs/theory.md section 2 (Oja-type terms); derived and tested here", ("measure",), ("l1",)),
     Lemma("subadditivity", "mu(A + B) <= mu(A) + mu(B) and ||A + B|| <= ||A|| + ||B||", BULLO,
           ("measure", "norm"), ALL),
     Lemma("gronwall", "If D+ m <= -gamma m + beta with gamma > 0 then m(t) <= e^{-gamma t} m(0) + "

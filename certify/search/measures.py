@@ -1,6 +1,6 @@
 """Matrix measures (logarithmic norms) and induced norms in floating point: UNTRUSTED helpers.
 
-Formulas from THEORY.md section 1. These functions are for users, plots, searches and tests; their results are
+Formulas from docs/theory.md section 1. These functions are for users, plots, searches and tests; their results are
 rounded floats and prove nothing. Certificates are checked by the exact versions in `certify.kernel.exact`,
 re-exported here for convenience (`mu1_exact`, `mu2_le_exact`, ...).
 
@@ -269,7 +269,7 @@ def _perron_right(M: np.ndarray) -> np.ndarray | None:
 def best_weighted_linf(A: object, *, tol: float | None = None) -> tuple[float, np.ndarray]:
     """(alpha(ceil(A)), eta): inf over eta > 0 of mu_inf_weighted(A, eta), and weights attaining it.
 
-    The infimum of the eta-weighted l-infinity measure is alpha(M), M = metzler_majorant(A) (THEORY.md section 1).
+    The infimum of the eta-weighted l-infinity measure is alpha(M), M = metzler_majorant(A) (docs/theory.md section 1).
     When M is irreducible it is attained at the right Perron vector of M, which is returned (scaled to max 1).
     When M is reducible the infimum may not be attained: the value returned is still the infimum alpha(M), and
     eta is the Perron vector of M + eps (ones - I) with eps = tol / (2 (n - 1)), an irreducible matrix whose

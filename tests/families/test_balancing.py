@@ -1,4 +1,4 @@
-"""Synaptic balancing (certify.families.balancing, certify.cli.balance): THEORY.md §4 checked numerically.
+"""Synaptic balancing (certify.families.balancing, certify.cli.balance): docs/theory.md §4 checked numerically.
 
 Strategies build valid inputs directly: a strongly connected support is a random permutation cycle
 plus random extra synapses; multi-component networks are block-diagonal strongly connected blocks
@@ -126,7 +126,7 @@ def test_flow_conserves_invariants_and_cost_decreases(Jc, p):
 
 @given(strongly_connected(), st.floats(0.5, 3.0), st.floats(0.5, 4.0))
 def test_flow_is_lax_form_and_descends_at_rate_p_g_squared(Jc, p, tau):
-    """THEORY §4: dJ/dt = [J, diag(g)]/tau and dC/dt = -p ||g||^2 / tau (checked at h = 0)."""
+    """docs/theory.md §4: dJ/dt = [J, diag(g)]/tau and dC/dt = -p ||g||^2 / tau (checked at h = 0)."""
     J, _ = Jc
     g = signal(J, p)
     np.testing.assert_allclose(gain_flow_rhs(0.0, np.zeros(J.shape[0]), J, p=p, tau=tau), g / tau)

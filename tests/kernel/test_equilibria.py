@@ -240,7 +240,7 @@ def test_results_are_frozen():
 
 
 def contracting(seed: int, n: int, norm: float) -> tuple[np.ndarray, np.ndarray]:
-    """||W||_2 = norm < 1 and slope <= 1: -1 + ||W||_2 < 0, contracting in l2 (THEORY.md section 3)."""
+    """||W||_2 = norm < 1 and slope <= 1: -1 + ||W||_2 < 0, contracting in l2 (docs/theory.md section 3)."""
     rng = np.random.default_rng(seed)
     W = rng.normal(size=(n, n))
     W *= norm / np.linalg.norm(W, 2)

@@ -181,7 +181,7 @@ def test_weighted_exact_agree_with_float_and_transformation(A, eta):
     t = 1e-9 * (1 + np.abs(F).sum()) * (max(eta) / min(eta))
     assert abs(float(mu1_weighted_exact(A, eta)) - m.mu1_weighted(F, w)) <= t
     assert abs(float(muinf_weighted_exact(A, eta)) - m.muinf_weighted(F, w)) <= t
-    # exact identity: weighted = unweighted measure of the similarity transform (THEORY.md section 1)
+    # exact identity: weighted = unweighted measure of the similarity transform (docs/theory.md section 1)
     D = [[eta[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)]
     Dinv = [[1 / eta[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)]
     assert mu1_weighted_exact(A, eta) == mu1_exact(matmul(matmul(D, A), Dinv))

@@ -223,7 +223,7 @@ def test_schur_with_indefinite_K_can_increase_mu2():
 
 
 def test_anti_hebbian_is_not_an_linf_statement():
-    """THEORY.md: mu_1, mu_inf of -r r^T can be positive (n = 3, r = 1 gives 1)."""
+    """docs/theory.md section 2: mu_1, mu_inf of -r r^T can be positive (n = 3, r = 1 gives 1)."""
     r = np.ones(3)
     assert mu(-np.outer(r, r), "linf") == pytest.approx(1.0)
     assert mu(-np.outer(r, r), "l1") == pytest.approx(1.0)

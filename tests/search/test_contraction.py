@@ -96,7 +96,7 @@ def test_verified_lmi_path_agrees_with_exact_path():
 
 
 def test_skew_relu_network_is_not_certified():
-    """W = 3 [[0, 1], [-1, 0]] with ReLU in form H (THEORY.md pitfall): no certificate."""
+    """W = 3 [[0, 1], [-1, 0]] with ReLU in form H (docs/theory.md section 3: mu_2(W) <= 0 is not enough): no certificate."""
     rule = Rule.from_text('[rule]\ndW = "0"\n[network]\nform = "H"\nactivation = "relu"\n'
                           'W0 = [[0, 3], [-3, 0]]\n[claim]\nbound = "contracting"\n')
     res = check_rule(rule).results[0]

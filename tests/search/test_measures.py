@@ -1,4 +1,4 @@
-"""Float matrix measures: the properties of THEORY.md section 1, checked for every norm, weighted or not.
+"""Float matrix measures: the properties of docs/theory.md section 1, checked for every norm, weighted or not.
 
 A "geometry" is a vector norm ||x|| = ||Theta x||_base with base in {l1, l2, linf}; its induced matrix norm is
 ||Theta A Theta^-1||_base. The weighted measures are checked against that definition with an independently built
@@ -71,7 +71,7 @@ def draw_case(data: st.DataObject, kind: str, count: int = 1):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Measure properties (THEORY.md section 1), every geometry
+# Measure properties (docs/theory.md section 1), every geometry
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -1,4 +1,4 @@
-"""Synaptic balancing (THEORY.md §4; Stock, Harvey, Ocko & Ganguli, PLOS Comput Biol 18:e1010418, 2022).
+"""Synaptic balancing (docs/theory.md §4; Stock, Harvey, Ocko & Ganguli, PLOS Comput Biol 18:e1010418, 2022).
 
 A network x' = -x + J phi(x) + W_in u + b, y = W_out x is rescaled neuron by neuron with gains
 D = diag(e^h)::

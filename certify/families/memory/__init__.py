@@ -1,4 +1,4 @@
-"""Dense associative memories with dead neurons: energy, flat regions, equilibria, stability (THEORY.md section 5).
+"""Dense associative memories with dead neurons: energy, flat regions, equilibria, stability (docs/theory.md section 5).
 
 The model (Krotov-Hopfield form, separable Lagrangian L(x) = sum_i l(x_i), g = grad L, W = W^T):
 

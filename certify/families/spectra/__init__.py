@@ -1,4 +1,4 @@
-"""Spectra against matrix measures for fixed networks, and Hebbian sequence couplings (THEORY.md sections 1, 3, 7).
+"""Spectra against matrix measures for fixed networks, and Hebbian sequence couplings (docs/theory.md sections 1, 3, 7).
 
 For a weight matrix W the spectral abscissa alpha(W) = max Re lambda(W) is a lower bound of every matrix measure,
 mu(W) >= alpha(W), and for a non-normal W the gap can be wide. `spectral_report` puts the numbers side by side:

@@ -1,4 +1,4 @@
-"""Euclidean contraction metrics from the multiplier LMI (THEORY.md section 3): UNTRUSTED search.
+"""Euclidean contraction metrics from the multiplier LMI (docs/theory.md section 3): UNTRUSTED search.
 
 Network forms, activation slopes in [0, g], D = diag(d) with d_i in [0, g]:
 
