@@ -389,7 +389,7 @@ def test_io_map_invariant_for_positively_homogeneous_phi(net, phi):
 
 
 def test_io_map_changes_for_tanh():
-    """tanh(a x) != a tanh(x): the balanced network computes something else (THEORY §4)."""
+    """tanh(a x) != a tanh(x): the balanced network computes something else (docs/theory.md §4)."""
     J = np.array([[0.0, 8.0], [0.125, 0.0]])
     W_in, W_out, b = np.array([[1.0], [0.0]]), np.array([[0.0, 1.0]]), np.zeros(2)
     res = balance(J, W_in=W_in, W_out=W_out, b=b)
@@ -456,7 +456,7 @@ def test_gebal_norm_probe():
     """Which norm does gebal balance? Star network: k leaves -> 0 -> H -> leaves. For k = 64 the exact
     balanced gains are powers of 2 for both p = 1 (t0 = 4, tH = 1/4) and p = 2 (t0 = 2, tH = 1/2), so
     gebal can land exactly on either. Reference LAPACK >= 3.5 (the one scipy ships) compares 2-norms
-    (DNRM2) although scipy's docstring says 1-norms, and THEORY.md §4 pairs gebal with p = 1."""
+    (DNRM2) although scipy's docstring says 1-norms, and a common reading pairs gebal with p = 1."""
     k = 64
     n = k + 2
     J = np.zeros((n, n))
