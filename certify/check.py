@@ -27,7 +27,7 @@ from certify.kernel.intervals import INF, Interval
 from certify.kernel.objects import BOUNDS, MEASURES, Assumptions, Certificate, Claim, N, Refutation
 from certify.kernel.verify import check_proof
 from certify.lang.rule import Rule
-from certify.verdict import Verdict, worst
+from certify.verdict import Verdict, explored_verdict, file_verdict
 
 EXPLORED_MEASURES = MEASURES
 
@@ -352,7 +352,7 @@ def _check_rule(rule: Rule, measure: str | None, bound: str | None, expectations
     # information, not a declaration: the declared laws alone decide (README, "Four verdicts").
     law_verdicts = [r.verdict for rep in laws for r in rep.results]
     stated = report.mode == "claim" or (report.mode == "expect" and rule.claim is not None)
-    verdict = worst([report.verdict] + law_verdicts if stated else law_verdicts)
+    verdict = file_verdict(report.verdict if stated else None, law_verdicts, report.verdict)
     return replace(report, laws=laws, verdict=verdict, mismatches=report.mismatches + law_mismatches(rule, laws))
 
 
@@ -395,19 +395,8 @@ def _check_claims(rule: Rule, measure: str | None, bound: str | None, expectatio
                       mismatches=_mismatches(rule, tuple(results)))
 
 
-def explored_verdict(results) -> Verdict:
-    """The finding of an exploration (no claim stated): certified when some bound is certified in some norm,
-    refuted when every explored bound is refuted, else inconclusive."""
-    return _aggregate(list(results))
-
-
-def _aggregate(results: list[ClaimResult]) -> Verdict:
-    verdicts = [r.verdict for r in results]
-    if Verdict.CERTIFIED in verdicts:
-        return Verdict.CERTIFIED
-    if verdicts and all(v is Verdict.REFUTED for v in verdicts):
-        return Verdict.REFUTED
-    return Verdict.INCONCLUSIVE
+def _aggregate(results) -> Verdict:
+    return explored_verdict([r.verdict for r in results])
 
 
 def _check_expectations(rule: Rule) -> RuleReport:

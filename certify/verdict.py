@@ -48,3 +48,22 @@ def worst(verdicts: list[Verdict]) -> Verdict:
         if v in verdicts:
             return v
     return Verdict.CERTIFIED if verdicts else Verdict.INCONCLUSIVE
+
+
+def explored_verdict(verdicts: list[Verdict]) -> Verdict:
+    """The finding of an exploration (no claim stated): certified when some bound is certified in some norm,
+    refuted when every explored bound is refuted, else inconclusive."""
+    if Verdict.CERTIFIED in verdicts:
+        return Verdict.CERTIFIED
+    if verdicts and all(v is Verdict.REFUTED for v in verdicts):
+        return Verdict.REFUTED
+    return Verdict.INCONCLUSIVE
+
+
+def file_verdict(stated: Verdict | None, laws: list[Verdict], explored: Verdict) -> Verdict:
+    """The verdict of a rule file (README, "Four verdicts"): the worst of its stated claim and its declared laws;
+    without a stated claim the declared laws alone decide; with neither, the exploration's finding."""
+    if stated is not None:
+        return worst([stated] + laws)
+    return worst(laws) if laws else explored
+

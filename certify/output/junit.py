@@ -84,8 +84,8 @@ def _claim_cases(rep, expect: bool, seconds: float) -> list[tuple[str, str, str,
         expected = documented_laws.get((r.section, r.law)) if expect else None
         cases.append((f"[{r.section}] {r.law}", *_status(r.verdict.value, expected, r.statement, expect), share))
     if rep.mode == "explore" and not expect:
-        from certify.check import explored_verdict
-        found = explored_verdict(rep.results).value
+        from certify.verdict import explored_verdict
+        found = explored_verdict([r.verdict for r in rep.results]).value
         findings = ", ".join(f"{r.claim.measure} {r.claim.bound} {r.verdict.value}" for r in rep.results)
         cases.append(("exploration", _BY_VERDICT[found], f"{found} (no claim stated; explored: {findings})", 0.0))
     return cases

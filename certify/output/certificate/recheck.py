@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from certify.errors import InputError, KernelError
 from certify.lang.datafiles import check_regular, read_text
 from certify.lang.paths import collect_files, confined
-from certify.verdict import Verdict, worst
+from certify.verdict import Verdict, explored_verdict, file_verdict
 
 from .fields import CertificateError, _assumptions, data_files, schema_errors, seal
 from .recheck_claim import ClaimCheck, verify_claim
@@ -66,18 +66,10 @@ def _required_claims(rule, claims: list[dict[str, Any]]) -> list[tuple[str, str]
 def _overall(rule, claims: list[dict[str, Any]], laws: list[dict[str, Any]] = ()) -> str:
     """The file's verdict as check.check_rule decides it: the worst of the stated claim and the declared laws; the
     declared laws alone without a stated claim; the exploration's finding when neither exists."""
-    verdicts = {(c["measure"], c["bound"]): c["verdict"] for c in claims}
-    law_verdicts = [Verdict(d["verdict"]) for d in laws]
-    if rule.claim is not None and tuple(rule.claim) in verdicts:
-        return worst([Verdict(verdicts[tuple(rule.claim)])] + law_verdicts).value
-    if law_verdicts:
-        return worst(law_verdicts).value
-    values = list(verdicts.values())
-    if "certified" in values:
-        return "certified"
-    if values and all(v == "refuted" for v in values):
-        return "refuted"
-    return "inconclusive"
+    verdicts = {(c["measure"], c["bound"]): Verdict(c["verdict"]) for c in claims}
+    stated = verdicts.get(tuple(rule.claim)) if rule.claim is not None else None
+    laws_v = [Verdict(d["verdict"]) for d in laws]
+    return file_verdict(stated, laws_v, explored_verdict(list(verdicts.values()))).value
 
 
 def project_root(certificate_folder: str | Path) -> Path:
