@@ -41,10 +41,13 @@ def _is_binary64(x: Fraction) -> bool:
 def weights_digest(W: object) -> str:
     """SHA-256 of the exact entries of W: the binary64 bytes when every entry is a binary64 number (so a float
     array and the same numbers as Fractions agree), else the exact rationals' text."""
-    if isinstance(W, np.ndarray):
-        arr = np.ascontiguousarray(W, dtype=np.float64)
+    if isinstance(W, np.ndarray) and W.dtype.kind == "f" and W.dtype.itemsize <= 8:
+        arr = np.ascontiguousarray(W, dtype=np.float64)      # binary64 (or narrower) data: its bytes are exact
     else:
-        rows = [[x if type(x) is Fraction else Fraction(x) for x in row] for row in W]
+        # lists, and numpy integer or object data: read exactly, as the checks read them (an int64 above 2^53 or
+        # an object array of Fractions must not share the fingerprint of its binary64 rounding)
+        rows = [[x if type(x) is Fraction else Fraction(x) for x in row]
+                for row in (W.tolist() if isinstance(W, np.ndarray) else W)]
         values = []
         for row in rows:
             for x in row:

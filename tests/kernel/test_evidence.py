@@ -71,3 +71,17 @@ def test_fingerprints_agree_between_exact_and_binary64_data():
     A = np.array([[0.25, 0.0], [0.0, -0.5]])
     assert network_fingerprint(A, 1, "H", False) == network_fingerprint(W, 1, "H", False)
     assert network_fingerprint([[Fraction(1, 3)]], 1, "H", False) != network_fingerprint([[1 / 3]], 1, "H", False)
+
+
+def test_integer_and_object_arrays_are_fingerprinted_exactly():
+    # found by a fresh-eyes attack: an int64 matrix above 2^53 was proved exactly but fingerprinted by its binary64
+    # rounding, so its evidence matched the rounded (unstable) network
+    big = 2 ** 62 + 1
+    exact_ints = np.array([[big, 0], [0, -1]], dtype=np.int64)
+    rounded = [[Fraction(float(big)), 0], [0, -1]]
+    assert network_fingerprint(exact_ints, 1, "H", False) != network_fingerprint(rounded, 1, "H", False)
+    assert network_fingerprint(exact_ints, 1, "H", False) == network_fingerprint([[big, 0], [0, -1]], 1, "H", False)
+    third = np.array([[Fraction(1, 3)]], dtype=object)
+    assert network_fingerprint(third, 1, "H", False) != network_fingerprint([[1 / 3]], 1, "H", False)
+    small = np.array([[1, 2], [3, 4]], dtype=np.int64)                 # exact in binary64: same as the floats
+    assert network_fingerprint(small, 1, "H", False) == network_fingerprint(small.astype(float), 1, "H", False)
