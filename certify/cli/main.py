@@ -67,6 +67,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     rendered: list[str] = []
     json_items = []
     mismatches = 0
+    claims = 0
     junit_items = []
     internal = False
     progress = Progress.from_args(args, len(files))
@@ -83,6 +84,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                 continue
             verdicts.append(rep.verdict)
             mismatches += len(rep.mismatches)
+            claims += len(rep.results) + sum(len(lr.results) for lr in rep.laws)
+            if args.expect and args.format == "text" and not rep.mismatches and not args.verbose and not args.out:
+                continue   # --expect: only what was not reproduced (and errors), unless -v
             if args.format == "json":
                 json_items.append(report.report_dict(rep))
             elif args.format == "markdown":
@@ -90,7 +94,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             elif args.format == "latex":
                 rendered.append(report.latex_report(rep))
             else:
-                rendered.append(report.text_report(rep, verbose=not args.quiet))
+                rendered.append(report.text_report(rep, level=output_level(args)))
             if args.out:
                 from certify.output.atomic import write_text
                 body = (report.to_json([report.report_dict(rep)]) if args.format == "json" else
@@ -110,10 +114,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif args.format == "latex":
         print(report.latex_document(rendered, "certify check"), end="")
     else:
-        print("\n\n".join(rendered))
-        if len(files) > 1:
+        if rendered:
+            print("\n\n".join(rendered))
+        if len(files) > 1 and not args.expect:
             counts = {v: verdicts.count(v) for v in Verdict}
-            print("\n" + ", ".join(f"{counts[v]} {v.value}" for v in Verdict))
+            print(("\n" if rendered else "") + ", ".join(f"{counts[v]} {v.value}" for v in Verdict))
     if args.junit_xml:
         from certify.output.junit import check_xml, write
         write(args.junit_xml, check_xml(junit_items, expect=args.expect))
@@ -121,10 +126,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         if Verdict.ERROR in verdicts:
             return exit_code_for(verdicts, internal)
         if args.format == "text":
-            print(f"{mismatches} documented verdict(s) not reproduced" if mismatches
-                  else "every documented verdict reproduced")
+            where = f"{claims} claim(s) and law(s) in {len(files)} file(s)"
+            print(("\n" if rendered else "") + (f"{mismatches} documented verdict(s) not reproduced ({where})"
+                                                 if mismatches else f"every documented verdict reproduced ({where})"))
         return ExitCode.REFUTED if mismatches else ExitCode.OK
     return exit_code_for(verdicts, internal)
+
+
+def output_level(args: argparse.Namespace) -> str:
+    """-q, -v on stdout, the same for every sub-command: 'quiet' (the verdicts, no derivations), 'verbose'
+    (everything), 'normal' otherwise. (Progress lines on stderr: certify/output/progress.py.)"""
+    if getattr(args, "verbose", False):
+        return "verbose"
+    return "quiet" if getattr(args, "quiet", False) else "normal"
 
 
 def _check_outputs(args: argparse.Namespace, files: list[Path]) -> None:
@@ -247,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot_cli.add_parser(sub).set_defaults(func=plot_cli.run)
     memory_cli.add_parser(sub).set_defaults(func=memory_cli.run)
     spectra_cli.add_parser(sub).set_defaults(func=spectra_cli.run)
+    from certify.cli import sweep as sweep_cli
+    sweep_cli.add_parser(sub).set_defaults(func=sweep_cli.run)
     verify.set_defaults(func=certificate.run_verify)
     from certify.budget import DEFAULT_SECONDS, TIMEOUT_HELP, check_seconds
     for name, command in sub.choices.items():   # every command that reads rule files or certificates
