@@ -44,6 +44,7 @@ import numpy as np
 from certify.errors import InputError, KernelError
 from certify.kernel import equilibria as keq
 from certify.kernel import stability as kst
+from certify.search.equilibria import preconditioner
 
 FORM, ACTIVATION = "H", "tanh"
 RADII = (1e-10, 1e-9, 1e-8, 1e-7, 1e-6)   # Krawczyk box half-widths tried, times 1 + max |x|
@@ -323,7 +324,8 @@ def verify_point(tr: Trained, x: np.ndarray) -> keq.EquilibriumBox:
     last = None
     for r in _radii(x):
         try:
-            return keq.verify_equilibrium_box(tr.W, tr.u, FORM, ACTIVATION, x, r)
+            return keq.verify_equilibrium_box(tr.W, tr.u, FORM, ACTIVATION, x, r,
+                                              preconditioner=preconditioner(tr.W, tr.u, FORM, ACTIVATION, x))
         except KernelError as err:
             last = err
     raise KernelError(f"no Krawczyk box around the point was verified: {last}")
@@ -331,7 +333,9 @@ def verify_point(tr: Trained, x: np.ndarray) -> keq.EquilibriumBox:
 
 def verify_stable(tr: Trained, box: keq.EquilibriumBox, x: np.ndarray) -> kst.StableEquilibrium:
     """kernel/stability.py with the Lyapunov witness of the float Jacobian at x."""
-    return kst.verify_stable_equilibrium(tr.W, tr.u, FORM, ACTIVATION, box, lyapunov_matrix(tr.jacobian(x)))
+    center = [(a + b) / 2 for a, b in zip(box.lower(), box.upper())]
+    return kst.verify_stable_equilibrium(tr.W, tr.u, FORM, ACTIVATION, box, lyapunov_matrix(tr.jacobian(x)),
+                                         preconditioner=preconditioner(tr.W, tr.u, FORM, ACTIVATION, center))
 
 
 def network(tr: Trained):
@@ -433,7 +437,9 @@ def _refutation(tr: Trained, local: LocalAnswer, found: list[FoundEquilibrium], 
             r1 = [(b - a) / 2 for a, b in zip(lo, hi)]
             c2 = [(a + b) / 2 for a, b in zip(box.lower(), box.upper())]
             r2 = [(b - a) / 2 for a, b in zip(box.lower(), box.upper())]
-            two = keq.verify_two_equilibria(tr.W, tr.u, FORM, ACTIVATION, (c1, r1), (c2, r2))
+            two = keq.verify_two_equilibria(tr.W, tr.u, FORM, ACTIVATION, (c1, r1), (c2, r2),
+                                            preconditioners=tuple(preconditioner(tr.W, tr.u, FORM, ACTIVATION, c)
+                                                                  for c in (c1, c2)))
         except KernelError as err:
             reasons.append(str(err))
             continue

@@ -33,8 +33,9 @@ What each check proves, and why:
 * KRAWCZYK (tanh, logistic, softplus, radius > 0): X = [c - r, c + r], r > 0, c the midpoint. In ball
   arithmetic (Arb through python-flint, every operation encloses the exact result for every point of its
   input balls) the kernel encloses f(c), the interval Jacobian F'(X) (containing J(x) for every x in X)
-  and K = c - Y f(c) + (I - Y F'(X)) (X - c) for a matrix Y it picks itself (the float inverse of the
-  midpoint Jacobian; any Y works). It then checks K inside the open box, with exact rational comparisons
+  and K = c - Y f(c) + (I - Y F'(X)) (X - c) for the real matrix Y the caller supplies (untrusted: the
+  search proposes the float inverse of the Jacobian at c; any Y works, and rational entries are enclosed by
+  balls, each containing the exact entry, so the enclosures hold for that exact Y). It then checks K inside the open box, with exact rational comparisons
   of the balls' outward-rounded endpoints. Proof that this gives exactly one zero in X:
     - f is C^1 and X convex, so for x in X the mean value theorem per component gives
       f(x) - f(c) = M (x - c), row i of M being J_i(xi_i) for a point xi_i in X, so M is in F'(X).
@@ -60,7 +61,9 @@ What each check proves, and why:
       entry of every polynomial in the enclosure, divisions only by entries certainly nonzero) has a first
       column of certain, nonzero signs; by Routh's theorem (regular case) the number of sign changes is the
       number of roots with Re > 0, and it must be >= 1. This also covers complex eigenvalues.
-  No eigenvalue is ever compared with a tolerance; floats only propose Y, brackets and hints.
+  No eigenvalue is ever compared with a tolerance. The kernel makes no float guess: the preconditioner Y and
+  the eigenvalue brackets are untrusted data from the caller (certify/search/equilibria.py proposes them);
+  Y only has to be a real matrix (any Y is sound), and a bracket counts only through a proved sign change.
 
 Trusted base: Python's Fraction, FLINT (fmpq_mat solve/charpoly, fmpq_poly factor, with every root it
 returns re-checked by exact evaluation) and Arb's ball arithmetic (python-flint). Failures raise
@@ -72,7 +75,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-import numpy as np
 from flint import arb, arb_mat, ctx, fmpq, fmpq_mat
 
 from . import exact
@@ -233,23 +235,28 @@ def _affine_piece(net: _Net, lo: list[Fraction], hi: list[Fraction]) -> Equilibr
                    "unique zero x* is rational, lies in the box and satisfies f(x*) = 0 exactly")
 
 
-def _krawczyk(net: _Net, c: list[Fraction], lo: list[Fraction], hi: list[Fraction]) -> EquilibriumBox:
+def _preconditioner(Y: object, n: int) -> arb_mat:
+    """The caller's preconditioner Y as a matrix of balls. Any real n x n matrix makes the test sound (see the
+    proof above), so only its form is checked: the kernel never computes one itself."""
+    if Y is None:
+        raise KernelError("preconditioner: a Krawczyk box needs a preconditioner Y (an n x n real matrix, "
+                          "e.g. the float inverse of the Jacobian at the center: "
+                          "certify.search.equilibria.preconditioner); none was given")
+    M = exact.to_fraction_matrix(Y, "preconditioner")       # exact reals only: complex, NaN, inf refused
+    if len(M) != n or any(len(row) != n for row in M):
+        raise KernelError(f"preconditioner: Y must be {n} x {n}, got {len(M)} row(s)")
+    return arb_mat([[_arb(v) for v in row] for row in M])   # each ball contains the exact rational entry
+
+
+def _krawczyk(net: _Net, c: list[Fraction], lo: list[Fraction], hi: list[Fraction], Yq: object) -> EquilibriumBox:
     n = net.n
+    Y = _preconditioner(Yq, n)
     X = [_interval_ball(a, b) for a, b in zip(lo, hi)]
     D = [_interval_ball(a - ci, b - ci) for a, b, ci in zip(lo, hi, c)]      # X - c
     J = net.jacobian_ball(X)
     fc = net.f_ball([_arb(ci) for ci in c])
     if not all(v.is_finite() for row in J for v in row) or not all(v.is_finite() for v in fc):
         raise KernelError("krawczyk: the enclosures of f(c) or of the interval Jacobian are not finite")
-    mid = np.array([[float(v.mid()) for v in row] for row in J])
-    try:
-        Yf = np.linalg.inv(mid)
-    except np.linalg.LinAlgError:
-        raise KernelError("krawczyk: the midpoint Jacobian is singular in floating point; Krawczyk needs a "
-                          "preconditioner") from None
-    if not np.all(np.isfinite(Yf)):
-        raise KernelError("krawczyk: the preconditioner is not finite")
-    Y = arb_mat([[arb(float(v)) for v in row] for row in Yf])               # floats are exact in arb
     IYJ = arb_mat([[arb(int(i == j)) for j in range(n)] for i in range(n)]) - Y * arb_mat(J)
     Yfc = Y * arb_mat([[v] for v in fc])
     K_lin = IYJ * arb_mat([[d] for d in D])
@@ -257,14 +264,15 @@ def _krawczyk(net: _Net, c: list[Fraction], lo: list[Fraction], hi: list[Fractio
         Ki = _arb(c[i]) - Yfc[i, 0] + K_lin[i, 0]
         if not Ki.is_finite() or not (_low(Ki) > lo[i] and _high(Ki) < hi[i]):
             raise KernelError(f"krawczyk: Krawczyk test failed in coordinate {i}: K_{i} = {Ki} is not inside the open "
-                              f"interval ({float(lo[i])!r}, {float(hi[i])!r}); the box may hold no zero, or be "
-                              "too large or too small for the test")
+                              f"interval ({float(lo[i])!r}, {float(hi[i])!r}); the box may hold no zero, be "
+                              "too large or too small for the test, or the preconditioner too far from an "
+                              "inverse of the Jacobian")
     return _result(net, lo, hi, "krawczyk", None, True,
                    "Krawczyk: K(X) = c - Y f(c) + (I - Y F'(X))(X - c) lies in the interior of X (ball "
                    "arithmetic), so f has exactly one zero in X")
 
 
-def _verify_box(net: _Net, center: object, radius: object, prec: int) -> EquilibriumBox:
+def _verify_box(net: _Net, center: object, radius: object, prec: int, Y: object = None) -> EquilibriumBox:
     c, lo, hi = _box(net, center, radius)
     if not isinstance(prec, int) or isinstance(prec, bool) or not 53 <= prec <= 4096:
         raise InputError(f"prec must be an integer in [53, 4096], got {prec!r}", symbol="prec")
@@ -275,15 +283,17 @@ def _verify_box(net: _Net, center: object, radius: object, prec: int) -> Equilib
     if net.activation in PIECEWISE_LINEAR:
         return _affine_piece(net, lo, hi)
     with ctx.workprec(prec):
-        return _krawczyk(net, c, lo, hi)
+        return _krawczyk(net, c, lo, hi, Y)
 
 
 def verify_equilibrium_box(W: object, u: object, form: str, activation: str, center: object, radius: object,
-                           *, leak: object = None, prec: int = DEFAULT_PREC) -> EquilibriumBox:
+                           *, leak: object = None, prec: int = DEFAULT_PREC,
+                           preconditioner: object = None) -> EquilibriumBox:
     """Prove that f has exactly one zero in the box [center - radius, center + radius] (radius a number or
     a vector; 0 everywhere for an exact rational point), or raise KernelError. W, u, center and radius are
-    read exactly (floats by their binary value, strings like "6/5")."""
-    return _verify_box(_network(W, u, form, activation, leak), center, radius, prec)
+    read exactly (floats by their binary value, strings like "6/5"). A Krawczyk box (tanh, logistic, softplus
+    with radius > 0) needs the untrusted n x n `preconditioner` Y; any real Y is sound, a good one passes."""
+    return _verify_box(_network(W, u, form, activation, leak), center, radius, prec, preconditioner)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -292,16 +302,20 @@ def verify_equilibrium_box(W: object, u: object, form: str, activation: str, cen
 
 def verify_two_equilibria(W: object, u: object, form: str, activation: str, first: tuple[object, object],
                           second: tuple[object, object], *, leak: object = None,
-                          prec: int = DEFAULT_PREC) -> TwoEquilibria:
+                          prec: int = DEFAULT_PREC, preconditioners: tuple[object, object] = (None, None)
+                          ) -> TwoEquilibria:
     """Prove two distinct equilibria: `first` and `second` are (center, radius) pairs; each box is verified
-    as in `verify_equilibrium_box` and the two closed boxes must be disjoint (exact comparison)."""
+    as in `verify_equilibrium_box` (with the untrusted `preconditioners`, one per box, for Krawczyk boxes) and
+    the two closed boxes must be disjoint (exact comparison)."""
     net = _network(W, u, form, activation, leak)
     try:
         (c1, r1), (c2, r2) = first, second
+        Y1, Y2 = preconditioners
     except (TypeError, ValueError):
-        raise InputError("first and second must be (center, radius) pairs", symbol="first") from None
-    b1 = _verify_box(net, c1, r1, prec)
-    b2 = _verify_box(net, c2, r2, prec)
+        raise InputError("first and second must be (center, radius) pairs, preconditioners a pair",
+                         symbol="first") from None
+    b1 = _verify_box(net, c1, r1, prec, Y1)
+    b2 = _verify_box(net, c2, r2, prec, Y2)
     lo1, hi1, lo2, hi2 = b1.lower(), b1.upper(), b2.lower(), b2.upper()
     for i in range(net.n):
         if hi1[i] < lo2[i] or hi2[i] < lo1[i]:
@@ -333,34 +347,36 @@ def _routh_first_column(coeffs: list) -> list:
     return col[: m + 1]
 
 
-def _hints(J_mid: np.ndarray, eigenvalue: object) -> list[tuple[Fraction, Fraction]]:
-    """Candidate brackets (a, b), 0 < a < b, for a positive real eigenvalue (untrusted suggestions)."""
-    if isinstance(eigenvalue, (tuple, list)) and len(eigenvalue) == 2:
-        a, b = exact.to_fraction(eigenvalue[0], "eigenvalue"), exact.to_fraction(eigenvalue[1], "eigenvalue")
-        return [(a, b)] if 0 < a < b else []
-    if eigenvalue is not None:
-        lams = [complex(eigenvalue)]
-    else:
-        with np.errstate(all="ignore"):
-            lams = list(np.linalg.eigvals(J_mid)) if np.all(np.isfinite(J_mid)) else []
+def _brackets(eigenvalue: object) -> list[tuple[Fraction, Fraction]]:
+    """The caller's untrusted brackets (a, b) for a positive real eigenvalue: None, one pair (a, b) or a
+    sequence of pairs. Each is only a place to look: it counts only where the characteristic polynomial is
+    proved to change sign on it. Pairs without 0 < a < b cannot show a positive eigenvalue and are skipped."""
+    if eigenvalue is None:
+        return []
+    if not isinstance(eigenvalue, (tuple, list)):
+        raise InputError("eigenvalue hints are brackets: a pair (a, b) with 0 < a < b, or a list of pairs "
+                         "(certify.search.equilibria.eigenvalue_brackets makes them)", symbol="eigenvalue")
+    pairs = [eigenvalue] if len(eigenvalue) == 2 and not isinstance(eigenvalue[0], (tuple, list)) else eigenvalue
     out = []
-    for lam in sorted(lams, key=lambda z: -z.real):
-        if lam.real > 0 and abs(lam.imag) <= 1e-9 * max(1.0, abs(lam)):
-            x = Fraction(float(lam.real))
-            for k in (40, 30, 20, 12, 6):
-                d = x / 2**k
-                out.append((x - d, x + d))
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise InputError("each eigenvalue bracket must be a pair (a, b)", symbol="eigenvalue")
+        a, b = exact.to_fraction(pair[0], "eigenvalue"), exact.to_fraction(pair[1], "eigenvalue")
+        if 0 < a < b:
+            out.append((a, b))
     return out
 
 
 def verify_unstable_equilibrium(W: object, u: object, form: str, activation: str, center: object,
                                 radius: object, *, leak: object = None, eigenvalue: object = None,
-                                prec: int = DEFAULT_PREC) -> UnstableEquilibrium:
-    """Prove an equilibrium in the box (as in `verify_equilibrium_box`) whose Jacobian has an eigenvalue with
-    positive real part. `eigenvalue` is an optional untrusted hint: a number, or a bracket (a, b) with
-    0 < a < b; without it the kernel takes hints from the floating-point eigenvalues."""
+                                prec: int = DEFAULT_PREC, preconditioner: object = None) -> UnstableEquilibrium:
+    """Prove an equilibrium in the box (as in `verify_equilibrium_box`, with the untrusted `preconditioner` for a
+    Krawczyk box) whose Jacobian has an eigenvalue with positive real part: an exact positive root of the
+    characteristic polynomial, a sign change on one of the untrusted brackets in `eigenvalue` (a pair (a, b),
+    0 < a < b, or a list of pairs), or Routh's count. The kernel makes no eigenvalue guess of its own."""
     net = _network(W, u, form, activation, leak)
-    box = _verify_box(net, center, radius, prec)
+    brackets = _brackets(eigenvalue)
+    box = _verify_box(net, center, radius, prec, preconditioner)
     if box.point is not None:
         xs = [Fraction(v) for v in box.point]
         J = net.jacobian_exact(xs)   # raises on a kink: f is then not C^1 at x*
@@ -386,8 +402,7 @@ def verify_unstable_equilibrium(W: object, u: object, form: str, activation: str
                 return UnstableEquilibrium(box, "exact", "exact-root", (_s(r), _s(r)), None, poly_text,
                                            f"J(x*) is rational and its characteristic polynomial vanishes exactly "
                                            f"at {r} > 0: an eigenvalue {r} > 0, so x* is unstable")
-        J_mid = np.array([[float(v) for v in row] for row in J])
-        for a, b in _hints(J_mid, eigenvalue):
+        for a, b in brackets:
             sa, sb = _sign(value(a)), _sign(value(b))
             if sa * sb < 0:
                 return UnstableEquilibrium(box, "exact", "sign-change", (_s(a), _s(b)), None, poly_text,
@@ -402,8 +417,7 @@ def verify_unstable_equilibrium(W: object, u: object, form: str, activation: str
             X = [_interval_ball(a, b) for a, b in zip(lo, hi)]
             Jb = net.jacobian_ball(X)
             P = arb_mat(Jb).charpoly()
-            J_mid = np.array([[float(v.mid()) for v in row] for row in Jb])
-            for a, b in _hints(J_mid, eigenvalue):
+            for a, b in brackets:
                 sa, sb = _sign(P(_arb(a))), _sign(P(_arb(b)))
                 if sa * sb < 0:
                     return UnstableEquilibrium(box, "interval", "sign-change", (_s(a), _s(b)), None, None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import KernelError
+from .errors import InputError, KernelError
 from .evidence import only_kernel
 
 @dataclass(frozen=True)
@@ -56,14 +56,16 @@ def _balanced(Jt: list[list[Fraction]], p: Fraction) -> bool:
 
 
 def check_io_refutation(activation: str, p: object, J: object, u: object, c: object, d: object,
-                        centers: tuple[object, object], radius: object) -> IORefutation:
+                        centers: tuple[object, object], radius: object,
+                        preconditioners: tuple[object, object] = (None, None)) -> IORefutation:
     """The balancing flow changes the input-output map of this network x' = -x + J phi(x) + u, y = c x:
     (1) D = diag(d) > 0 with prod d = 1 balances J (D^-1 J D has equal incoming and outgoing cost at every neuron)
     and J's support is strongly connected, so D is the unique balanced state with sum h = 0, and sum h is
     conserved by the flow (sum g = 0): the flow from J converges to D^-1 J D (Stock et al. 2022);
     (2) both networks are contractions in l_inf (1 - g_phi max row sum |.| > 0), so each output converges to its
     unique equilibrium output from every start; (3) the two equilibria are enclosed by verified Krawczyk boxes and
-    the outputs c x* and (c D) x~* lie in disjoint intervals. By continuity the map already differs at finite t."""
+    the outputs c x* and (c D) x~* lie in disjoint intervals. By continuity the map already differs at finite t.
+    `preconditioners` are the untrusted Krawczyk matrices of the two boxes (any real matrices are sound)."""
     # deferred: the Krawczyk boxes need FLINT/Arb, loaded only when a refutation is actually checked
     from .equilibria import verify_equilibrium_box
     from .exact import to_fraction_matrix, to_fraction_vector
@@ -90,8 +92,12 @@ def check_io_refutation(activation: str, p: object, J: object, u: object, c: obj
         if 1 - slope[activation] * max(sum(abs(x) for x in row) for row in M) <= 0:
             raise KernelError("check_io_refutation: a network of the witness is not a contraction in l_inf")
     ut = [uq[i] / dq[i] for i in range(n)]
-    first = verify_equilibrium_box(Jq, uq, "H", activation, centers[0], radius)
-    second = verify_equilibrium_box(Jt, ut, "H", activation, centers[1], radius)
+    try:
+        Y1, Y2 = preconditioners
+    except (TypeError, ValueError):
+        raise InputError("preconditioners must be a pair (one per box)", symbol="preconditioners") from None
+    first = verify_equilibrium_box(Jq, uq, "H", activation, centers[0], radius, preconditioner=Y1)
+    second = verify_equilibrium_box(Jt, ut, "H", activation, centers[1], radius, preconditioner=Y2)
 
     def output(row: list[Fraction], box) -> tuple[Fraction, Fraction]:
         lo = sum((min(w * a, w * b) for w, a, b in zip(row, box.lower(), box.upper())), Fraction(0))

@@ -2,7 +2,8 @@
 
 The network and its Jacobian J(x) are those of kernel/equilibria.py (form H: -I + W diag(phi'(x)); form FR:
 -I + diag(phi'(W x + u)) W). `verify_stable_equilibrium` is given a box and a symmetric float matrix P (an
-untrusted proposal, e.g. the solution of J0^T P + P J0 = -I for a float Jacobian J0) and proves:
+untrusted proposal, e.g. the solution of J0^T P + P J0 = -I for a float Jacobian J0, made by the search side;
+the kernel never solves for P) and proves:
 
   (1) the box holds exactly one equilibrium x* (re-verified here by `equilibria._verify_box`: Krawczyk in
       Arb, an affine piece, or an exact rational point), so forged or stale equilibrium data cannot pass;
@@ -108,21 +109,23 @@ def _symmetric_enclosure(S: arb_mat, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def verify_stable_equilibrium(W: object, u: object, form: str, activation: str, box: object, P: object, *,
-                              leak: object = None, prec: int = DEFAULT_PREC) -> StableEquilibrium:
+                              leak: object = None, prec: int = DEFAULT_PREC,
+                              preconditioner: object = None) -> StableEquilibrium:
     """Prove that the box (an EquilibriumBox, or (center, radius) as in `verify_equilibrium_box`) holds exactly
     one equilibrium and that it is locally exponentially stable, with the untrusted Lyapunov matrix P as the
-    witness; raise KernelError when any step cannot be verified."""
+    witness (and the untrusted Krawczyk `preconditioner` when the box is re-verified by Krawczyk); raise
+    KernelError when any step cannot be verified."""
     try:
-        return _verify_stable(W, u, form, activation, box, P, leak, prec)
+        return _verify_stable(W, u, form, activation, box, P, leak, prec, preconditioner)
     except OverflowError:
         raise KernelError("verify_stable_equilibrium: numbers too large for the verified floating-point "
                           "check") from None
 
 
-def _verify_stable(W, u, form, activation, box, P, leak, prec) -> StableEquilibrium:
+def _verify_stable(W, u, form, activation, box, P, leak, prec, preconditioner) -> StableEquilibrium:
     net = _network(W, u, form, activation, leak)
     center, radius = _box_arguments(box)
-    eq = _verify_box(net, center, radius, prec)
+    eq = _verify_box(net, center, radius, prec, preconditioner)
     Pf = _lyapunov(P, net.n)
     with ctx.workprec(prec):
         if eq.point is not None:

@@ -4,7 +4,8 @@ Networks as in `certify.kernel.equilibria`: f(x) = -x + W phi(x) + u (form "H") 
 (form "FR"). This module only SEARCHES, in floating point, and may be wrong: `find_equilibria` runs Newton
 (scipy.optimize.root) from many starts (or, for relu / leaky-relu / linear, solves the affine pieces), and
 `refute` turns what it finds into a `Candidate` (boxes, exact points, eigenvalue hints) for the trusted
-kernel. Only the kernel's answer (`Candidate.verify()`) is a refutation. `diverging_pair` simulates two
+kernel. The kernel makes no float guesses: `preconditioner` proposes the Krawczyk matrix Y of a box and
+`eigenvalue_brackets` the brackets where a positive eigenvalue may lie; the kernel checks both. Only the kernel's answer (`Candidate.verify()`) is a refutation. `diverging_pair` simulates two
 trajectories for people to look at; it proves nothing.
 """
 
@@ -17,9 +18,6 @@ from fractions import Fraction
 from typing import Iterable
 
 import numpy as np
-from scipy.integrate import solve_ivp
-from scipy.optimize import root
-
 from certify.errors import InputError, KernelError
 from certify.kernel import equilibria as kernel
 
@@ -223,6 +221,8 @@ def _pl_equilibria(Wf, uf, form, act, lk, pts) -> list[np.ndarray]:
 
 
 def _newton(f, J, x0: np.ndarray, tol: float) -> np.ndarray | None:
+    # deferred: SciPy (~0.45 s) is needed only to search, not to propose preconditioners and brackets for a re-check
+    from scipy.optimize import root
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         sol = root(f, x0, jac=J, method="hybr", tol=1e-13)
@@ -265,6 +265,62 @@ def spectrum(W: object, x: object, u: object, form: str, activation: str, *, lea
 
 
 # ---------------------------------------------------------------------------------------------------
+# untrusted data the kernel checks: Krawczyk preconditioners and eigenvalue brackets
+
+
+def _floats(x: object) -> np.ndarray:
+    return np.array([float(Fraction(v)) if isinstance(v, str) else float(v) for v in
+                     (x.tolist() if hasattr(x, "tolist") else x)], dtype=float)
+
+
+@_quiet_floats
+def preconditioner(W: object, u: object, form: str, activation: str, center: object, *,
+                   leak: object = None) -> np.ndarray | None:
+    """The preconditioner Y for the kernel's Krawczyk test of a box around `center`: the float inverse of the
+    Jacobian at the center (UNTRUSTED: Krawczyk is sound for any real Y, and this one makes I - Y F'(X) small
+    on a small box). None when that Jacobian is singular in floating point."""
+    J = jacobian(W, _floats(center), u, form, activation, leak=leak)
+    try:
+        Y = np.linalg.inv(J)
+    except np.linalg.LinAlgError:
+        return None
+    return Y if np.all(np.isfinite(Y)) else None
+
+
+def eigenvalue_brackets(eigenvalues: Iterable[complex]) -> list[tuple[Fraction, Fraction]]:
+    """Brackets (a, b), 0 < a < b, around each (numerically) real positive eigenvalue, largest first and
+    narrowest first (UNTRUSTED: the kernel proves a sign change of the characteristic polynomial on one)."""
+    out = []
+    for lam in sorted((complex(z) for z in eigenvalues), key=lambda z: -z.real):
+        if np.isfinite(lam.real) and lam.real > 0 and abs(lam.imag) <= 1e-9 * max(1.0, abs(lam)):
+            x = Fraction(float(lam.real))
+            for k in (40, 30, 20, 12, 6):
+                d = x / 2**k
+                out.append((x - d, x + d))
+    return out
+
+
+@_quiet_floats
+def unstable_brackets(W: object, u: object, form: str, activation: str, center: object, *,
+                      leak: object = None) -> list[tuple[Fraction, Fraction]]:
+    """eigenvalue_brackets of the float Jacobian at `center` (UNTRUSTED hints for verify_unstable_equilibrium)."""
+    J = jacobian(W, _floats(center), u, form, activation, leak=leak)
+    return eigenvalue_brackets(np.linalg.eigvals(J)) if np.all(np.isfinite(J)) else []
+
+
+def box_preconditioner(W: object, u: object, form: str, activation: str, center: object, radius: object, *,
+                       leak: object = None) -> np.ndarray | None:
+    """`preconditioner` when the kernel will run Krawczyk on this box (a smooth activation, some radius > 0),
+    else None (exact points and affine pieces need none)."""
+    radii = radius.tolist() if hasattr(radius, "tolist") else radius
+    radii = radii if isinstance(radii, (list, tuple)) else [radii]
+    act = _norm_activation(activation)
+    if act in PIECEWISE_LINEAR or all(Fraction(r) == 0 if isinstance(r, str) else r == 0 for r in radii):
+        return None
+    return preconditioner(W, u, form, act, center, leak=leak)
+
+
+# ---------------------------------------------------------------------------------------------------
 # candidates for the kernel
 
 
@@ -289,16 +345,18 @@ class Candidate:
 
     def verify(self) -> "kernel.UnstableEquilibrium | kernel.TwoEquilibria":
         """The kernel's verdict: a verified result, or KernelError."""
+        Ys = tuple(box_preconditioner(self.W, self.u, self.form, self.activation, c, r, leak=self.leak)
+                   for c, r in zip(self.centers, self.radii))
         if self.kind == "unstable":
-            hint = None
-            if self.eigenvalue is not None and abs(self.eigenvalue.imag) <= 1e-9 * max(1.0, abs(self.eigenvalue)):
-                hint = self.eigenvalue.real
+            hints = [] if self.eigenvalue is None else eigenvalue_brackets([self.eigenvalue])
+            hints += unstable_brackets(self.W, self.u, self.form, self.activation, self.centers[0], leak=self.leak)
             return kernel.verify_unstable_equilibrium(self.W, self.u, self.form, self.activation, self.centers[0],
-                                                      self.radii[0], leak=self.leak, eigenvalue=hint)
+                                                      self.radii[0], leak=self.leak, eigenvalue=hints,
+                                                      preconditioner=Ys[0])
         if self.kind == "two-equilibria":
             return kernel.verify_two_equilibria(self.W, self.u, self.form, self.activation,
                                                 (self.centers[0], self.radii[0]), (self.centers[1], self.radii[1]),
-                                                leak=self.leak)
+                                                leak=self.leak, preconditioners=Ys)
         raise InputError(f"unknown candidate kind {self.kind!r}", symbol="kind")
 
 
@@ -444,6 +502,8 @@ def diverging_pair(W: object, u: object, form: str, activation: str, t_end: floa
             return None
         d = np.ones(uf.size) * delta
         x0, y0 = eqs[0] + d, eqs[-1] - d
+    # deferred: SciPy (~0.45 s) is needed only for this picture, not by the search for refutations
+    from scipy.integrate import solve_ivp
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         ts = np.linspace(0.0, t_end, 201)
@@ -463,5 +523,6 @@ def diverging_pair(W: object, u: object, form: str, activation: str, t_end: floa
                          (limit(X[-1]), limit(Y[-1])))
 
 
-__all__ = ["Candidate", "DivergingPair", "candidates", "diverging_pair", "dphi", "find_equilibria", "jacobian",
-           "phi", "refute", "refute_verified", "spectrum", "vector_field"]
+__all__ = ["Candidate", "DivergingPair", "box_preconditioner", "candidates", "diverging_pair", "dphi",
+           "eigenvalue_brackets", "find_equilibria", "jacobian", "phi", "preconditioner", "refute", "refute_verified",
+           "spectrum", "unstable_brackets", "vector_field"]

@@ -135,7 +135,8 @@ def _balancing_results(rule: Rule, witness_for) -> tuple[LawResult, ...]:
     witness = witness_for(activation)
     try:
         ref = kl.check_io_refutation(activation, spec["p"], witness["J"], witness["u"], witness["c"], witness["d"],
-                                     tuple(witness["centers"]), witness["radius"])
+                                     tuple(witness["centers"]), witness["radius"],
+                                     preconditioners=_io_preconditioners(activation, witness))
     except (KernelError, KeyError, ValueError, TypeError) as err:
         results.append(LawResult("balancing", "io-map", Verdict.INCONCLUSIVE, "",
                                  reason=f"{activation} is not positively homogeneous, and the witness failed: {err}"))
@@ -143,6 +144,19 @@ def _balancing_results(rule: Rule, witness_for) -> tuple[LawResult, ...]:
         results.append(LawResult("balancing", "io-map", Verdict.REFUTED, "the input-output map is not conserved",
                                  reason=ref.statement, witness=witness, evidence=ref))
     return tuple(results)
+
+
+def _io_preconditioners(activation: str, witness: dict) -> tuple:
+    """UNTRUSTED Krawczyk preconditioners for the two boxes of an I/O refutation (J, u) and (D^-1 J D, D^-1 u)."""
+    # deferred: the equilibrium search module is needed only when a non-homogeneous activation is refuted
+    from certify.search.equilibria import preconditioner
+    J = [[Fraction(x) for x in row] for row in witness["J"]]
+    u, d = [Fraction(x) for x in witness["u"]], [Fraction(x) for x in witness["d"]]
+    n = len(J)
+    Jt = [[J[i][j] * d[j] / d[i] for j in range(n)] for i in range(n)]
+    ut = [u[i] / d[i] for i in range(n)]
+    return tuple(preconditioner([[float(x) for x in r] for r in M], [float(x) for x in v], "H", activation, c)
+                 for (M, v), c in zip(((J, u), (Jt, ut)), witness["centers"]))
 
 
 def _searched_witness(activation: str) -> dict:

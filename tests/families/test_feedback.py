@@ -17,7 +17,8 @@ from scipy.linalg import solve_continuous_lyapunov
 from certify.families import feedback as fb
 from certify.errors import InputError, KernelError
 from certify.kernel.equilibria import EquilibriumBox, TwoEquilibria, verify_two_equilibria
-from certify.kernel.stability import StableEquilibrium, verify_stable_equilibrium
+from certify.kernel.stability import StableEquilibrium, verify_stable_equilibrium as _verify_stable
+from certify.search.equilibria import preconditioner
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 
@@ -124,6 +125,16 @@ def test_geometry_agrees_with_direct_formulas(bistable):
 # -- (a) local stability ---------------------------------------------------------------------------------
 
 
+def verify_stable_equilibrium(W, u, form, activation, box, P):
+    """The kernel's check, with the search side's untrusted Krawczyk preconditioner at the box's center."""
+    if isinstance(box, EquilibriumBox):
+        center = [(a + b) / 2 for a, b in zip(box.lower(), box.upper())]
+    else:
+        center = box[0] if isinstance(box, tuple) else [0.0] * len(u)
+    return _verify_stable(W, u, form, activation, box, P,
+                          preconditioner=preconditioner(W, u, form, activation, center))
+
+
 def test_local_stability_is_kernel_verified_for_the_documented_instance(bistable_analysis, bistable):
     local = bistable_analysis.local
     assert local.verdict == "verified"
@@ -220,7 +231,11 @@ def test_refutation_is_verified_with_two_disjoint_boxes(bistable, bistable_analy
                                   ([(a + b) / 2 for a, b in zip(first.lower(), first.upper())],
                                    [(b - a) / 2 for a, b in zip(first.lower(), first.upper())]),
                                   ([(a + b) / 2 for a, b in zip(second.lower(), second.upper())],
-                                   [(b - a) / 2 for a, b in zip(second.lower(), second.upper())]))
+                                   [(b - a) / 2 for a, b in zip(second.lower(), second.upper())]),
+                                  preconditioners=tuple(
+                                      preconditioner(bistable.W, bistable.u, "H", "tanh",
+                                                     [(a + b) / 2 for a, b in zip(box.lower(), box.upper())])
+                                      for box in (first, second)))
     assert again.separating_coordinate == i
 
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, strategies as st
 from scipy.optimize import brentq
 
-from certify.search.equilibria import (candidates, diverging_pair, find_equilibria, jacobian, refute, refute_verified,
-                                spectrum, vector_field)
+from certify.search.equilibria import (candidates, diverging_pair, find_equilibria, jacobian, preconditioner, refute,
+                                       refute_verified, spectrum, unstable_brackets, vector_field)
 from certify.errors import InputError, KernelError
 from certify.kernel.equilibria import (EquilibriumBox, verify_equilibrium_box, verify_two_equilibria,
                                        verify_unstable_equilibrium)
@@ -24,6 +24,11 @@ A_FR = brentq(lambda a: a - np.tanh(1.2 * a), 0.1, 1.0)      # FR: a = tanh(1.2 
 B_H = brentq(lambda b: b - 1.2 * np.tanh(b), 0.1, 2.0)       # H:  b = 1.2 tanh(b)
 SMOOTH = ("tanh", "logistic", "softplus")
 ALL = ("tanh", "logistic", "softplus", "relu", "leaky-relu", "linear")
+
+
+def Y(W, u, form, activation, center):
+    """The search side's untrusted Krawczyk preconditioner (the kernel makes no guess of its own)."""
+    return preconditioner(W, u, form, activation, center)
 
 
 def inside(box: EquilibriumBox, x) -> bool:
@@ -70,7 +75,9 @@ def test_bistable_two_krawczyk_boxes(form, a):
     eqs = find_equilibria(W_FLOAT, ZERO, form, "tanh")
     for x in (eqs[0], eqs[2]):
         assert np.max(np.abs(f(x))) < 1e-14
-    res = verify_two_equilibria(W_FLOAT, ZERO, form, "tanh", (eqs[0], 1e-9), (eqs[2], 1e-9))
+    res = verify_two_equilibria(W_FLOAT, ZERO, form, "tanh", (eqs[0], 1e-9), (eqs[2], 1e-9),
+                                preconditioners=(Y(W_FLOAT, ZERO, form, "tanh", eqs[0]),
+                                                 Y(W_FLOAT, ZERO, form, "tanh", eqs[2])))
     assert res.first.method == res.second.method == "krawczyk" and res.first.unique
     assert inside(res.first, eqs[0]) and inside(res.second, eqs[2])
     assert inside(res.second, [a, a])  # the independently computed root lies in the verified box
@@ -78,7 +85,10 @@ def test_bistable_two_krawczyk_boxes(form, a):
 
 @pytest.mark.parametrize("form", ["FR", "H"])
 def test_unstable_origin_by_interval_jacobian(form):
-    res = verify_unstable_equilibrium(W_FLOAT, ZERO, form, "tanh", [1e-7, -2e-7], 1e-3)
+    c = [1e-7, -2e-7]
+    res = verify_unstable_equilibrium(W_FLOAT, ZERO, form, "tanh", c, 1e-3,
+                                      eigenvalue=unstable_brackets(W_FLOAT, ZERO, form, "tanh", c),
+                                      preconditioner=Y(W_FLOAT, ZERO, form, "tanh", c))
     assert res.jacobian == "interval" and res.method == "sign-change"
     lo, hi = map(Fraction, res.eigenvalue)
     assert 0 < lo < Fraction(1, 5) < hi < Fraction(21, 100)
@@ -101,7 +111,8 @@ def test_complex_unstable_pair_by_routh():
     W = [[1.5, -2], [2, 1.5]]        # J(0) = [[0.5, -2], [2, 0.5]]: eigenvalues 0.5 +- 2i
     exact = verify_unstable_equilibrium(W, ZERO, "H", "tanh", ZERO, 0)
     assert exact.method == "routh" and exact.unstable_count == 2 and exact.eigenvalue is None
-    box = verify_unstable_equilibrium(W, ZERO, "H", "tanh", [1e-9, 0], 1e-4)
+    box = verify_unstable_equilibrium(W, ZERO, "H", "tanh", [1e-9, 0], 1e-4,
+                                      preconditioner=Y(W, ZERO, "H", "tanh", [1e-9, 0]))
     assert box.method == "routh" and box.jacobian == "interval" and box.unstable_count == 2
     cand = refute(W, ZERO, "H", "tanh")
     assert cand is not None and cand.verify().unstable_count == 2
@@ -144,14 +155,18 @@ def test_relu_fr_four_equilibria():
 
 def test_box_without_zero_is_rejected():
     with pytest.raises(KernelError):
-        verify_equilibrium_box(W_FLOAT, ZERO, "FR", "tanh", [0.3, 0.3], 0.01)
+        verify_equilibrium_box(W_FLOAT, ZERO, "FR", "tanh", [0.3, 0.3], 0.01,
+                               preconditioner=Y(W_FLOAT, ZERO, "FR", "tanh", [0.3, 0.3]))
     with pytest.raises(KernelError):
-        verify_two_equilibria(W_FLOAT, ZERO, "FR", "tanh", ([A_FR, A_FR], 1e-9), ([0.3, 0.3], 0.01))
+        verify_two_equilibria(W_FLOAT, ZERO, "FR", "tanh", ([A_FR, A_FR], 1e-9), ([0.3, 0.3], 0.01),
+                              preconditioners=(Y(W_FLOAT, ZERO, "FR", "tanh", [A_FR, A_FR]),
+                                               Y(W_FLOAT, ZERO, "FR", "tanh", [0.3, 0.3])))
 
 
 def test_overlapping_or_touching_boxes_are_rejected():
     with pytest.raises(KernelError, match="overlap"):
-        verify_two_equilibria(W_FLOAT, ZERO, "FR", "tanh", ([A_FR, A_FR], 1e-9), ([A_FR, A_FR], 2e-9))
+        verify_two_equilibria(W_FLOAT, ZERO, "FR", "tanh", ([A_FR, A_FR], 1e-9), ([A_FR, A_FR], 2e-9),
+                              preconditioners=(Y(W_FLOAT, ZERO, "FR", "tanh", [A_FR, A_FR]),) * 2)
     with pytest.raises(KernelError, match="overlap"):
         verify_two_equilibria(W_EXACT, ZERO, "FR", "tanh", (ZERO, 0), (ZERO, 0))
     with pytest.raises(KernelError, match="overlap"):
@@ -161,9 +176,13 @@ def test_overlapping_or_touching_boxes_are_rejected():
 
 
 def test_claimed_positive_eigenvalue_that_is_not_there():
-    for hint in (0.5, (0.1, 0.3), None):
+    for hint in ((0.4, 0.6), [(0.1, 0.3)], None):
         with pytest.raises(KernelError, match="Re < 0"):
-            verify_unstable_equilibrium(W_FLOAT, ZERO, "FR", "tanh", [A_FR, A_FR], 1e-9, eigenvalue=hint)
+            verify_unstable_equilibrium(W_FLOAT, ZERO, "FR", "tanh", [A_FR, A_FR], 1e-9, eigenvalue=hint,
+                                        preconditioner=Y(W_FLOAT, ZERO, "FR", "tanh", [A_FR, A_FR]))
+    with pytest.raises(InputError):   # a bare number is not a bracket: the kernel makes no brackets itself
+        verify_unstable_equilibrium(W_FLOAT, ZERO, "FR", "tanh", [A_FR, A_FR], 1e-9, eigenvalue=0.5,
+                                    preconditioner=Y(W_FLOAT, ZERO, "FR", "tanh", [A_FR, A_FR]))
     with pytest.raises(KernelError):  # a stable affine piece
         verify_unstable_equilibrium([[2]], [-1], "H", "relu", [-1], 0.1)
 
@@ -200,10 +219,12 @@ def test_exact_points_the_kernel_cannot_evaluate_or_that_are_wrong():
 def test_krawczyk_fails_honestly_on_a_large_box():
     # the box [-2, 2]^2 holds all three equilibria: no proof of a unique zero is possible
     with pytest.raises(KernelError, match="Krawczyk"):
-        verify_equilibrium_box(W_FLOAT, ZERO, "FR", "tanh", ZERO, 2.0)
+        verify_equilibrium_box(W_FLOAT, ZERO, "FR", "tanh", ZERO, 2.0,
+                               preconditioner=Y(W_FLOAT, ZERO, "FR", "tanh", ZERO))
     # even around a single equilibrium, a box much larger than its basin of linearity fails
     with pytest.raises(KernelError, match="Krawczyk"):
-        verify_equilibrium_box(W_FLOAT, ZERO, "H", "tanh", [B_H, B_H], 1.5)
+        verify_equilibrium_box(W_FLOAT, ZERO, "H", "tanh", [B_H, B_H], 1.5,
+                               preconditioner=Y(W_FLOAT, ZERO, "H", "tanh", [B_H, B_H]))
 
 
 def test_tiny_box_around_a_float_approximation_is_rejected():
@@ -211,7 +232,8 @@ def test_tiny_box_around_a_float_approximation_is_rejected():
     x = find_equilibria(W_FLOAT, ZERO, "FR", "tanh")[2]
     for prec in (128, 256):
         with pytest.raises(KernelError, match="Krawczyk"):
-            verify_equilibrium_box(W_FLOAT, ZERO, "FR", "tanh", x, 1e-30, prec=prec)
+            verify_equilibrium_box(W_FLOAT, ZERO, "FR", "tanh", x, 1e-30, prec=prec,
+                                   preconditioner=Y(W_FLOAT, ZERO, "FR", "tanh", x))
     with pytest.raises(InputError):
         verify_equilibrium_box(W_FLOAT, ZERO, "FR", "tanh", x, 1e-9, prec=10)
 
@@ -263,10 +285,12 @@ def test_contracting_networks_are_never_refuted(seed, n, norm, activation, form)
     if activation in ("relu", "leaky-relu") and np.min(np.abs(z)) < 1e-5:
         return  # the equilibrium sits (numerically) on a kink; no affine-piece box around it
     r = 1e-8 * (1 + np.max(np.abs(x)))
-    box = verify_equilibrium_box(W, u, form, activation, x, r)
+    Yx = Y(W, u, form, activation, x) if activation in SMOOTH else None
+    box = verify_equilibrium_box(W, u, form, activation, x, r, preconditioner=Yx)
     assert inside(box, x)
     with pytest.raises(KernelError):
-        verify_unstable_equilibrium(W, u, form, activation, x, r)
+        verify_unstable_equilibrium(W, u, form, activation, x, r, preconditioner=Yx,
+                                    eigenvalue=[(Fraction(1, 10**6), Fraction(10**6))])
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.floats(0.1, 0.9), st.sampled_from(SMOOTH),
@@ -276,7 +300,8 @@ def test_kernel_never_proves_two_equilibria_of_a_contracting_network(seed, n, no
     W, u = contracting(seed, n, norm)
     c1, c2 = np.array(cs[:n]), np.array(cs[3:3 + n])
     with pytest.raises(KernelError):
-        verify_two_equilibria(W, u, form, activation, (c1, r), (c2, r))
+        verify_two_equilibria(W, u, form, activation, (c1, r), (c2, r),
+                              preconditioners=(Y(W, u, form, activation, c1), Y(W, u, form, activation, c2)))
 
 
 @given(st.fractions(Fraction(21, 20), Fraction(3), max_denominator=50), st.sampled_from(["H", "FR"]))

@@ -262,7 +262,7 @@ def test_tanh_witness_agrees_with_simulation():
     """The kernel's witness: balancing takes J = [[0, 1/2], [1/32, 0]] to D^-1 J D, D = diag(2, 1/2) (the balanced
     state, both synapses 1/8); simulating both tanh networks reaches the two enclosed steady outputs, and the
     balancing flow itself, integrated numerically, converges to that D."""
-    from certify.search.laws import _searched_witness
+    from certify.search.laws import _io_preconditioners, _searched_witness
     w = _searched_witness("tanh")
     J = np.array([[0, 0.5], [1 / 32, 0]])
     d = np.array([2.0, 0.5])
@@ -270,7 +270,8 @@ def test_tanh_witness_agrees_with_simulation():
                   t_end=40, steps=8000)[-1, 0]
     yt = _simulate(J * d[None, :] / d[:, None], np.diag(1 / d), np.zeros(2), np.array([[2.0, 0.0]]), "tanh",
                    lambda t: np.ones(2), np.zeros(2), t_end=40, steps=8000)[-1, 0]
-    ref = kl.check_io_refutation("tanh", 2, w["J"], w["u"], w["c"], w["d"], tuple(w["centers"]), w["radius"])
+    ref = kl.check_io_refutation("tanh", 2, w["J"], w["u"], w["c"], w["d"], tuple(w["centers"]), w["radius"],
+                                 preconditioners=_io_preconditioners("tanh", w))
     assert ref.original[0] <= F(y) + F(1, 10**4) and F(y) - F(1, 10**4) <= ref.original[1]
     assert ref.balanced[0] <= F(yt) + F(1, 10**4) and F(yt) - F(1, 10**4) <= ref.balanced[1]
     assert y - yt > 0.1
@@ -282,7 +283,8 @@ def test_tanh_witness_agrees_with_simulation():
            dict(w, J=[["0", "3"], ["3/16", "0"]], d=["2", "1/2"])]             # not a contraction
     for b in bad:
         with pytest.raises(KernelError):
-            kl.check_io_refutation("tanh", 2, b["J"], b["u"], b["c"], b["d"], tuple(b["centers"]), b["radius"])
+            kl.check_io_refutation("tanh", 2, b["J"], b["u"], b["c"], b["d"], tuple(b["centers"]), b["radius"],
+                                   preconditioners=_io_preconditioners("tanh", w))
     with pytest.raises(KernelError):
         kl.check_io_map("tanh")
 

@@ -11,6 +11,7 @@ import numpy as np
 from certify.errors import KernelError
 from certify.kernel import equilibria as keq
 from certify.kernel import exact
+from certify.search import equilibria as numeric
 from certify.families.memory.dynamics import _floats
 from certify.families.memory.equilibria import _enumerate, _search, solve_active_set_linear
 from certify.families.memory.flat import FlatRegion, flat_region
@@ -33,7 +34,8 @@ def _contraction(Wq, bq, lag, eqs: list[Equilibrium], tau) -> tuple[str, str]:
         pick = (stable + [e for e in eqs if e.stability != "stable"])[:2]
         try:
             if lag == "tanh":
-                two = keq.verify_two_equilibria(Wq, bq, "H", "tanh", pick[0].box, pick[1].box)
+                Ys = tuple(numeric.preconditioner(Wq, bq, "H", "tanh", e.box[0]) for e in pick)
+                two = keq.verify_two_equilibria(Wq, bq, "H", "tanh", pick[0].box, pick[1].box, preconditioners=Ys)
             else:
                 two = keq.verify_two_equilibria(Wq, bq, "H", lag, (list(pick[0].point), 0), (list(pick[1].point), 0))
         except KernelError as err:

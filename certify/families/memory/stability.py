@@ -12,6 +12,7 @@ import numpy as np
 from certify.errors import KernelError
 from certify.kernel import equilibria as keq
 from certify.kernel import exact
+from certify.search import equilibria as numeric
 from certify.families.memory.dynamics import hessian_diag
 from certify.families.memory.equilibria import _fmpq_solve, _i_minus
 from certify.families.memory.inputs import lagrangian_name
@@ -73,6 +74,8 @@ def _verify_point(Wq, bq, lag, x) -> str:
 
 def _unstable_statement(Wq, bq, lag, x) -> str:
     try:
-        return str(keq.verify_unstable_equilibrium(Wq, bq, "H", lag, x, 0))
+        # untrusted brackets from the float spectrum; the kernel proves a sign change on one (or uses Routh)
+        hints = numeric.unstable_brackets([[float(v) for v in r] for r in Wq], [float(v) for v in bq], "H", lag, x)
+        return str(keq.verify_unstable_equilibrium(Wq, bq, "H", lag, x, 0, eigenvalue=hints))
     except KernelError as err:
         return f"(kernel unstable-equilibrium check not completed: {err})"

@@ -160,6 +160,8 @@ def _recheck_refutation(d: dict[str, Any], net):
     """Re-verify the equilibrium boxes with the network of the rule file; returns (data, kernel object)."""
     # deferred: the kernel loads when a certificate is made or read, not when cli/main.py builds its parser
     from certify.kernel import equilibria as ke
+    # deferred with the kernel: the untrusted Krawczyk preconditioners, proposed afresh (the kernel checks them)
+    from certify.search.equilibria import box_preconditioner
     if net.activation is None:
         raise KernelError("the rule's network declares only a slope bound: no activation to verify equilibria of")
     W = [[str(x) for x in row] for row in net.W0]
@@ -167,12 +169,13 @@ def _recheck_refutation(d: dict[str, Any], net):
     try:
         if d["kind"] == "two-equilibria":
             boxes = [_center_radius(d[k], f"contraction.{k}") for k in ("first", "second")]
+            Ys = tuple(box_preconditioner(W, u, net.form, net.activation, c, r) for c, r in boxes)
             try:
-                obj = ke.verify_two_equilibria(W, u, net.form, net.activation, boxes[0], boxes[1])
+                obj = ke.verify_two_equilibria(W, u, net.form, net.activation, boxes[0], boxes[1], preconditioners=Ys)
             except KernelError as exc:
-                for k, (c, r) in zip(("first", "second"), boxes):   # name the box the kernel rejects
+                for k, (c, r), Y in zip(("first", "second"), boxes, Ys):   # name the box the kernel rejects
                     try:
-                        ke.verify_equilibrium_box(W, u, net.form, net.activation, c, r)
+                        ke.verify_equilibrium_box(W, u, net.form, net.activation, c, r, preconditioner=Y)
                     except (KernelError, InputError) as err:
                         raise KernelError(f"contraction.{k} (lo, hi): the kernel rejects the equilibrium box: "
                                           f"{err}") from None
@@ -183,7 +186,9 @@ def _recheck_refutation(d: dict[str, Any], net):
             # the kernel's hints are untrusted; the stored bracket (or none, for Routh) makes it take the same path
             hint = tuple(ev) if ev is not None and ev[0] != ev[1] else ("0", "0")
             try:
-                obj = ke.verify_unstable_equilibrium(W, u, net.form, net.activation, c, r, eigenvalue=hint)
+                obj = ke.verify_unstable_equilibrium(W, u, net.form, net.activation, c, r, eigenvalue=hint,
+                                                     preconditioner=box_preconditioner(W, u, net.form,
+                                                                                       net.activation, c, r))
             except KernelError as exc:
                 raise KernelError(f"contraction.equilibrium (lo, hi), contraction.eigenvalue: the kernel rejects "
                                   f"the unstable equilibrium: {exc}") from None
