@@ -116,7 +116,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         if rendered:
             print("\n\n".join(rendered))
-        if len(files) > 1 and not args.expect:
+        if len(files) > 1 and (not args.expect or args.verbose):
             counts = {v: verdicts.count(v) for v in Verdict}
             print(("\n" if rendered else "") + ", ".join(f"{counts[v]} {v.value}" for v in Verdict))
     if args.junit_xml:
@@ -136,9 +136,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def output_level(args: argparse.Namespace) -> str:
     """-q, -v on stdout, the same for every sub-command: 'quiet' (the verdicts, no derivations), 'verbose'
     (everything), 'normal' otherwise. (Progress lines on stderr: certify/output/progress.py.)"""
-    if getattr(args, "verbose", False):
-        return "verbose"
-    return "quiet" if getattr(args, "quiet", False) else "normal"
+    if getattr(args, "quiet", False):
+        return "quiet"          # -q -v: the short report, with progress lines on stderr
+    return "verbose" if getattr(args, "verbose", False) else "normal"
 
 
 def _check_outputs(args: argparse.Namespace, files: list[Path]) -> None:
@@ -172,6 +172,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return ExitCode.USAGE_ERROR
     progress = Progress.from_args(args, len(files))
     bodies: list[str] = []
+    errors_to = sys.stdout if args.format == "text" else sys.stderr   # a document stays a document
     with progress:
         for path in files:
             progress.start(str(path))
@@ -179,12 +180,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 rep = check_rule(Rule.from_file(path), measure=args.measure, bound=args.bound)
             except InputError as err:
                 progress.done("error")
-                print(report.text_error(err))
+                print(report.text_error(err), file=errors_to)
                 verdicts.append(Verdict.ERROR)
                 continue
             except Exception as exc:   # a bug in certify, not a verdict
                 progress.done("internal error")
-                print(report.text_error(InternalError(exc, file=str(path))))
+                print(report.text_error(InternalError(exc, file=str(path))), file=errors_to)
                 verdicts.append(Verdict.ERROR)
                 internal = True
                 continue

@@ -81,7 +81,7 @@ def test_slow_derivation_json_reason(tmp_path, capsys, monkeypatch):
     path = _rule(tmp_path, DECAY + '\n[claim]\nmeasure = "l2"\nbound = "bounded"\n')
     code, out, seconds = _run(["check", path, "--timeout", "0.5", "--format", "json"], capsys)
     assert code == 3 and seconds < 5
-    doc = json.loads(out)
+    (doc,) = json.loads(out)
     assert doc["verdict"] == "inconclusive"
     (claim,) = doc["results"]
     assert claim["verdict"] == "inconclusive"
@@ -103,7 +103,7 @@ def test_explore_claims_after_the_budget_are_not_started(tmp_path, capsys, monke
                            'r = [-1, 1]\n')   # nothing certifies: every claim reaches the counterexample search
     code, out, seconds = _run(["check", path, "--timeout", "1", "--format", "json"], capsys)
     assert code == 3 and seconds < 5
-    reasons = [r["reasons"][-1] for r in json.loads(out)["results"]]
+    reasons = [r["reasons"][-1] for r in json.loads(out)[0]["results"]]
     assert reasons[0] == "time budget of 1 s ran out during the counterexample search (falsify) for l1 nonincreasing"
     assert all(r.startswith("the derivation (derive) for ") and " not started: the time budget of 1 s ran out "
                "during the counterexample search (falsify) for l1 nonincreasing" in r for r in reasons[1:])

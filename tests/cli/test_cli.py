@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from certify.cli.main import main
+from certify.schema import validate_check_json
 from certify.kernel.lemmas import LEMMAS
 from certify.verdict import ExitCode
 
@@ -94,8 +96,13 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 
 
 def run_json(capsys, *argv: str):
+    """(exit code, the JSON item) for one file, (exit code, the list) for several: the output is always a list
+    (certify/schema/check.schema.json), validated here."""
     code = main(["check", *argv, "--format", "json"])
-    return code, json.loads(capsys.readouterr().out)
+    items = json.loads(capsys.readouterr().out)
+    assert isinstance(items, list)
+    validate_check_json(items)
+    return code, items[0] if len(items) == 1 else items
 
 
 def frac(s: str) -> Fraction:
@@ -225,7 +232,7 @@ def test_directory_of_files(tmp_path, capsys):
 def test_json_certified(capsys):
     code, doc = run_json(capsys, CERTIFIED)
     assert code == 0
-    assert isinstance(doc, dict)  # one file: one object
+    assert isinstance(doc, dict)  # one file: a list of one item (run_json unpacks it)
     assert doc["verdict"] == "certified" and doc["verdict"] in VERDICTS
     assert doc["rule"] == "anti-hebbian-decay"
     assert doc["dW"] == "-gamma*W - k*r*r.T"
@@ -283,7 +290,7 @@ def test_json_is_a_list_for_several_files(tmp_path, capsys):
     assert code == 0
     assert isinstance(doc, list) and len(doc) == 2
     assert [d["verdict"] for d in doc] == ["certified", "certified"]
-    assert all(d["schema_version"] == 1 for d in doc)
+    assert all(d["schema_version"] == 2 for d in doc)
 
 
 # -- Markdown, LaTeX, --out ------------------------------------------------------------------------
@@ -306,7 +313,7 @@ def test_document_formats_refuted(capsys):
     args = [HEBBIAN, "--measure", "l2", "--bound", "nonincreasing"]
     assert main(["check", *args, "--format", "markdown"]) == 1
     md = capsys.readouterr().out
-    assert md.startswith("# hebbian: refuted") and "Counterexample: " in md
+    assert md.startswith("# hebbian: refuted") and "Counterexample (kernel-checked, exact): $n = " in md
     assert main(["check", *args, "--format", "latex"]) == 1
     assert "\\section*{hebbian: refuted}" in capsys.readouterr().out
 
@@ -321,8 +328,8 @@ def test_out_dir_writes_one_file_per_rule(tmp_path, capsys, fmt, suffix):
     assert sorted(p.name for p in out.iterdir()) == sorted([f"anti-hebbian-decay{suffix}", f"decay{suffix}"])
     body = (out / f"anti-hebbian-decay{suffix}").read_text(encoding="utf-8")
     if fmt == "json":
-        assert json.loads(body)["verdict"] == "certified"
-        assert json.loads((out / "decay.json").read_text(encoding="utf-8"))["dW"] == "-W"
+        assert json.loads(body)[0]["verdict"] == "certified"          # always a list, even for one file
+        assert json.loads((out / "decay.json").read_text(encoding="utf-8"))[0]["dW"] == "-W"
     elif fmt == "latex":   # each file is a standalone document; stdout is one document holding both bodies
         section = body[body.index("\\section*"):body.index("\\end{document}")].strip()
         assert body.startswith("\\documentclass") and "certified" in section
@@ -335,11 +342,15 @@ def test_out_dir_writes_one_file_per_rule(tmp_path, capsys, fmt, suffix):
 # -- --expect --------------------------------------------------------------------------------------
 
 def test_expect_reproduces_the_catalog(capsys):
-    assert main(["check", "--expect", "-q", str(RULES)]) == 0
+    assert main(["check", "--expect", str(RULES)]) == 0
     out = capsys.readouterr().out
-    assert out.rstrip().endswith("every documented verdict reproduced")
+    (line,) = out.strip().splitlines()            # by default --expect prints only what was not reproduced
+    assert re.fullmatch(r"every documented verdict reproduced \(\d+ claim\(s\) and law\(s\) in \d+ file\(s\)\)", line)
+    assert main(["check", "--expect", "-q", "-v", str(RULES)]) == 0
+    out = capsys.readouterr().out
+    assert "every documented verdict reproduced" in out.strip().splitlines()[-1]
     assert "EXPECTATION MISMATCH" not in out
-    tally = out.strip().splitlines()[-2].split(", ")     # e.g. "12 certified, 2 refuted, 1 inconclusive, 0 error"
+    tally = [x for x in out.strip().splitlines() if x][-2].split(", ")     # e.g. "12 certified, 2 refuted, 1 inconclusive, 0 error"
     counts = {word: int(num) for num, word in (part.split() for part in tally)}
     assert set(counts) == {"certified", "refuted", "inconclusive", "error"}
     assert counts["error"] == 0
