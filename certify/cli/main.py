@@ -192,6 +192,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
             _claims_done(progress, rep)
             bodies.append(report.explain_report(rep, args.format))
             verdicts.append(rep.verdict)
+            if args.out:
+                from certify.output.atomic import write_text
+                body = (report.latex_document([bodies[-1]], f"certify explain: {rep.rule.name}")
+                        if args.format == "latex" else bodies[-1] + "\n")
+                target = Path(args.out) / (path.stem + SUFFIX[args.format])
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    write_text(target, body)
+                except OSError as exc:
+                    print(report.text_error(InputError(f"--out: cannot write {target}: {exc.strerror or exc}",
+                                                       file=str(target), hint="name a folder you can write to")),
+                          file=sys.stderr)
+                    return ExitCode.USAGE_ERROR
     if args.format == "latex":
         print(report.latex_document(bodies, "certify explain"), end="")
     else:
@@ -234,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     prove.add_argument("paths", nargs="+", metavar="FILE|DIR")
     prove.add_argument("--out", metavar="DIR", default="proofs", help="where to write the certificates (proofs/)")
     prove.add_argument("--no-latex", action="store_true", help="do not write the LaTeX rendering")
+    prove.add_argument("--format", choices=("text", "json"), default="text",
+                       help="what stdout holds: text or json (the certificates themselves are always JSON + Markdown "
+                            "+ LaTeX files in --out)")
     prove.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     prove.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     prove.set_defaults(func=certificate.run_prove)
@@ -244,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "some certificate failed or is stale, 2 bad input.")
     verify.add_argument("paths", nargs="+", metavar="FILE|DIR")
     verify.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report (one testcase per claim)")
+    verify.add_argument("--format", choices=("text", "json"), default="text",
+                        help="what stdout holds: text or json (one item per certificate)")
     verify.add_argument("-q", "--quiet", action="store_true", help="list only failing claims (and no progress)")
     verify.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     explain = sub.add_parser("explain", help="print the derivations of rule files step by step, for a reader",
@@ -254,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--bound", choices=CLAIM_KINDS)
     explain.add_argument("--format", choices=("text", "markdown", "latex"), default="text",
                          help="latex: a standalone document (compiles with pdflatex)")
+    explain.add_argument("--out", metavar="DIR", help="also write one explanation per rule file into DIR")
     explain.add_argument("-q", "--quiet", action="store_true", help="no progress lines (the explanation is unchanged)")
     explain.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     explain.set_defaults(func=cmd_explain)

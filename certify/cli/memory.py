@@ -38,7 +38,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "kernel-verified contraction verdict. Exit 0 when the analysis ran, 2 on bad input, 3 when the time "
             "budget (--timeout) ran out."))
     p.add_argument("rule", metavar="RULE.toml", help="a rule file with a [network] table")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    from certify.cli.common import add_format, add_verbosity
+    add_format(p, ("text", "json"))
+    p.add_argument("--out", metavar="FILE", help="also write the report (in --format) to FILE")
+    add_verbosity(p)
     p.add_argument("--tau", default="1", metavar="T", help="time constant of every neuron (default 1)")
     return p
 
@@ -79,9 +82,12 @@ def run(args: argparse.Namespace) -> int:
     from certify.output.report import text_error
 
     from certify.budget import BudgetExceeded, limit, stage
+    from certify.output.progress import Progress
 
+    progress = Progress.from_args(args, 1)
     try:
-        with limit() as spent:   # --timeout (certify/budget.py)
+        with limit() as spent, progress:   # --timeout (certify/budget.py); progress lines on stderr
+            progress.start(args.rule)
             W, b, act, rule = load(args.rule)
             try:
                 tau = memory.read_tau(args.tau, len(W))
@@ -92,11 +98,14 @@ def run(args: argparse.Namespace) -> int:
                     rep = memory.analyze(W, b, tau[0], act)
                 with stage("the [energy] laws (kernel)"):
                     laws = _kernel_laws(rule)
+                progress.done("analysed")
             except BudgetExceeded as exc:
+                progress.done("inconclusive")
                 return _out_of_time(args, exc.reason)
             if spent.expired:
                 return _out_of_time(args, spent.reason or "")
     except InputError as err:
+        progress.done("error")
         if getattr(args, "format", "text") == "json":
             print(json.dumps({"command": "memory", "input": args.rule, "status": "error",
                               "error": err.to_dict()}, indent=2))
@@ -107,15 +116,29 @@ def run(args: argparse.Namespace) -> int:
         out = {"command": "memory", "input": args.rule, "status": "ok", **memory.report_dict(rep)}
         if laws:
             out["laws"] = [{"law": r.law, "verdict": r.verdict.value, "statement": r.summary} for r in laws]
-        print(json.dumps(out, indent=2))
+        body = json.dumps(out, indent=2)
     else:
-        print(f"{args.rule}:")
-        print(memory.render(rep))
+        lines = [f"{args.rule}:", memory.render(rep) if not args.quiet else _short(memory.render(rep))]
         if laws:
-            print("energy laws of [energy] (trusted kernel; T = I as in the rule, whatever --tau says):")
-            for r in laws:
-                print(f"  [{r.verdict.value.upper():>12}] {r.law}: {r.summary}")
+            lines.append("energy laws of [energy] (trusted kernel; T = I as in the rule, whatever --tau says):")
+            lines += [f"  [{r.verdict.value.upper():>12}] {r.law}: {r.summary}" for r in laws]
+        body = "\n".join(lines)
+    print(body)
+    if args.out:
+        from certify.output.atomic import write_text
+        try:
+            write_text(args.out, body + "\n")
+        except OSError as exc:
+            print(text_error(InputError(f"--out: cannot write {args.out}: {exc.strerror or exc}", file=args.out,
+                                        symbol="--out", hint="name a file in a folder you can write to")),
+                  file=sys.stderr)
+            return int(ExitCode.USAGE_ERROR)
     return int(ExitCode.OK)
+
+
+def _short(text: str) -> str:
+    """-q: the report's headline lines (no indented detail)."""
+    return "\n".join(line for line in text.splitlines() if line and not line.startswith(" "))
 
 
 def _out_of_time(args: argparse.Namespace, reason: str) -> int:

@@ -31,9 +31,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                     "simulations are untrusted floating point; the bounds come from the kernel. Exit 0 written, "
                     "2 bad input, 3 nothing to plot or the time budget (--timeout) ran out.")
     p.add_argument("rule", metavar="RULE.toml")
-    p.add_argument("--out", metavar="FILE.png|FILE.svg",
-                   help="output file; the format is the suffix (default <rule-name>-<kind>.png here); with "
-                        "--kind both, -measure and -distance are added to the stem")
+    p.add_argument("--out", metavar="FILE.png|FILE.svg|FILE.pdf|DIR",
+                   help="output file, its format from the suffix (png, svg, pdf), or an existing folder (then "
+                        "<rule-name>-<kind>.png in it); default <rule-name>-<kind>.png here; with --kind both, "
+                        "-measure and -distance are added to the file's stem")
+    from certify.cli.common import add_format, add_verbosity
+    add_format(p, ("text", "json"))
+    add_verbosity(p)
     p.add_argument("--kind", choices=KINDS, default="both",
                    help="which plot (default both; a rule without a [network] W0 then gets the measure plot only)")
     p.add_argument("--measure", choices=("l1", "l2", "linf"), default=None,
@@ -70,6 +74,8 @@ def _targets(args: argparse.Namespace, name: str, kinds: list[str]) -> dict[str,
     if args.out is None:
         return {k: Path(f"{name}-{k}.png") for k in kinds}
     out = Path(args.out)
+    if out.is_dir():
+        return {k: out / f"{name}-{k}.png" for k in kinds}
     output_format(out)
     if args.kind != "both":
         return {args.kind: out}
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from certify.budget import BudgetExceeded, limit, stage
     from certify.output.report import text_error
     from certify.lang.rule import Rule
+    from certify.output.progress import Progress
 
     try:
         for flag, value in (("--n", args.n), ("--trajectories", args.trajectories)):
@@ -106,9 +113,12 @@ def run(args: argparse.Namespace) -> int:
                                  symbol="--out", hint="create the directory first")
         written = 0
         skipped: list[str] = []
-        with limit() as spent:     # --timeout (certify/budget.py); the check_rule inside shares it
+        records: list[dict] = []
+        progress = Progress.from_args(args, len(kinds))
+        with limit() as spent, progress:     # --timeout (certify/budget.py); the check_rule inside shares it
             try:
                 for kind in kinds:
+                    progress.start(f"{kind} plot of {args.rule}")
                     with stage(f"the {kind} plot (check_rule, simulation, drawing)"):
                         if kind == "measure":
                             measure = args.measure or (rule.claim[0] if rule.claim and
@@ -125,14 +135,19 @@ def run(args: argparse.Namespace) -> int:
                                                           params=params)
                             except plot.NothingToPlot as exc:
                                 skipped.append(str(exc))
+                                progress.done("nothing to plot")
                                 continue
                             line = _distance_line(res)
                         if spent.expired:   # ran out inside check_rule: the bound drawn would be a guess
                             raise BudgetExceeded(spent.seconds, spent.expired_in or "the plot", f"the {kind} plot")
                         target = plot.save_figure(res.figure, targets[kind])
-                    print(f"wrote {target}  ({line})")
+                    progress.done(f"wrote {target}")
+                    records.append({"kind": kind, "file": str(target), "verdict": res.verdict.value, "summary": line})
+                    if args.format == "text" and not args.quiet:
+                        print(f"wrote {target}  ({line})")
                     written += 1
             except BudgetExceeded as exc:
+                progress.done("inconclusive")
                 print(f"{args.rule}: INCONCLUSIVE: {exc.reason}; {written} plot(s) written before it; rerun with "
                       "a larger --timeout (0 = no limit)", file=sys.stderr)
                 return NOTHING_TO_PLOT
@@ -141,6 +156,12 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE_ERROR)
     for reason in skipped:
         print(f"no distance plot: {reason}", file=sys.stderr)
+    if args.format == "json":
+        import json
+        print(json.dumps({"command": "plot", "input": args.rule, "plots": records, "skipped": skipped}, indent=2))
+    elif args.quiet:
+        for r in records:
+            print(r["file"])
     return int(ExitCode.OK) if written else NOTHING_TO_PLOT
 
 

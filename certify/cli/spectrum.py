@@ -35,8 +35,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "'contracting'. Every number is labelled exact, kernel-verified or float (untrusted). Exit 0 when "
             "the report was produced, 2 on bad input, 3 when the time budget (--timeout) ran out."))
     p.add_argument("rule", metavar="RULE.toml", help="a rule file with a [network] table and W0")
-    p.add_argument("--plot", metavar="FILE", help="also draw the spectrum into FILE (.png or .svg)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--plot", metavar="FILE", help="also draw the spectrum into FILE (.png, .svg or .pdf)")
+    from certify.cli.common import add_format, add_verbosity
+    add_format(p, ("text", "json"))
+    p.add_argument("--out", metavar="FILE", help="also write the report (in --format) to FILE")
+    add_verbosity(p)
     p.add_argument("--no-verdict", action="store_true", help="skip check_rule (faster; no verdict is reported)")
     return p
 
@@ -60,25 +63,36 @@ def run(args: argparse.Namespace) -> int:
     from certify.families.spectra import plot_spectrum, render, spectral_report
 
     from certify.budget import BudgetExceeded, limit, stage
+    from certify.output.progress import Progress
 
+    progress = Progress.from_args(args, 3 if args.plot else 2)
     try:
-        if args.plot and not args.plot.lower().endswith((".png", ".svg")):
-            raise InputError(f"plot file {args.plot} must end in .png or .svg", file=args.plot, symbol="plot",
-                             hint="e.g. --plot spectrum.png")
-        with limit() as spent:   # --timeout (certify/budget.py); the check_rule inside shares it
+        if args.plot and not args.plot.lower().endswith((".png", ".svg", ".pdf")):
+            raise InputError(f"plot file {args.plot} must end in .png, .svg or .pdf", file=args.plot, symbol="plot",
+                             hint="e.g. --plot spectrum.pdf")
+        with limit() as spent, progress:   # --timeout (certify/budget.py); the check_rule inside shares it
+            progress.start(f"{args.rule}: reading the network")
             rule, net = load(args.rule)
+            progress.done(f"n = {len(net.W0)}")
             bias = None if net.bias is None else list(net.bias)
             try:
+                progress.start(f"{args.rule}: measures, Perron weights, Lyapunov metric"
+                               + ("" if args.no_verdict else ", verdict"))
                 with stage("the spectral report (measures, Perron weights, Lyapunov metric, verdict)"):
                     rep = spectral_report([list(r) for r in net.W0], net.form, net.activation,
                                           None if net.activation else net.g, bias=bias, rule=rule,
                                           decide=not args.no_verdict)
+                progress.done("done")
                 if args.plot:
+                    progress.start(f"drawing {args.plot}")
                     with stage("drawing the spectrum plot"):
                         plot_spectrum(rep, args.plot, net.W0_float())
+                    progress.done("written")
             except BudgetExceeded as exc:
+                progress.done("inconclusive")
                 return _out_of_time(args, exc.reason)
     except InputError as err:
+        progress.done("error")
         print(text_error(err), file=sys.stderr)
         return ExitCode.USAGE_ERROR
     spent_reason = spent.reason   # the budget ran out inside check_rule: the verdict is INCONCLUSIVE because of it
@@ -90,15 +104,31 @@ def run(args: argparse.Namespace) -> int:
             out["plot"] = args.plot
         if spent_reason:
             out["budget"] = spent_reason
-        print(json.dumps(out, indent=2))
+        body = json.dumps(out, indent=2)
     else:
-        print(f"rule: {rule.name} ({args.rule})")
-        print(render(rep))
+        text = render(rep)
+        lines = [f"rule: {rule.name} ({args.rule})", text if not args.quiet else _short(text)]
         if args.plot:
-            print(f"\nspectrum plot written to {args.plot}")
+            lines.append(f"\nspectrum plot written to {args.plot}")
         if spent_reason:
-            print(f"\nINCONCLUSIVE: {spent_reason}; rerun with a larger --timeout (0 = no limit)")
+            lines.append(f"\nINCONCLUSIVE: {spent_reason}; rerun with a larger --timeout (0 = no limit)")
+        body = "\n".join(lines)
+    print(body)
+    if args.out:
+        from certify.output.atomic import write_text
+        try:
+            write_text(args.out, body + "\n")
+        except OSError as exc:
+            print(text_error(InputError(f"--out: cannot write {args.out}: {exc.strerror or exc}", file=args.out,
+                                        symbol="--out", hint="name a file in a folder you can write to")),
+                  file=sys.stderr)
+            return ExitCode.USAGE_ERROR
     return ExitCode.INCONCLUSIVE if spent_reason else ExitCode.OK
+
+
+def _short(text: str) -> str:
+    """-q: the report's headline lines (no indented detail)."""
+    return "\n".join(line for line in text.splitlines() if line and not line.startswith(" "))
 
 
 def _out_of_time(args: argparse.Namespace, reason: str) -> int:

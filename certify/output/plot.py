@@ -36,7 +36,7 @@ from certify.kernel.objects import BOUNDS, Claim
 from certify.lang.rule import Rule
 from certify.verdict import Verdict
 
-FORMATS = ("png", "svg")
+FORMATS = ("png", "svg", "pdf")
 FLOW_NORMS = ("l1", "l2", "linf")
 #: the half-width used to sample an activity component whose declared range is unbounded on a side
 UNBOUNDED_ACTIVITY = 3.0
@@ -524,22 +524,22 @@ def _shorten(text: str, width: int = 100, lines: int = 2) -> str:
 
 
 def output_format(path: str | Path, symbol: str = "--out") -> str:
-    """'png' or 'svg' from the file suffix; InputError (naming the option `symbol`) otherwise."""
+    """'png', 'svg' or 'pdf' from the file suffix; InputError (naming the option `symbol`) otherwise."""
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise InputError(f"cannot tell the image format of {str(path)!r} (suffix {suffix or 'none'!r})",
-                         file=str(path), symbol=symbol, hint="name the output FILE.png or FILE.svg")
+                         file=str(path), symbol=symbol, hint="name the output FILE.png, FILE.svg or FILE.pdf")
     return suffix
 
 
 def save_figure(fig, path: str | Path) -> Path:
-    """Write the figure as PNG or SVG (chosen by the suffix); returns the path written."""
+    """Write the figure as PNG, SVG or PDF (chosen by the suffix); returns the path written."""
     fmt = output_format(path)
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise InputError(f"the directory of {str(path)!r} does not exist", file=str(path), symbol="--out",
                          hint="create the directory first")
-    metadata = {"Date": None} if fmt == "svg" else {}
+    metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None} if fmt == "pdf" else {}
     fig.savefig(path, format=fmt, metadata=metadata)
     return path
 

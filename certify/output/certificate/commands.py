@@ -49,6 +49,7 @@ def run_prove(args) -> int:
     results = []
     code = 0
     quiet = getattr(args, "quiet", False)
+    as_json = getattr(args, "format", "text") == "json"
     progress = _progress(args, len(files))
     for path in files:
         progress.start(str(path))
@@ -61,12 +62,17 @@ def run_prove(args) -> int:
                 print(f"  EXPECTATION MISMATCH: {m}", file=sys.stderr)
             code = max(code, 2 if res.bad_input else 1)
             continue
-        if not quiet:
+        if not quiet and not as_json:
             line = f"{path}: wrote {res.files[0]} ({res.claims} claim{'s' * (res.claims != 1)}, {res.verdict}"
             print(line + f", {res.seconds:.2f} s)")
     written = sum(1 for r in results if not r.error)
     failed = len(results) - written
-    print(f"{written} certificate(s) written to {out_dir}" + (f", {failed} failed" if failed else ""))
+    if as_json:
+        import json
+        print(json.dumps([{"file": str(r.path), "verdict": r.verdict, "claims": r.claims, "written": [str(f) for f in
+                           r.files], "error": r.error, "mismatches": list(r.mismatches)} for r in results], indent=2))
+    else:
+        print(f"{written} certificate(s) written to {out_dir}" + (f", {failed} failed" if failed else ""))
     return code
 
 
@@ -90,10 +96,16 @@ def run_verify(args) -> int:
         for c in r.claims:
             progress.note(f"{c.name}: {c.status} ({c.seconds:.2f} s)")
         results.append(r)
-    for r in results:
-        print(render_verified(r, verbose=not getattr(args, "quiet", False)))
     counts = {s: sum(r.status == s for r in results) for s in ("verified", "failed", "stale", "error")}
-    print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" ({time.perf_counter() - t0:.2f} s)")
+    if getattr(args, "format", "text") == "json":
+        import json
+        print(json.dumps([{"file": r.path, "status": r.status, "rule_file": r.rule_file, "problems": r.file_problems,
+                           "claims": [{"name": c.name, "status": c.status, "message": c.message} for c in r.claims]}
+                          for r in results], indent=2))
+    else:
+        for r in results:
+            print(render_verified(r, verbose=not getattr(args, "quiet", False)))
+        print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" ({time.perf_counter() - t0:.2f} s)")
     if getattr(args, "junit_xml", None):
         write(args.junit_xml, verify_xml(results))
     if counts["error"]:
