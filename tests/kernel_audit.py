@@ -65,7 +65,9 @@ def install() -> None:
         frame = sys._getframe(1)
         while frame is not None:
             path = Path(frame.f_code.co_filename)
-            if path.parent == KERNEL and frame.f_code.co_name != "__init__":
+            # the first kernel frame that is not building this exception (KernelError's subclasses' __init__): the
+            # raise site, also when it sits in a kernel class's own __init__ (e.g. Normalizer)
+            if path.parent == KERNEL and frame.f_locals.get("self") is not self:
                 fired[(path.name, frame.f_lineno)] += 1
                 break
             frame = frame.f_back

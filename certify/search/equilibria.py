@@ -20,11 +20,12 @@ from typing import Iterable
 import numpy as np
 from certify.errors import InputError, KernelError
 from certify.kernel import equilibria as kernel
+from certify.search.sizes import EQUILIBRIA_ENUMERATION_MAX_N
 
 ACTIVATIONS = kernel.ACTIVATIONS
 PIECEWISE_LINEAR = kernel.PIECEWISE_LINEAR
 BOUNDED = {"tanh": (-1.0, 1.0), "logistic": (0.0, 1.0)}   # the image of phi, for saturation corners
-MAX_ENUMERATION = 10      # enumerate all 2^n affine pieces of relu / leaky-relu networks up to this n
+MAX_ENUMERATION = EQUILIBRIA_ENUMERATION_MAX_N   # all 2^n affine pieces up to this n (search/sizes.py)
 RADII = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
 
 
@@ -244,7 +245,7 @@ def find_equilibria(W: object, u: object, form: str, activation: str, *, leak: o
                     starts: int | Iterable = 64, seed: int = 0, tol: float = 1e-10) -> list[np.ndarray]:
     """Numerical equilibria (zeros of f), deduplicated and sorted. `starts` is a number of random starts
     (added to zero, phi(u), saturation corners and +-large constant vectors) or an explicit list of starts.
-    relu / leaky-relu: every affine piece for n <= 10, plus pattern iteration from the starts."""
+    relu / leaky-relu: every affine piece for n <= MAX_ENUMERATION, plus pattern iteration from the starts."""
     act = _norm_activation(activation)
     Wf, uf = _arrays(W, u, form)
     lk = _leak(act, leak)

@@ -12,6 +12,7 @@ from certify.errors import KernelError
 from certify.kernel import equilibria as keq
 from certify.kernel import exact
 from certify.search import equilibria as numeric
+from certify.search.sizes import MEMORY_ENUMERATION_MAX_N
 from certify.families.memory.dynamics import _floats
 from certify.families.memory.equilibria import _enumerate, _search, solve_active_set_linear
 from certify.families.memory.flat import FlatRegion, flat_region
@@ -22,7 +23,7 @@ from certify.families.memory.stability import _numeric_abscissa, _unstable_state
 from certify.families.memory.tanh import _tanh_equilibria
 
 
-MAX_ENUMERATION = 12          # enumerate all 2^n active sets up to this n
+MAX_ENUMERATION = MEMORY_ENUMERATION_MAX_N   # all 2^n active sets up to this n (search/sizes.py)
 
 
 FLAT_SHOWN = 8                # flat regions listed in a report (the count covers all of them)
