@@ -6,8 +6,10 @@ Inert unless configured. In pyproject.toml (or pytest.ini / setup.cfg / tox.ini)
     certify_rules = ["rules"]     # every *.toml rule file under these directories is a test item
     certify_proofs = ["proofs"]   # every *.json certificate under these directories is a test item
 
-A rule item passes when every verdict documented under [expect] is reproduced (when the file documents
-none: when its stated claim is certified, or, without a claim, when some bound is certified in some norm).
+A rule file yields one item per claim (`decay-only[l2-nonincreasing]`, `oja[laws]`, ...): an item passes when its
+documented verdict under [expect] is reproduced, its stated [claim] is certified, or its declared laws hold as
+documented; a file with no claim and no expectation yields one item, `[explore]`, which passes when some bound is
+certified in some norm. One item per claim makes `-k` and `--lf` work per claim.
 A certificate item passes when `certify verify` passes on it (kernel re-check, not stale).
 
 When pytest is run without explicit paths (it then collects `testpaths` or the current directory), the
@@ -85,26 +87,91 @@ class _Item(pytest.Item):
 
 
 class RuleItem(_Item):
+    """One claim of a rule file: a documented expectation ([expect.l2] nonincreasing = "certified": passes when the
+    kernel reproduces the verdict), the stated [claim] (passes when certified), the declared laws (pass when every
+    documented law verdict is reproduced, or, undocumented, none is refuted), or -- for a file with none of these --
+    the exploration of every norm (passes when some bound is certified). Named `<rule>[<measure>-<bound>]`,
+    `<rule>[laws]`, `<rule>[explore]`, so `-k nonincreasing` and `--lf` work per claim."""
+
     kind = "rule"
 
+    def __init__(self, *, what: tuple, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.what = what
+
     def runtest(self) -> None:
-        from certify.check import check_rule
+        from certify.budget import limit
         from certify.errors import InputError
-        from certify.output.report import text_error, text_report
-        from certify.lang.rule import Rule
+        from certify.output.report import text_error
         try:
-            rule = Rule.from_file(self.path)
-            rep = check_rule(rule, expectations=True)
+            with limit(None):
+                self._run()
         except InputError as err:
             raise CertifyFailure(text_error(err)) from None
-        if rule.expect:
-            if rep.mismatches:
-                raise CertifyFailure("documented verdicts not reproduced:\n"
-                                     + "\n".join(f"  {m}" for m in rep.mismatches)
-                                     + "\n\n" + text_report(rep, verbose=False))
-        elif rep.verdict.value != "certified":
-            what = "the stated claim is" if rule.claim else "no bound in any norm is"
-            raise CertifyFailure(f"{what} not certified ({rep.verdict.value}):\n\n" + text_report(rep))
+
+    def _run(self) -> None:
+        from certify.check import check_rule, decide, decide_contracting
+        from certify.kernel.objects import Claim
+        from certify.lang.rule import Rule
+        from certify.output.report import Printer, _result_lines, text_report
+        rule = Rule.from_file(self.path)
+        kind = self.what[0]
+        if kind == "claim":
+            _, measure, bound, expected = self.what
+            r = decide_contracting(rule, measure) if bound == "contracting" else decide(rule, Claim(measure, bound))
+            want = expected or "certified"
+            if r.verdict.value != want:
+                label = "documented" if expected else "stated (the claim must be certified)"
+                raise CertifyFailure(f"{measure} {bound}: {label} {want}, got {r.verdict.value}\n\n"
+                                     + "\n".join(_result_lines(r, Printer("text"), steps=True)))
+            return
+        if kind == "laws":
+            from certify.search.laws import decide_laws, law_mismatches
+            reports = decide_laws(rule)
+            bad = list(law_mismatches(rule, reports)) or (
+                [] if rule.law_expect else [f"[{r.section}] {r.law}: refuted" for rep in reports for r in rep.results
+                                            if r.verdict.value == "refuted"])
+            if bad:
+                raise CertifyFailure("declared laws:\n" + "\n".join(f"  {m}" for m in bad))
+            return
+        rep = check_rule(rule)
+        if rep.verdict.value != "certified":
+            raise CertifyFailure(f"no bound in any norm is certified ({rep.verdict.value}):\n\n"
+                                 + text_report(rep, level="verbose"))
+
+
+class _BadRule(_Item):
+    """A rule file that does not load: one failing item with the located error."""
+
+    kind = "rule"
+
+    def __init__(self, *, error: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        raise CertifyFailure(self.error)
+
+
+def rule_claims(rule) -> list[tuple]:
+    """The items of one rule file, in the order `certify check --expect` decides them."""
+    items: list[tuple] = []
+    seen = set()
+    if rule.claim is not None and tuple(rule.claim) not in {(m, b) for m, b, _ in rule.expect}:
+        items.append(("claim", rule.claim[0], rule.claim[1], None))
+    for m, b, v in rule.expect:
+        if (m, b) not in seen:
+            seen.add((m, b))
+            items.append(("claim", m, b, v))
+    if rule.balancing or rule.energy:
+        items.append(("laws",))
+    if not items:
+        items.append(("explore",))
+    return items
+
+
+def _item_name(stem: str, what: tuple) -> str:
+    return f"{stem}[{what[1]}-{what[2]}]" if what[0] == "claim" else f"{stem}[{what[0]}]"
 
 
 class CertificateItem(_Item):
@@ -119,7 +186,19 @@ class CertificateItem(_Item):
 
 class RuleFile(pytest.File):
     def collect(self):
-        yield RuleItem.from_parent(self, name=self.path.stem)
+        from certify.errors import InputError
+        from certify.lang.rule import Rule
+        from certify.output.report import text_error
+        try:
+            rule = Rule.from_file(self.path)
+            if rule.network:    # a bad W0 or bias file is an error whatever the claims (as in `certify check`)
+                from certify.lang.network import network_of
+                network_of(rule)
+        except InputError as err:
+            yield _BadRule.from_parent(self, name=self.path.stem, error=text_error(err))
+            return
+        for what in rule_claims(rule):
+            yield RuleItem.from_parent(self, name=_item_name(self.path.stem, what), what=what)
 
 
 class CertificateFile(pytest.File):

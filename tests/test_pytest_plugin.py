@@ -69,11 +69,30 @@ def test_rule_files_are_test_items(pytester):
     (root / "rules" / "wrong.toml").write_text(WRONG)
     (root / "rules" / "not-a-rule.toml").write_text("[tool.other]\nx = 1\n")   # ignored: no [rule] table
     result = run(pytester, "-v")
-    result.assert_outcomes(passed=3, failed=1)  # test_plain + two catalog rules; wrong.toml fails
-    result.stdout.fnmatch_lines(["*rules/decay-only.toml::decay-only PASSED*",
-                                 "*documented verdicts not reproduced:*",
-                                 "*l2 nonincreasing: expected certified, got refuted*"])
+    # one item per documented claim: test_plain + 2 (anti-hebbian-decay) + 3 (decay-only); wrong.toml's one fails
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(["*rules/decay-only.toml::decay-only?l2-nonincreasing? PASSED*",
+                                 "*wrong?l2-nonincreasing? FAILED*",
+                                 "*l2 nonincreasing: documented certified, got refuted*"])
     run(pytester, "tests").assert_outcomes(passed=1)   # explicit paths: only what was asked for
+
+
+def test_one_item_per_claim_so_k_selects_claims(pytester):
+    root = lab(pytester, 'testpaths = ["tests"]\ncertify_rules = ["rules"]\n')
+    (root / "rules" / "wrong.toml").write_text(WRONG)
+    result = run(pytester, "-v", "-k", "linf")
+    result.assert_outcomes(passed=2)        # the linf claims of anti-hebbian-decay and decay-only, nothing else
+    result.stdout.fnmatch_lines(["*anti-hebbian-decay?linf-nonincreasing? PASSED*"])
+    run(pytester, "-k", "wrong").assert_outcomes(failed=1)
+
+
+def test_a_rule_without_claims_is_one_explore_item_and_a_bad_rule_one_failing_item(pytester):
+    root = lab(pytester, 'testpaths = ["tests"]\ncertify_rules = ["rules"]\n')
+    (root / "rules" / "free.toml").write_text('[rule]\nname = "free"\ndW = "-W"\n')
+    (root / "rules" / "bad.toml").write_text('[rule]\nname = "bad"\ndW = "-W +"\n')
+    result = run(pytester, "-v", "rules/free.toml", "rules/bad.toml")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*free.toml::free?explore? PASSED*", "*bad.toml::bad FAILED*"])
 
 
 def test_certificates_are_test_items(pytester, capsys):
