@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Sequence
 
-from certify.sweep import condition as cond
+import certify.sweep.condition as cond
 
 COLOURS = {"certified": "#66bb6a", "inconclusive": "#d9d9d9", "refuted": "#ef5350", "error": "#424242"}
 ORDER = ("certified", "inconclusive", "refuted", "error")

@@ -139,8 +139,9 @@ def report_row(task: PointTask, report) -> dict:
         row["summary"] = main.summary.replace("(details below)", "(reasons: points.jsonl)")
     row["claims"] = [{"measure": r.claim.measure, "bound": r.claim.bound, "verdict": r.verdict.value}
                      for r in report.results]
+    constants = _constants(report.rule, values)
     for relation in conditions(report):
-        tree = to_tree(relation)
+        tree = to_tree(relation.xreplace(constants) if constants else relation)
         if tree is not None:
             row["condition"], row["condition_text"] = tree, tree_text(tree)
             break
@@ -188,6 +189,18 @@ def _at_point(expr: Any, values: dict[str, Fraction]) -> Fraction | None:
     if isinstance(value, sp.Rational):
         return Fraction(int(value.p), int(value.q))
     return None
+
+
+def _constants(rule, swept: dict[str, Fraction]) -> dict:
+    """The parameters the rule itself fixes to one value (not swept), as SymPy substitutions: a condition drawn over
+    the swept parameters then mentions only them."""
+    import sympy as sp
+    out = {}
+    for name, rng in rule.parameters:
+        iv = rng.interval
+        if name not in swept and iv.lo == iv.hi:
+            out[sp.Symbol(name, real=True)] = sp.Rational(iv.lo.numerator, iv.lo.denominator)
+    return out
 
 
 def conditions(report) -> list:
