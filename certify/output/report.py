@@ -168,7 +168,7 @@ def text_report(rep: RuleReport, verbose: bool = True, level: str | None = None)
         for r in rep.results:
             lines += _result_lines(r, p, steps=level != "quiet")
     lines.extend(_law_lines(rep, level == "verbose" or (level == "normal" and rep.mode != "explore")))
-    if p.exact:
+    if p.exact and level == "verbose":
         lines.append("  rounded for display: " + "; ".join(p.footnote_lines()))
     for m in rep.mismatches:
         lines.append(f"  EXPECTATION MISMATCH: {m}")
