@@ -145,16 +145,22 @@ def _float(t: list, v: Mapping[str, Any], np):
     raise _Unknown(head)
 
 
+SHORT_DIGITS = 12   # rationals with more digits are shown rounded (marked ~) by `text`; trees keep them exact
+
+
 def _reciprocal(t: list) -> bool:
     return t[0] == "Pow" and t[2] == ["Q", -1, 1]
 
 
 def text(tree: list | None) -> str:
-    """A readable rendering of a tree ('max(1/4, 2*k/gamma) < 1' style, with explicit powers)."""
+    """A readable rendering of a tree: 'max(1/4, 2*k/gamma) < 1'; a rational of 12 or more digits is shown rounded
+    and marked, '~0.25', for reading only (the tree, which the exact checks use, keeps it exact)."""
     if not tree:
         return ""
     head = tree[0]
     if head == "Q":
+        if max(abs(tree[1]), tree[2]) >= 10 ** SHORT_DIGITS:   # a long exact rational: its value, rounded
+            return f"~{tree[1] / tree[2]!r}"
         return str(tree[1]) if tree[2] == 1 else f"{tree[1]}/{tree[2]}"
     if head == "S":
         return tree[1]
