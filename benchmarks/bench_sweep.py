@@ -40,11 +40,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="pool workers (default: every core)")
     parser.add_argument("--dask", action="store_true", help="also run on a Dask LocalCluster with --jobs workers")
     args = parser.parse_args()
-    print(f"rule {RULE.relative_to(ROOT)}, grid {args.grid} x {args.grid}, {os.cpu_count()} cores")
+    print(f"rule {RULE.relative_to(ROOT)}, grid {args.grid} x {args.grid}, {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.2f} before (the pool needs idle cores to speed up)")
     serial_s, serial = timed("serial (jobs = 1)", grid=args.grid, grid2=args.grid, jobs=1)
     pool_s, pool = timed(f"process pool (jobs = {args.jobs})", grid=args.grid, grid2=args.grid, jobs=args.jobs)
     print(f"speed-up of the pool over serial: {serial_s / pool_s:.2f}x; tables identical: "
-          f"{pool.table() == serial.table()}")
+          f"{pool.table() == serial.table()}; load average {os.getloadavg()[0]:.2f} after")
     if args.dask:
         from distributed import Client, LocalCluster
         start = time.perf_counter()
