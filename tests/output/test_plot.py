@@ -175,14 +175,16 @@ def test_activity_stays_inside_the_declared_range(lo, width, seed, corners):
 # files and the command line
 
 
-def test_png_and_svg_files_are_valid(tmp_path):
+def test_png_svg_and_pdf_files_are_valid(tmp_path):
     res = plot.measure_flow(rule("anti-hebbian-decay"), n=3, t_end=1.0, trajectories=1)
     png = plot.save_figure(res.figure, tmp_path / "m.png")
     assert png.read_bytes()[:8] == PNG_MAGIC
     svg = plot.save_figure(res.figure, tmp_path / "m.SVG")
     assert ET.parse(svg).getroot().tag == "{http://www.w3.org/2000/svg}svg"
-    with pytest.raises(InputError, match="FILE.png or FILE.svg"):
-        plot.save_figure(res.figure, tmp_path / "m.pdf")
+    pdf = plot.save_figure(res.figure, tmp_path / "m.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    with pytest.raises(InputError, match="FILE.png, FILE.svg or FILE.pdf"):
+        plot.save_figure(res.figure, tmp_path / "m.eps")
     with pytest.raises(InputError, match="does not exist"):
         plot.save_figure(res.figure, tmp_path / "missing" / "m.png")
 
@@ -219,8 +221,8 @@ def test_cli_exit_codes(tmp_path, monkeypatch, capsys):
     decay = str(RULES / "anti-hebbian-decay.toml")
     assert cli(decay, "--kind", "distance") == 3
     assert "no distance plot" in capsys.readouterr().err
-    assert cli(decay, "--out", "x.pdf") == 2
-    assert "FILE.png or FILE.svg" in capsys.readouterr().err
+    assert cli(decay, "--out", "x.eps") == 2
+    assert "FILE.png, FILE.svg or FILE.pdf" in capsys.readouterr().err
     assert cli(decay, "--param", "k=3") == 2
     assert "outside its declared range" in capsys.readouterr().err
     assert cli(decay, "--param", "k") == 2
