@@ -61,17 +61,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-figure", action="store_true", help="no phase diagram")
     p.add_argument("--no-evidence", action="store_true",
                    help="keep only the numbers in points.jsonl, not each point's derivation or counterexample")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="a progress line per point on stderr, with its verdict and the counts per verdict so far "
-                        "(without -v/-q: only when stderr is a terminal)")
+    from certify.cli.common import add_format, add_verbosity
+    add_format(p, ("text", "json"))
+    add_verbosity(p, quiet_help="the summary without the error list, and no progress lines",
+                  verbose_help="progress lines on stderr, one per point with its verdict and the counts per verdict "
+                               "so far (without -v/-q: only when stderr is a terminal)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from certify.output.progress import Progress
     from certify.output.report import text_error
-    from certify.sweep.driver import exit_code, summary_lines, sweep, tasks_for
+    from certify.sweep.driver import exit_code, summary_dict, summary_lines, sweep, tasks_for
 
     try:
         grid, tasks, declared = tasks_for(args.rule, args.param, measure=args.measure, bound=args.bound,
@@ -92,7 +93,14 @@ def run(args: argparse.Namespace) -> int:
         print(text_error(err), file=sys.stderr)
         return ExitCode.USAGE_ERROR
     claim = _claim(declared, args)
-    print("\n".join(summary_lines(result, args.rule, claim)))
+    if args.format == "json":
+        import json
+        print(json.dumps(summary_dict(result, args.rule, claim), indent=2))
+    else:
+        lines = summary_lines(result, args.rule, claim)
+        if args.quiet and not args.verbose:
+            lines = [line for line in lines if not line.startswith("    error at ") and "more error(s)" not in line]
+        print("\n".join(lines))
     return exit_code(result)
 
 

@@ -104,7 +104,8 @@ def sweep(rule: Any, params: Iterable[str] | Grid, *, measure: str | None = None
         from certify.sweep.store import Store, manifest
         info = manifest(tasks[0].rule_file, declared.hash, grid.describe(), measure, bound, expectations)
         store = Store.open(out, info, fresh=fresh)
-        done = {i: store.rows[i] for i in store.done(retry_errors) if i < len(tasks)}
+        done = {i: store.rows[i] for i in store.done(retry_errors)
+                if i < len(tasks) and store.rows[i].get("params") == dict(tasks[i].values)}
     todo = [t for t in tasks if t.index not in done]
     if progress is not None and not isinstance(progress, SweepProgress):
         progress = SweepProgress(progress)
@@ -232,6 +233,22 @@ def summary_lines(result: SweepResult, source: str, claim: str) -> list[str]:
     return lines
 
 
+def summary_dict(result: SweepResult, source: str, claim: str) -> dict:
+    """What `certify sweep --format json` prints (the rows themselves are in points.jsonl / points.csv)."""
+    agree = result.agreement
+    return {"rule": source, "claim": claim, "points": len(result.rows),
+            "grid": {name: values for name, values in result.grid.describe()},
+            "order": list(result.grid.names), "executor": result.executor, "workers": result.workers,
+            "ran": result.ran, "resumed": result.resumed, "seconds": round(result.seconds, 3),
+            "verdicts": result.counts(),
+            "errors": [{"index": r["index"], "params": r["params"], "kind": r["error_kind"], "reason": r["error"]}
+                       for r in result.rows if r["verdict"] == "error"],
+            "boundary": None if agree is None else {
+                "condition": agree.condition, "inside": agree.inside, "certified_outside": agree.certified_outside,
+                "inside_not_certified": agree.inside_not_certified, "undecided": agree.undecided},
+            "files": [str(f) for f in result.files]}
+
+
 def _t(x) -> str:
     from certify.sweep.grid import number_text
     return number_text(x)
@@ -255,4 +272,4 @@ def seconds_per_point(rows: Sequence[dict]) -> float:
     return sum(r.get("seconds", 0.0) for r in rows) / max(1, len(rows))
 
 
-__all__ = ["sweep", "SweepResult", "tasks_for", "summary_lines", "exit_code", "load_rule_text", "VERDICTS"]
+__all__ = ["sweep", "SweepResult", "tasks_for", "summary_lines", "summary_dict", "exit_code", "load_rule_text", "VERDICTS"]

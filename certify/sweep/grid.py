@@ -176,9 +176,10 @@ class Grid:
         combos = itertools.product(*(s.values for s in self.specs))
         return [Point(i, tuple(zip(self.names, combo))) for i, combo in enumerate(combos)]
 
-    def describe(self) -> dict[str, list[str]]:
-        """{name: [exact values as text]}: what the sweep's manifest records (resume compares it)."""
-        return {s.name: [number_text(v) for v in s.values] for s in self.specs}
+    def describe(self) -> list[list]:
+        """[[name, [exact values as text]], ...] in grid order: what the sweep's manifest records (resume compares
+        it; the order matters, since it gives each point its index)."""
+        return [[s.name, [number_text(v) for v in s.values]] for s in self.specs]
 
     def check_declared(self, declared: Mapping[str, object], file: str | None = None) -> None:
         """Every swept name is a parameter the rule declares, and every value lies in its declared range

@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 RETRIES = 1
-PRELOAD = ["certify.check", "certify.sweep.point"]   # imported once by the fork server, inherited by each worker
+# imported once by the fork server and inherited by every worker it forks, so that no worker spends its first points
+# importing what a check defers (the network search, the LMI stack, SciPy; a missing one is skipped)
+PRELOAD = ["certify.check", "certify.sweep.point", "certify.sweep.condition", "certify.output.report",
+           "certify.lang.network", "certify.search.contraction", "certify.search.lmi", "certify.kernel.contraction"]
 
 
 @dataclass(frozen=True)

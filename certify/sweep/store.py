@@ -33,7 +33,7 @@ FORMAT = 1
 COLUMNS = ("verdict", "rate", "rate_float", "T", "T_float", "summary", "condition", "error_kind", "error")
 
 
-def manifest(rule_file: str | None, rule_hash: str, grid: dict[str, list[str]], measure: str | None,
+def manifest(rule_file: str | None, rule_hash: str, grid: list, measure: str | None,
              bound: str | None, expectations: bool) -> dict[str, Any]:
     return {"format": FORMAT, "rule_file": rule_file, "rule_hash": rule_hash, "grid": grid, "measure": measure,
             "bound": bound, "expectations": expectations}

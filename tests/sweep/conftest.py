@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-RULE = ROOT / "examples" / "hebbian-network.toml"
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from certify.sweep.point import PointTask, base_row, run_point
 
+RULE = Path(__file__).resolve().parents[2] / "examples" / "hebbian-network.toml"   # the rule most tests sweep
+
 
 def cheap(task: PointTask) -> dict:
     """A deterministic row without any check (for tests of the executors alone)."""

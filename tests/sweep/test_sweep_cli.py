@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import RULE
+import json
+
+from sweep_faults import RULE
 
 from certify.cli.main import main
 
@@ -22,6 +24,12 @@ def test_sweep_command_writes_table_and_figure(tmp_path, capsys):
     code = main(["sweep", str(RULE), "--param", "k=0:1:3", "--param", "gamma=2", "--jobs", "1", "--out", str(out),
                  "-q"])
     assert code == 0 and "0 run, 3 resumed" in capsys.readouterr().out
+    code = main(["sweep", str(RULE), "--param", "k=0:1:3", "--param", "gamma=2", "--jobs", "1", "--out", str(out),
+                 "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["verdicts"] == {"certified": 2, "refuted": 0, "inconclusive": 1, "error": 0}
+    assert doc["order"] == ["k", "gamma"] and doc["grid"]["k"] == ["0", "1/2", "1"] and doc["resumed"] == 3
+    assert doc["boundary"]["certified_outside"] == 0 and doc["errors"] == []
 
 
 def test_bad_param_specs_exit_2_with_a_clear_message(tmp_path, capsys):

@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 import sweep_faults
-from conftest import RULE
+from sweep_faults import RULE
 
 from certify.budget import stage
 from certify.check import check_rule
@@ -95,6 +95,8 @@ def test_a_different_sweep_in_the_same_folder_is_refused_unless_fresh(tmp_path):
     sweep(RULE, ["k=0", "gamma=2"], jobs=1, out=out, figure=False)
     with pytest.raises(InputError, match="holds another sweep .*grid differ"):
         sweep(RULE, ["k=1", "gamma=2"], jobs=1, out=out, figure=False)
+    with pytest.raises(InputError, match="holds another sweep .*grid differ"):   # same values, another order
+        sweep(RULE, ["gamma=2", "k=0"], jobs=1, out=out, figure=False)
     fresh = sweep(RULE, ["k=1", "gamma=2"], jobs=1, out=out, figure=False, fresh=True)
     assert fresh.ran == 1 and sorted(load_rows(out / "points.jsonl")) == [0]
 

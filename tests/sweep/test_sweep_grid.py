@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from conftest import RULE
+from sweep_faults import RULE
 
 from certify.errors import InputError
 from certify.sweep.driver import tasks_for
@@ -27,7 +27,7 @@ def test_grid_order_first_parameter_slowest():
     pts = grid.points()
     assert [p.index for p in pts] == list(range(6))
     assert pts[3].texts() == {"k": "1/2", "gamma": "2"}
-    assert grid.describe() == {"k": ["0", "1/2", "1"], "gamma": ["1", "2"]}
+    assert grid.describe() == [["k", ["0", "1/2", "1"]], ["gamma", ["1", "2"]]]
 
 
 @pytest.mark.parametrize("text, words", [

@@ -7,7 +7,7 @@ import functools
 
 import pytest
 import sweep_faults
-from conftest import RULE
+from sweep_faults import RULE
 
 from certify.sweep.driver import _lost, tasks_for
 from certify.sweep.run import Failure, executor_name, map_points
