@@ -107,7 +107,8 @@ def _network_subjects(net) -> set[str]:
     (W0, g, form, linear) and, for a linear network, the same weights with slope 1 in either form (H and FR are the
     same system when phi is the identity)."""
     from certify.kernel.evidence import network_fingerprint, weights_digest
-    digest = weights_digest(net.W0)            # hashed once; every variant below differs only in (g, form, linear)
+    # hashed once (an ExactMatrix keeps its digest); every variant below differs only in (g, form, linear)
+    digest = net.W0.digest() if hasattr(net.W0, "digest") else weights_digest(net.W0)
     subjects = {network_fingerprint(None, net.g, net.form, net.linear, digest)}
     if net.linear:
         subjects |= {network_fingerprint(None, 1, "H", True, digest)} | {

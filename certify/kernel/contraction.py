@@ -28,9 +28,10 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import KernelError
-from .evidence import NetworkRate, PlasticRate, network_fingerprint
+from .evidence import NetworkRate, PlasticRate, network_fingerprint, weights_digest
 from . import exact
-from .verified import binary64_exactly, float_array, is_pd_verified, lmi_matrix_float, weighted_row_bound
+from .verified import (binary64_exactly, float_array, is_pd_verified, lmi_matrix_float, mu2_below_verified,
+                       norm2_below_verified, weighted_row_bound)
 
 EXACT_LIMIT = 40   # n up to which the LMI is checked in exact rationals
 
@@ -191,15 +192,24 @@ def _log_upper(x: Fraction) -> Fraction:
 
 
 def _start_value(W0, norm: str, route: str, proposals=()) -> Fraction:
-    """mu(W0) (measure route) or ||W0|| (norm route), exactly for l1/linf; for l2 a rational upper
-    bound verified exactly (b I - sym(W0) >= 0, or b^2 I - W0^T W0 >= 0)."""
+    """An upper bound of mu(W0) (measure route) or ||W0|| (norm route); the flow bounds and the onset time T only
+    grow with it, so any upper bound is sound.
+
+    Rows of exact numbers: exactly for l1/linf; for l2 the first proposed b with b I - sym(W0) >= 0 (or
+    b^2 I - W0^T W0 >= 0), proved exactly. A float64 array (exact binary64 data, what large W0 files are): the
+    rigorous binary64 row-sum bound for l1/linf above EXACT_WEIGHTED_LIMIT, and for l2 above EXACT_LIMIT the first
+    proposed b proved by verified floating point (verified.mu2_below_verified / norm2_below_verified); smaller arrays
+    take the exact path."""
+    if isinstance(W0, np.ndarray) and len(W0) > (EXACT_WEIGHTED_LIMIT if norm in ("l1", "linf") else EXACT_LIMIT):
+        return _start_value_float(W0, norm, route, proposals)
     A = exact._square(W0, "W0")
     n = len(A)
     if norm == "l1":
         return exact.mu1_exact(A) if route == "measure" else exact.norm1_exact(A)
     if norm == "linf":
         return exact.muinf_exact(A) if route == "measure" else exact.norminf_exact(A)
-    AtA = [[sum(A[k][i] * A[k][j] for k in range(n)) for j in range(n)] for i in range(n)]
+    AtA = ([[sum(A[k][i] * A[k][j] for k in range(n)) for j in range(n)] for i in range(n)] if route == "norm"
+           else None)
 
     def holds(b: Fraction) -> bool:
         if route == "measure":
@@ -213,6 +223,37 @@ def _start_value(W0, norm: str, route: str, proposals=()) -> Fraction:
             return b
     raise KernelError(f"start_value: none of the {len(proposals)} proposed bounds is >= the l2 "
                       f"{'measure' if route == 'measure' else 'norm'} of W0 (proved exactly)")
+
+
+_START_MEMO: dict = {}     # (digest of W0's exact entries, norm, route, proposals) -> proved value: a pure function
+
+
+def _start_value_float(W0: np.ndarray, norm: str, route: str, proposals) -> Fraction:
+    """The binary64 path of _start_value. Results are remembered by the digest of W0's exact entries: a decision asks again per flow proof."""
+    W = float_array(W0, "W0", 2)
+    key = (weights_digest(W), norm, route, tuple(exact.to_fraction(x, "start value proposal") for x in proposals))
+    if key not in _START_MEMO:
+        if len(_START_MEMO) > 256:
+            _START_MEMO.clear()
+        _START_MEMO[key] = _start_value_binary64(W, norm, route, key[3])
+    return _START_MEMO[key]
+
+
+def _start_value_binary64(W: np.ndarray, norm: str, route: str, proposals) -> Fraction:
+    n = W.shape[0]
+    if W.shape != (n, n) or n == 0:
+        raise KernelError("start_value: W0 must be a non-empty square matrix")
+    if norm in ("l1", "linf"):
+        rows = W if norm == "linf" else W.T
+        if route == "measure":
+            return weighted_row_bound(rows, np.ones(n), False)
+        return weighted_row_bound(np.abs(rows), np.ones(n), True)     # |w_ii| + sum_j |w_ij|
+    proved = mu2_below_verified if route == "measure" else norm2_below_verified
+    for b in proposals:
+        if proved(W, b):
+            return b
+    raise KernelError(f"start_value: none of the {len(proposals)} proposed bounds is verified >= the l2 "
+                      f"{'measure' if route == 'measure' else 'norm'} of W0 (verified floating point)")
 
 
 def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool, start_proposals=()):

@@ -31,7 +31,7 @@ def only_kernel(kind: str) -> None:
         raise KernelError(f"only_kernel: a {kind} is made only by the kernel's checks, not by {caller or 'unknown'}")
 
 
-def _is_binary64(x: Fraction) -> bool:
+def is_binary64(x: Fraction) -> bool:
     d, m = x.denominator, abs(x.numerator)
     if d & (d - 1) == 0 and m < 2 ** 53 and d <= 2 ** 1074:     # the common case, decided with integers
         return True
@@ -54,7 +54,7 @@ def weights_digest(W: object) -> str:
                 d, m = x.denominator, x.numerator
                 if d & (d - 1) == 0 and -2 ** 53 < m < 2 ** 53 and d <= 2 ** 1074:
                     values.append(m / d)     # int / int is correctly rounded in Python: exact here
-                elif _is_binary64(x):
+                elif is_binary64(x):
                     values.append(float(x))
                 else:
                     return hashlib.sha256(repr([[str(x) for x in row] for row in rows]).encode()).hexdigest()

@@ -240,6 +240,48 @@ def lmi_matrix_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np
     return minusM, R
 
 
+def mu2_below_verified(W: np.ndarray, b: Fraction) -> bool:
+    """True only if mu_2(W) = lambda_max(sym W) < b, for a float64 array W (exact binary64 data).
+
+    With b~ = round_down(b) <= b, the matrix S = 2 b~ I - (W + W^T) is formed in binary64: every entry is one
+    rounded sum of two binary64 numbers (2 w_ii and 2 b~ are exact), so |fl(x) - x| <= u |x| <= 2 u |fl(x)|, and a
+    sum whose result is subnormal is exact. R = 2 u |S~| + 2 eta_min (computed with one more rounding that the
+    extra eta_min and a factor 2 cover) bounds the error, and Rump's test on (S~, R) proves S > 0, i.e.
+    lambda_max(sym W) < b~ <= b. False means "not verified"."""
+    W = float_array(W, "W0", 2)
+    n = W.shape[0]
+    if W.shape != (n, n):
+        raise KernelError("mu2_below_verified: W0 must be square")
+    bf = round_down(b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = -(W + W.T)
+        S[np.diag_indices(n)] += 2 * bf
+    if not np.all(np.isfinite(S)):
+        return False          # overflow: nothing is verified
+    R = np.abs(S) * float(4 * U) + float(4 * ETA)
+    return is_pd_verified(S, R)
+
+
+def norm2_below_verified(W: np.ndarray, b: Fraction) -> bool:
+    """True only if ||W||_2 < b, for a float64 array W (exact binary64 data): with b~ = round_down(b) <= b, the
+    block matrix [[b~ I, W], [W^T, b~ I]] has exact binary64 entries and is positive definite exactly when
+    b~ > ||W||_2 (its eigenvalues are b~ +- the singular values of W); Rump's test proves it with radius 0."""
+    W = float_array(W, "W0", 2)
+    n = W.shape[0]
+    if W.shape != (n, n):
+        raise KernelError("norm2_below_verified: W0 must be square")
+    bf = round_down(b)
+    if not bf > 0:
+        return False
+    B = np.empty((2 * n, 2 * n))
+    B[:n, :n] = 0.0
+    B[n:, n:] = 0.0
+    B[np.diag_indices(2 * n)] = bf
+    B[:n, n:] = W
+    B[n:, :n] = W.T
+    return is_pd_verified(B)
+
+
 def binary64_exactly(W) -> np.ndarray:
     """W (exact numbers) as a float64 array, refusing any entry that binary64 cannot hold exactly: the
     verified path must certify the declared matrix, not a rounded one."""

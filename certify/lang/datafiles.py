@@ -151,7 +151,7 @@ def _dtype_problem(dtype: np.dtype) -> str | None:
     return f"it holds {names.get(dtype.kind, 'non-numeric values')} (dtype {dtype}); only real numbers are read"
 
 
-def _shape_problem(shape: tuple[int, ...], ndims: tuple[int, ...]) -> str | None:
+def _shape_problem(shape: tuple[int, ...], ndims: tuple[int, ...], limit: int | None = None) -> str | None:
     if len(shape) not in ndims:
         want = " or ".join(f"{d}-D" for d in ndims)
         return f"its shape {shape} is not {want}"
@@ -159,7 +159,7 @@ def _shape_problem(shape: tuple[int, ...], ndims: tuple[int, ...]) -> str | None
         return f"its header claims a negative shape {shape}"
     if any(s == 0 for s in shape):
         return f"it is empty (shape {shape})"
-    limit = max_n()
+    limit = limit or max_n()
     if any(s > limit for s in shape):
         return f"its shape {shape} is over the size limit of {limit} per axis"
     return None
@@ -203,9 +203,9 @@ def _read_npy_header(fh, what: str, path: str) -> tuple[tuple[int, ...], bool, n
     return tuple(int(s) for s in shape), bool(fortran), dtype, fh.tell() - start
 
 
-def _check_header(shape, dtype, ndims, available: int | None) -> None:
+def _check_header(shape, dtype, ndims, available: int | None, limit: int | None = None) -> None:
     import numpy as np
-    problem = _dtype_problem(dtype) or _shape_problem(shape, ndims)
+    problem = _dtype_problem(dtype) or _shape_problem(shape, ndims, limit)
     if problem:
         raise ValueError(problem)
     if available is not None:
@@ -215,9 +215,9 @@ def _check_header(shape, dtype, ndims, available: int | None) -> None:
                              f"{available} bytes follow")
 
 
-def _finish(arr: np.ndarray, ndims) -> np.ndarray:
+def _finish(arr: np.ndarray, ndims, limit: int | None = None) -> np.ndarray:
     import numpy as np
-    problem = _dtype_problem(arr.dtype) or _shape_problem(arr.shape, ndims)
+    problem = _dtype_problem(arr.dtype) or _shape_problem(arr.shape, ndims, limit)
     if problem:
         raise ValueError(problem)
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
@@ -279,7 +279,8 @@ def _load_csv(data: bytes, ndims) -> np.ndarray:
     return _finish(arr, ndims)
 
 
-def _load_npz(fh, what: str, path: str, ndims) -> dict[str, np.ndarray]:
+def _load_npz(fh, what: str, path: str, ndims, text_members: tuple[str, ...] = (),
+              limit: int | None = None) -> dict[str, np.ndarray]:
     from numpy.lib import format as npy_format
     import numpy as np
     try:
@@ -298,8 +299,14 @@ def _load_npz(fh, what: str, path: str, ndims) -> dict[str, np.ndarray]:
             try:
                 with zf.open(info) as member:
                     shape, _, dtype, offset = _read_npy_header(member, what, path)
+                    if key in text_members:      # a short label such as scipy.sparse's b'csr'
+                        if dtype.kind != "S" or shape != () or dtype.itemsize > 16:
+                            raise ValueError(f"array {key!r}: expected a short byte string, got {dtype} {shape}")
+                        with zf.open(info) as label:
+                            out[key] = npy_format.read_array(label, allow_pickle=False)
+                        continue
                     try:
-                        _check_header(shape, dtype, ndims, info.file_size - offset)
+                        _check_header(shape, dtype, ndims, info.file_size - offset, limit)
                     except ValueError as exc:
                         raise ValueError(f"array {key!r}: {exc}") from None
                 with zf.open(info) as member:
@@ -308,8 +315,10 @@ def _load_npz(fh, what: str, path: str, ndims) -> dict[str, np.ndarray]:
                 raise ValueError(str(exc) if str(exc).startswith("array ") else f"array {key!r}: {exc}") from None
             except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
                 raise ValueError(f"array {key!r} cannot be read ({exc})") from None
+            if key in text_members:
+                continue
             try:
-                out[key] = _finish(np.asarray(arr), ndims)
+                out[key] = _finish(np.asarray(arr), ndims, limit)
             except ValueError as exc:
                 raise ValueError(f"array {key!r}: {exc}") from None
     if not out:
@@ -318,7 +327,8 @@ def _load_npz(fh, what: str, path: str, ndims) -> dict[str, np.ndarray]:
 
 
 def load_array(path: str | Path, what: str, *, ndims: tuple[int, ...] = (2,), npz: bool = False,
-               file: str | None = None, line: int | None = None, symbol: str | None = None):
+               file: str | None = None, line: int | None = None, symbol: str | None = None,
+               text_members: tuple[str, ...] = (), limit: int | None = None):
     """A finite real array (or, with npz=True and a .npz file, a dict of them) from a .npy / .csv (/ .npz) file.
 
     `what` names the array for messages ("W0", "--bias"); `ndims` are the accepted numbers of axes; `file` and `line`
@@ -343,7 +353,7 @@ def load_array(path: str | Path, what: str, *, ndims: tuple[int, ...] = (2,), np
             if ext == ".npy":
                 return _load_npy(fh, st.st_size, what, path, ndims)
             if ext == ".npz":
-                return _load_npz(fh, what, path, ndims)
+                return _load_npz(fh, what, path, ndims, text_members, limit)
             if st.st_size > MAX_CSV_BYTES:
                 raise ValueError(f"it is {st.st_size} bytes, over the limit of {MAX_CSV_BYTES} for text data")
             return _load_csv(fh.read(MAX_CSV_BYTES + 1), ndims)
@@ -351,6 +361,64 @@ def load_array(path: str | Path, what: str, *, ndims: tuple[int, ...] = (2,), np
             raise
         except (ValueError, EOFError, OSError, MemoryError, OverflowError, TypeError) as exc:
             raise fail(str(exc)) from None
+
+
+def check_array(arr: np.ndarray, shape: tuple[int, ...], ndims: tuple[int, ...]) -> str | None:
+    """Why an in-memory array (given through the Python API) is refused, or None: the same dtype, shape, size and
+    finiteness rules as a data file (`shape` is the logical shape, e.g. a sparse matrix's)."""
+    import numpy as np
+    problem = _dtype_problem(arr.dtype) or _shape_problem(tuple(shape), ndims)
+    if problem is None and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        problem = "it holds NaN or infinite values; every value must be finite"
+    return problem
+
+
+MAX_SPARSE_N = 10_000_000    #: a sparse W0 (.npz) may have up to this many rows; its size is its nonzeros
+MAX_NNZ = 50_000_000         #: and at most this many stored entries (about 0.6 GB of values and indices)
+SPARSE_MEMBERS = ("format", "shape", "data", "indices", "indptr")   # what scipy.sparse.save_npz writes (CSR/CSC)
+
+
+def load_sparse(path: str | Path, what: str, *, file: str | None = None, line: int | None = None,
+                symbol: str | None = None):
+    """A square scipy.sparse CSR matrix from a .npz file written by scipy.sparse.save_npz (CSR or CSC), read with the
+    checks of `load_array` (no pickles, real finite values, sizes within `max_n()`) and a structural check of the
+    index arrays before scipy sees them."""
+    import scipy.sparse as sps
+    where = {"file": file, "line": line, "symbol": symbol}
+
+    def fail(reason: str, hint: str = "write it with scipy.sparse.save_npz(path, W.tocsr())") -> InputError:
+        return InputError(f"{what} file {path}: {reason}", file=file or str(path), line=line, symbol=symbol, hint=hint)
+
+    import numpy as np
+    arrays = load_array(path, what, ndims=(1,), npz=True, text_members=("format",), limit=MAX_NNZ + 1, **where)
+    missing = [k for k in SPARSE_MEMBERS if k not in arrays]
+    if missing:
+        raise fail(f"it is not a scipy.sparse .npz file (missing {', '.join(missing)})")
+    fmt = arrays["format"]
+    fmt = fmt.item() if fmt.ndim == 0 else None
+    fmt = fmt.decode("ascii", "replace") if isinstance(fmt, bytes) else fmt
+    if fmt not in ("csr", "csc"):
+        raise fail(f"its sparse format is {fmt!r}; csr and csc are read")
+    shape = tuple(int(x) for x in arrays["shape"].reshape(-1).tolist())
+    data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise fail(f"its shape {shape} is not square")
+    n = shape[0]
+    problem = _shape_problem(shape, (2,), MAX_SPARSE_N) or _dtype_problem(data.dtype)
+    if problem:
+        raise fail(problem, _hint_for(problem))
+    if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+        raise fail("it holds NaN or infinite values; every value must be finite")
+    if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu" or data.ndim != 1 or indices.ndim != 1 \
+            or indptr.ndim != 1:
+        raise fail("its index arrays are not integer vectors")
+    if len(indptr) != n + 1 or len(indices) != len(data) or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(data)
+                                                                             or np.any(np.diff(indptr) < 0))):
+        raise fail("its index arrays are inconsistent (indptr must run from 0 to nnz without decreasing)")
+    if len(indices) and (indices.min() < 0 or indices.max() >= n):
+        raise fail(f"it has column indices outside 0..{n - 1}")
+    cls = sps.csr_matrix if fmt == "csr" else sps.csc_matrix
+    return cls((data, indices, indptr), shape=shape).tocsr()
 
 
 def exact_values(arr: np.ndarray) -> list:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from certify.errors import InputError
+from certify.lang.matrix import ExactMatrix
 from certify.lang.rule import ACTIVATION_SLOPES, Rule, parse_matrix_text, parse_range, parse_vector_text
 
 SLOPES: dict[str, Fraction] = ACTIVATION_SLOPES
@@ -28,7 +29,7 @@ class Network:
     form: str
     g: Fraction
     activation: str | None
-    W0: tuple[tuple[Fraction, ...], ...] | None
+    W0: ExactMatrix | None          # exact; rows of Fractions on demand, a binary64 array when it is one
     bias: tuple[Fraction, ...] | None = None
 
     def bias_exact(self) -> list[Fraction]:
@@ -44,7 +45,12 @@ class Network:
         return None if self.W0 is None else len(self.W0)
 
     def W0_float(self) -> np.ndarray:
-        return np.array([[float(x) for x in row] for row in self.W0])
+        """A float64 copy of W0 for numerical search (exact when every entry is binary64)."""
+        return self.W0.float_array()
+
+    def W0_kernel(self):
+        """W0 as the kernel's checks take it: the exact float64 array when every entry is binary64, else rows."""
+        return self.W0.kernel_input()
 
     def describe(self) -> str:
         eq = "x' = -x + W phi(x) + u" if self.form == "H" else "x' = -x + phi(W x + u)"
@@ -52,8 +58,8 @@ class Network:
         return f"{eq}, {act} (phi' in [0, {self.g}]){'' if self.W0 is None else f', n = {self.n}'}"
 
 
-def _array_values(path: Path, file: str | None, symbol: str, line: int | None) -> list:
-    """The exact entries of a W0 (2-D) or bias (1-D, or one row or column) array file named in [network]."""
+def _array(path: Path, file: str | None, symbol: str, line: int | None) -> np.ndarray:
+    """A W0 (2-D, square) or bias (1-D, or one row or column) array file named in [network], checked."""
     from certify.lang.datafiles import load_array
     arr = load_array(path, symbol, ndims=(2,) if symbol == "W0" else (1, 2), file=file, line=line, symbol=symbol)
     if symbol == "W0" and arr.shape[0] != arr.shape[1]:
@@ -64,17 +70,21 @@ def _array_values(path: Path, file: str | None, symbol: str, line: int | None) -
             raise InputError(f"bias file {path}: bias must be a vector, got shape {arr.shape}", file=file, line=line,
                              symbol="bias", hint="store an array of n numbers (one row or one column)")
         arr = arr.reshape(-1)
-    return arr.tolist()   # Python ints and floats: exact
+    return arr
 
 
-def load_matrix(path: Path, file: str | None, line: int | None = None) -> list[list[Fraction]]:
-    """A square W0 from .npy or .csv, read exactly (floats are binary64 rationals; integers are not rounded)."""
-    return [[Fraction(x) for x in row] for row in _array_values(path, file, "W0", line)]
+def load_matrix(path: Path, file: str | None, line: int | None = None) -> ExactMatrix:
+    """A square W0 from .npy, .csv or (sparse) .npz, read exactly: floats are binary64 rationals and stay a float64
+    array, integers are not rounded."""
+    if str(path).lower().endswith(".npz"):
+        from certify.lang.datafiles import load_sparse
+        return ExactMatrix.from_sparse(load_sparse(path, "W0", file=file, line=line, symbol="W0"))
+    return ExactMatrix.from_array(_array(path, file, "W0", line))
 
 
 def load_vector(path: Path, file: str | None, line: int | None = None) -> list[Fraction]:
     """A bias vector from .npy or .csv (one row or one column), read exactly."""
-    return [Fraction(x) for x in _array_values(path, file, "bias", line)]
+    return [Fraction(x) for x in _array(path, file, "bias", line).tolist()]   # Python ints and floats: exact
 
 
 def _position(rule: Rule, key: str) -> tuple[int | None, int | None]:
@@ -92,6 +102,8 @@ def _position(rule: Rule, key: str) -> tuple[int | None, int | None]:
 def _declared(text: str, rule: Rule, inline, from_file, key: str):
     """An inline value ('[...]') read exactly, or a data file named relative to the rule file (and inside its
     folder tree unless --allow-outside-paths)."""
+    if not isinstance(text, str):
+        return text          # an array given through the Python API, read by the caller
     if text.lstrip().startswith("["):
         return inline(text)
     from certify.lang.paths import confined
@@ -116,13 +128,15 @@ def network_of(rule: Rule) -> Network | None:
         g = Fraction(1)
     W0 = None
     if "W0" in spec:
-        rows = _declared(spec["W0"], rule, parse_matrix_text, load_matrix, "W0")
-        if any(len(r) != len(rows) for r in rows):
-            line, column = _position(rule, "W0")
-            raise InputError(f"W0 must be square: it has {len(rows)} rows of lengths "
-                             f"{sorted({len(r) for r in rows})}", file=rule.source, line=line, column=column,
-                             symbol="W0", hint="give n rows of n numbers")
-        W0 = tuple(tuple(r) for r in rows)
+        W0 = _declared(spec["W0"], rule, parse_matrix_text, load_matrix, "W0")
+        if not isinstance(W0, ExactMatrix):
+            rows = W0
+            if any(len(r) != len(rows) for r in rows):
+                line, column = _position(rule, "W0")
+                raise InputError(f"W0 must be square: it has {len(rows)} rows of lengths "
+                                 f"{sorted({len(r) for r in rows})}", file=rule.source, line=line, column=column,
+                                 symbol="W0", hint="give n rows of n numbers")
+            W0 = ExactMatrix.from_rows(rows)
     bias = None
     if "bias" in spec:
         values = _declared(spec["bias"], rule, parse_vector_text, load_vector, "bias")

@@ -100,7 +100,8 @@ class Rule:
         if self.matrices:
             lines += ["", "[matrices]"] + [f"{k} = {_q(v)}" for k, v in self.matrices]
         if self.network:
-            lines += ["", "[network]"] + [f"{k} = {_q(v)}" for k, v in self.network]
+            lines += ["", "[network]"] + [f"{k} = {_q(v if isinstance(v, str) else _array_label(v))}"
+                                          for k, v in self.network]
         if self.claim:
             lines += ["", "[claim]", f"measure = {_q(self.claim[0])}", f"bound = {_q(self.claim[1])}"]
         if self.expect:
@@ -275,6 +276,12 @@ class Rule:
                     matrices=tuple(sorted(matrices)), network=network, claim=claim,
                     expect=tuple(expect), balancing=balancing, energy=energy, law_expect=tuple(law_expect),
                     source=file)
+
+
+def _array_label(m) -> str:
+    """How a W0 given as an array through the Python API appears in the canonical text: its size and the digest of
+    its exact entries (the rule's hash then changes with every entry; the text cannot be read back as a file)."""
+    return f"array {m.n} x {m.n}, {'sparse, ' if m.is_sparse else ''}sha256 {m.digest()}"
 
 
 def _q(s: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Mapping
 
+import numpy as np
 import sympy as sp
 
 from certify.kernel.activations import NETWORK_ACTIVATIONS, NETWORK_ALIASES, NETWORK_SLOPES
@@ -193,10 +194,52 @@ def _inline_array(key: str, value: Any, loc: "_Locator") -> str:
                         hint=f"write {key} = {example}{where}") from None
 
 
+def _is_array(value: Any) -> bool:
+    """A numpy array, a scipy.sparse matrix or an ExactMatrix, given as W0 through the Python API."""
+    from certify.lang.matrix import ExactMatrix
+    return isinstance(value, (np.ndarray, ExactMatrix)) or type(value).__module__.startswith("scipy.sparse")
+
+
+def _api_matrix(value: Any, loc: "_Locator"):
+    """W0 given as an array through the Python API, read exactly (binary64 values are the rationals they are; no
+    decimal text in between): an ExactMatrix, after the checks a W0 file gets (real, finite, square, size)."""
+    from certify.lang.datafiles import check_array
+    from certify.lang.matrix import ExactMatrix
+    if isinstance(value, ExactMatrix):
+        return value
+    sparse = not isinstance(value, np.ndarray)
+    data = value.tocsr().data if sparse else value
+    problem = check_array(data if not sparse else data.reshape(1, -1), value.shape, (2,))
+    if problem is None and value.shape[0] != value.shape[1]:
+        problem = f"it is not square (shape {value.shape})"
+    if problem is not None:
+        raise loc.error(f"bad W0 array: {problem}", "network", "W0", symbol="W0",
+                        hint="pass a finite real n x n numpy array (float64 or integer) or a scipy.sparse matrix")
+    return ExactMatrix.from_sparse(value) if sparse else ExactMatrix.from_array(value)
+
+
+def _api_vector(value: np.ndarray, loc: "_Locator") -> str:
+    """A bias given as a numpy array: its exact values as canonical text."""
+    from certify.lang.datafiles import check_array
+    problem = check_array(value, value.shape, (1,))
+    if problem is not None:
+        raise loc.error(f"bad bias array: {problem}", "network", "bias", symbol="bias",
+                        hint="pass a finite real vector of n numbers")
+    return vector_text([Fraction(x) for x in value.tolist()])
+
+
 def _same_size(out: list[tuple[str, str]], loc: "_Locator") -> None:
-    """An inline bias has one entry per row of an inline W0."""
+    """An inline bias has one entry per row of an inline W0 (or of a W0 array)."""
     spec = dict(out)
     W0, bias = spec.get("W0", ""), spec.get("bias", "")
+    if not isinstance(W0, str):
+        if not bias.startswith("["):
+            return
+        n, m = W0.n, len(parse_vector_text(bias))
+        if n != m:
+            raise loc.error(f"bias has {m} entries but W0 is {n} x {n}", "network", "bias", symbol="bias",
+                            hint=f"give one bias entry per neuron ({n} numbers)")
+        return
     if W0.startswith("[") and bias.startswith("["):
         n, m = len(parse_matrix_text(W0)), len(parse_vector_text(bias))
         if n != m:
@@ -229,6 +272,11 @@ def _network(table: Mapping[str, Any], loc: "_Locator") -> tuple[tuple[str, str]
                                 hint="write slope = [0, 1]") from None
             out.append((key, f"[0, {_fmt(g)}]"))
             continue
+        if key == "W0" and _is_array(value):
+            out.append((key, _api_matrix(value, loc)))
+            continue
+        if key == "bias" and isinstance(value, np.ndarray):
+            value = _api_vector(value, loc)
         if key in INLINE_ARRAYS and (isinstance(value, list) or (isinstance(value, str) and value.lstrip()[:1] == "[")):
             value = _inline_array(key, value, loc)
         elif key == "input":

@@ -201,8 +201,8 @@ def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, lis
                 if prop.proof is None:
                     continue
                 try:
-                    proved = kc.prove_plastic(rule.dW, asm, claim, prop.proof, [list(r) for r in net.W0], net.form,
-                                              net.g, net.linear, start_proposals(net.W0_float(), norm, prop.proof.route))
+                    proved = kc.prove_plastic(rule.dW, asm, claim, prop.proof, net.W0_kernel(), net.form,
+                                              net.g, net.linear, start_proposals(net.W0, norm, prop.proof.route))
                 except KernelError as err:
                     reasons.append(f"{norm} {bound} ({prop.proof.route} route): {err}")
                     region = _region_hint(rule, asm, claim, prop.proof, net)
@@ -225,8 +225,8 @@ def _all_t_condition(cert, net: Network, m0: Fraction | None = None):
 
     from certify.kernel.objects import N
     if m0 is None:
-        m0 = kc._start_value([list(r) for r in net.W0], cert.norm, cert.route,
-                             start_proposals(net.W0_float(), cert.norm, cert.route))
+        m0 = kc._start_value(net.W0_kernel(), cert.norm, cert.route,
+                             start_proposals(net.W0, cert.norm, cert.route))
     m0 = sp.Rational(m0.numerator, m0.denominator)
     g = 1 if net.linear else sp.Rational(net.g.numerator, net.g.denominator)
     if cert.claim.bound == "nonincreasing":

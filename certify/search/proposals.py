@@ -11,13 +11,58 @@ from fractions import Fraction
 import numpy as np
 
 
-def start_proposals(W0: np.ndarray, norm: str, route: str) -> list[Fraction]:
+def start_proposals(W0, norm: str, route: str) -> list[Fraction]:
     """Upper-bound proposals for the kernel's l2 start value of W0 (mu_2 on the measure route, ||W0||_2 on the norm
-    route): the float value plus growing margins. The kernel proves the first that holds, in exact arithmetic;
-    l1 and linf start values need no proposal (the kernel computes them exactly)."""
+    route): the float value plus growing margins. The kernel proves the first that holds (exactly for small rows of
+    rationals, by verified floating point for a binary64 array); l1 and linf start values need no proposal (the
+    kernel bounds them itself). W0 is an array, rows, or an ExactMatrix (whose proposals are cached by digest: a
+    decision asks for them once per flow proof)."""
     if norm != "l2":
         return []
-    A = np.asarray(W0, dtype=np.float64)
-    guess = Fraction(float(np.linalg.eigvalsh((A + A.T) / 2).max() if route == "measure" else np.linalg.norm(A, 2)))
-    return [guess + m * (1 + abs(guess)) for m in (Fraction(0), Fraction(1, 10**12), Fraction(1, 10**9),
-                                                   Fraction(1, 10**6))]
+    if hasattr(W0, "digest") and hasattr(W0, "float_array"):
+        return list(_cached(W0.digest(), route, W0))
+    return _proposals(np.asarray(W0, dtype=np.float64), route)
+
+
+def _cached(digest: str, route: str, W0, _memo: dict = {}) -> tuple[Fraction, ...]:
+    key = (digest, route)
+    if key not in _memo:
+        if len(_memo) > 64:
+            _memo.clear()
+        _memo[key] = tuple(_proposals(W0.float_array(), route))
+    return _memo[key]
+
+
+#: above this n the kernel proves an l2 start value of a binary64 W0 by verified floating point (kernel/contraction.py
+#: EXACT_LIMIT), so proposals start from the margin that test needs
+VERIFIED_START_MIN_N = 40
+#: above this n the largest eigenvalue / singular value is found by Lanczos (ARPACK) instead of a full decomposition
+LANCZOS_MIN_N = 300
+
+
+def _proposals(A: np.ndarray, route: str) -> list[Fraction]:
+    """The float value plus relative margins. A large W0 is proved by verified floating point, whose shift grows like
+    m^2 u for an m x m matrix (m = n on the measure route, 2n on the norm route), so smaller margins are not tried."""
+    guess = Fraction(_top(A, route))
+    margins = [Fraction(0), Fraction(1, 10**12), Fraction(1, 10**9), Fraction(1, 10**6)]
+    if A.shape[0] > VERIFIED_START_MIN_N:
+        m = A.shape[0] * (1 if route == "measure" else 2)
+        floor = Fraction(m * m, 2**51)            # about 4 m^2 u: what Rump's test needs, with room
+        margins = [floor] + [x for x in margins if x > floor]
+    return [guess + x * (1 + abs(guess)) for x in margins]
+
+
+def _top(A: np.ndarray, route: str) -> float:
+    """lambda_max(sym A) (measure route) or ||A||_2 (norm route), in floating point."""
+    S = (A + A.T) / 2 if route == "measure" else None
+    n = A.shape[0]
+    if n >= LANCZOS_MIN_N:
+        from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh
+        try:
+            if route == "measure":
+                return float(eigsh(S, k=1, which="LA", tol=1e-13, return_eigenvectors=False)[0])
+            gram = LinearOperator((n, n), matvec=lambda x: A.T @ (A @ x), dtype=np.float64)
+            return float(np.sqrt(max(eigsh(gram, k=1, which="LA", tol=1e-13, return_eigenvectors=False)[0], 0.0)))
+        except (ArpackError, ArpackNoConvergence):
+            pass          # fall back to the full decomposition
+    return float(np.linalg.eigvalsh(S).max() if route == "measure" else np.linalg.norm(A, 2))

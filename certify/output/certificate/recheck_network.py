@@ -137,10 +137,10 @@ def _recheck_plastic(d: dict[str, Any], net, rule) -> dict[str, Any]:
     try:
         # m(0) is derived again from proposals made as `prove` made them (untrusted floats, proved exactly), so a
         # start value edited in the file shows up as a difference below
-        proposals = start_proposals(net.W0_float(), flow.measure, d["proof"].get("route", "measure")
+        proposals = start_proposals(net.W0, flow.measure, d["proof"].get("route", "measure")
                                     if isinstance(d.get("proof"), dict) else "measure")
         cert, m0, c_all, T, c_after = kc.check_plastic(rule.dW, rule.assumptions(), flow,
-                                                       proof_from_dict(d["proof"], rule), [list(r) for r in net.W0],
+                                                       proof_from_dict(d["proof"], rule), net.W0_kernel(),
                                                        net.form, net.g, net.linear, proposals)
     except (KernelError, InputError) as exc:
         raise KernelError(f"contraction.proof for contraction.flow_claim = {flow.measure} {flow.bound}: the kernel "
