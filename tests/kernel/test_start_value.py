@@ -114,3 +114,8 @@ def test_large_l2_start_value_is_a_proposal_that_holds(route):
     assert kc._start_value(W, "l2", route, [low, high]) == high      # the first that holds, not one below the value
     with pytest.raises(KernelError, match="start_value: none of the 1 proposed bounds"):
         kc._start_value(W, "l2", route, [low])
+
+
+def test_a_large_rectangular_w0_is_refused():
+    with pytest.raises(KernelError, match="^start_value: W0 must be a non-empty square matrix"):
+        kc._start_value(np.ones((kc.EXACT_WEIGHTED_LIMIT + 1, 2)), "l1", "measure")
