@@ -103,10 +103,17 @@ def _serial(fn, items, finish, give_up, retries: int) -> None:
 
 
 def _pool(jobs: int):
+    """A process pool. Workers are forked from this process when it runs a single thread (the command line: fast,
+    everything imported is inherited); with other threads running (a Dask client, a test harness) forking is
+    unsafe, so they come from a fork server that preloads certify."""
     import multiprocessing
+    import threading
     from concurrent.futures import ProcessPoolExecutor
+    methods = multiprocessing.get_all_start_methods()
     ctx = None
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    if "fork" in methods and threading.active_count() == 1:
+        ctx = multiprocessing.get_context("fork")
+    elif "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
