@@ -131,6 +131,7 @@ def report_row(task: PointTask, report) -> dict:
     from certify.sweep.condition import to_tree, text as tree_text
     row = base_row(task)
     row["verdict"] = report.verdict.value
+    row["rule_hash"] = report.rule.hash   # of the point's rule: it also seeds the counterexample search (falsify)
     main = _main_result(report)
     values = {k: Fraction(v) for k, v in task.values}
     if main is not None:

@@ -12,7 +12,7 @@ from certify.sweep.catalog import check_files, verify_files
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = [ROOT / "rules" / n for n in ("hebbian-decay.toml", "anti-hebbian-network.toml", "decay-only.toml")]
-PROOFS = [ROOT / "proofs" / n for n in ("hebbian-decay.json", "anti-hebbian-network.json", "decay-only.json")]
+PROOFS = [ROOT / "proofs" / n for n in ("hebbian-decay.json", "decay-only.json")]
 
 
 def test_check_files_on_the_pool_equals_check_rule_file_by_file(tmp_path):

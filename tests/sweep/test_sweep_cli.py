@@ -43,3 +43,17 @@ def test_bad_param_specs_exit_2_with_a_clear_message(tmp_path, capsys):
     assert not (tmp_path / "o").exists()                      # nothing ran, nothing was written
     assert main(["sweep", str(RULE), "--jobs", "0", "--param", "k=1"]) == 2
     assert main(["sweep", str(tmp_path / "missing.toml"), "--param", "k=1"]) == 2
+
+
+def test_scheduler_address_runs_the_points_on_the_dask_cluster(tmp_path, capsys, dask_client):
+    address = dask_client.scheduler.address
+    assert address.startswith("tcp://127.0.0.1:")
+    code = main(["sweep", str(RULE), "--param", "k=0:1:3", "--param", "gamma=2", "--scheduler", address,
+                 "--out", str(tmp_path / "o"), "--no-figure", "-q"])
+    out = capsys.readouterr().out
+    assert code == 0 and "executor: Dask cluster; 3 run" in out and "2 certified" in out
+    assert not (tmp_path / "o" / "phase.png").exists()
+    serial = tmp_path / "s"
+    assert main(["sweep", str(RULE), "--param", "k=0:1:3", "--param", "gamma=2", "--jobs", "1", "--out", str(serial),
+                 "--no-figure", "-q"]) == 0
+    assert (tmp_path / "o" / "points.csv").read_text() == (serial / "points.csv").read_text()
