@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
 from certify.errors import InputError
 from certify.sweep.grid import Grid
@@ -268,8 +268,5 @@ def exit_code(result: SweepResult) -> int:
     return ExitCode.OK
 
 
-def seconds_per_point(rows: Sequence[dict]) -> float:
-    return sum(r.get("seconds", 0.0) for r in rows) / max(1, len(rows))
-
-
-__all__ = ["sweep", "SweepResult", "tasks_for", "summary_lines", "summary_dict", "exit_code", "load_rule_text", "VERDICTS"]
+__all__ = ["sweep", "SweepResult", "tasks_for", "summary_lines", "summary_dict", "exit_code", "load_rule_text",
+           "VERDICTS"]

@@ -115,8 +115,8 @@ def _check(rule, task: PointTask):
 
 def base_row(task: PointTask) -> dict:
     return {"index": task.index, "params": dict(task.values), "verdict": None, "rate": None, "T": None,
-            "summary": "", "claims": [], "condition": None, "condition_text": "", "error_kind": None,
-            "error": None, "attempts": 1, "seconds": 0.0, "evidence": None}
+            "summary": "", "claims": [], "mismatches": [], "condition": None, "condition_text": "",
+            "error_kind": None, "error": None, "attempts": 1, "seconds": 0.0, "evidence": None}
 
 
 def error_row(task: PointTask, kind: str, reason: str) -> dict:
@@ -140,6 +140,7 @@ def report_row(task: PointTask, report) -> dict:
         row["summary"] = main.summary.replace("(details below)", "(reasons: points.jsonl)")
     row["claims"] = [{"measure": r.claim.measure, "bound": r.claim.bound, "verdict": r.verdict.value}
                      for r in report.results]
+    row["mismatches"] = list(report.mismatches)   # documented [expect] verdicts not reproduced at this point
     constants = _constants(report.rule, values)
     for relation in conditions(report):
         tree = to_tree(relation.xreplace(constants) if constants else relation)

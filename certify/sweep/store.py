@@ -30,7 +30,8 @@ PARQUET = "points.parquet"
 FORMAT = 1
 
 # the CSV columns after `index` and the swept parameters
-COLUMNS = ("verdict", "rate", "rate_float", "T", "T_float", "summary", "condition", "error_kind", "error")
+COLUMNS = ("verdict", "rate", "rate_float", "T", "T_float", "summary", "condition", "mismatches", "error_kind",
+           "error")
 
 
 def manifest(rule_file: str | None, rule_hash: str, grid: list, measure: str | None,
@@ -142,7 +143,8 @@ def table_records(rows: Iterable[dict], names: list[str]) -> list[dict[str, Any]
         rec.update({n: r["params"].get(n, "") for n in names})
         rec.update(verdict=r["verdict"], rate=r.get("rate") or "", rate_float=_float(r.get("rate")),
                    T=r.get("T") or "", T_float=_float(r.get("T")), summary=r.get("summary") or "",
-                   condition=r.get("condition_text") or "", error_kind=r.get("error_kind") or "",
+                   condition=r.get("condition_text") or "", mismatches="; ".join(r.get("mismatches") or ()),
+                   error_kind=r.get("error_kind") or "",
                    error=r.get("error") or "")
         out.append(rec)
     return out

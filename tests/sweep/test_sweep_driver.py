@@ -169,3 +169,11 @@ def test_values_are_exact_rationals_in_every_output(tmp_path):
     assert abs(Fraction(result.rows[0]["rate"]) - Fraction(3, 4)) < Fraction(1, 10**9)   # 1 - mu_1(W0)
     csv = (tmp_path / "o" / "points.csv").read_text().splitlines()
     assert csv[0].startswith("index,k,gamma,verdict,rate,rate_float,T,T_float") and csv[2].startswith("1,1/3,1/3,")
+
+
+def test_expect_mode_records_the_documented_verdicts_not_reproduced_at_each_point(tmp_path):
+    rule = tmp_path / "documented.toml"
+    rule.write_text(RULE.read_text() + '\n[expect.l1]\ncontracting = "certified"\n')
+    result = sweep(rule, ["k=0,1", "gamma=1"], jobs=1, expectations=True, out=tmp_path / "o", figure=False)
+    assert [r["mismatches"] for r in result.rows] == [[], ["l1 contracting: expected certified, got inconclusive"]]
+    assert "expected certified, got inconclusive" in (tmp_path / "o" / "points.csv").read_text()
