@@ -31,7 +31,7 @@ from .errors import KernelError
 from .evidence import NetworkRate, PlasticRate, network_fingerprint, weights_digest
 from . import exact
 from .verified import (binary64_exactly, float_array, is_pd_verified, lmi_matrix_float, mu2_below_verified,
-                       norm2_below_verified, weighted_row_bound)
+                       norm2_below_verified, weighted_row_bound, weighted_sparse_bound)
 
 EXACT_LIMIT = 40   # n up to which the LMI is checked in exact rationals
 
@@ -70,9 +70,21 @@ def _weighted_rate_float(W, g: Fraction, form: str, norm: str, eta) -> Fraction:
     return 1 - g * (worst if positive else max(Fraction(0), worst))
 
 
+def _is_sparse(W) -> bool:
+    return hasattr(W, "indptr") and hasattr(W, "indices")
+
+
 def weighted_rate(W, g, form: str, norm: str, eta) -> Fraction:
     """The contraction rate c = -sup_D mu(Jacobian) proved by the weights eta (may be <= 0, in which
-    case nothing is proved): exact for n <= EXACT_WEIGHTED_LIMIT, else a rigorous lower bound."""
+    case nothing is proved): exact for n <= EXACT_WEIGHTED_LIMIT, else a rigorous lower bound. W may be sparse
+    (compressed sparse rows, verified.csr_parts): then always the rigorous lower bound."""
+    if _is_sparse(W):
+        if (form, norm) not in (("H", "l1"), ("FR", "linf"), ("H", "linf"), ("FR", "l1")):
+            raise KernelError(f"weighted_rate: no non-Euclidean rule for form {form!r} in {norm!r}")
+        g = _slope(g)
+        positive = (form, norm) in (("H", "linf"), ("FR", "l1"))
+        worst = weighted_sparse_bound(W, eta, positive, norm == "l1")
+        return 1 - g * (worst if positive else max(Fraction(0), worst))
     if not isinstance(W, list) and np.asarray(W).ndim == 2 and len(W) > EXACT_WEIGHTED_LIMIT:
         if (form, norm) not in (("H", "l1"), ("FR", "linf"), ("H", "linf"), ("FR", "l1")):
             raise KernelError(f"weighted_rate: no non-Euclidean rule for form {form!r} in {norm!r}")
@@ -103,7 +115,13 @@ def weighted_rate(W, g, form: str, norm: str, eta) -> Fraction:
 
 
 def linear_rate(W, norm: str, eta=None) -> Fraction:
-    """Linear activation: J = -I + W exactly, rate 1 - mu(W) (l1, linf with weights eta)."""
+    """Linear activation: J = -I + W exactly, rate 1 - mu(W) (l1, linf with weights eta; W dense or sparse)."""
+    if _is_sparse(W):
+        if norm not in ("l1", "linf"):
+            raise KernelError("linear_rate: linear_rate handles l1 and linf with positive weights")
+        n = int(W.shape[0])
+        w = float_array(eta if eta is not None else np.ones(n), "eta", 1)
+        return 1 - weighted_sparse_bound(W, w, False, norm == "l1")
     if not isinstance(W, list) and np.asarray(W).ndim == 2 and len(W) > EXACT_WEIGHTED_LIMIT:
         Wf = float_array(W, "W", 2)
         w = float_array(eta if eta is not None else np.ones(len(Wf)), "eta", 1)

@@ -41,6 +41,16 @@ def is_binary64(x: Fraction) -> bool:
 def weights_digest(W: object) -> str:
     """SHA-256 of the exact entries of W: the binary64 bytes when every entry is a binary64 number (so a float
     array and the same numbers as Fractions agree), else the exact rationals' text."""
+    if hasattr(W, "indptr") and hasattr(W, "indices"):
+        # a sparse matrix (compressed sparse rows, checked as verified.csr_parts checks it): its exact structure and
+        # values; a different digest from the dense array of the same matrix, which is never compared with it
+        from .verified import csr_parts
+        data, indices, row, _, n = csr_parts(W)
+        h = hashlib.sha256(f"csr {n}".encode())
+        for part in (np.ascontiguousarray(row, dtype=np.int64), np.ascontiguousarray(indices, dtype=np.int64),
+                     np.ascontiguousarray(data, dtype=np.float64)):
+            h.update(part.tobytes())
+        return h.hexdigest()
     if isinstance(W, np.ndarray) and W.dtype.kind == "f" and W.dtype.itemsize <= 8:
         arr = np.ascontiguousarray(W, dtype=np.float64)      # binary64 (or narrower) data: its bytes are exact
     else:

@@ -143,7 +143,7 @@ def float_array(x, name: str, ndim: int) -> np.ndarray:
         if x.dtype.kind not in "biuf" or x.dtype.itemsize > 8:
             raise KernelError(f"{name} must hold real binary64 numbers, got dtype {x.dtype}")
         arr = x.astype(np.float64)
-        if x.dtype.kind == "f" and not np.array_equal(arr, x):   # pragma: no cover - float16/32 widen exactly
+        if x.dtype.kind == "f" and not np.array_equal(arr, x, equal_nan=True):   # pragma: no cover - widening is exact
             raise KernelError(f"{name} changed when read as binary64")
         if x.dtype.kind in "iu" and not np.array_equal(arr.astype(x.dtype), x):
             raise KernelError(f"{name} has integers that binary64 cannot hold exactly")
@@ -177,17 +177,84 @@ def weighted_row_bound(W: np.ndarray, eta: np.ndarray, positive_diagonal: bool) 
     sums = A @ eta
     if not np.all(np.isfinite(sums)):
         raise KernelError("weighted_rate: overflow while bounding the weighted measure")
+    return _largest_bound(np.diag(W).copy(), sums, eta, positive_diagonal)
+
+
+def _largest_bound(diag: np.ndarray, sums: np.ndarray, eta: np.ndarray, positive_diagonal: bool) -> Fraction:
+    """max_i [ d_i + (s~_i + n eta_min) / (1 - gamma_n) / eta_i ] (d_i = diag_i, or its positive part), in exact
+    rational arithmetic. The rows that can hold the maximum are found first in binary64: each row's value is computed
+    with an error below e_i = 2^-49 (|d_i| + |t_i|) + 2^-1070 (four roundings of at most u = 2^-53 relative each,
+    and underflow below 2^-1070, with a factor of at least 2 to spare for the rounding of e_i itself), so the row of
+    the exact maximum has v_i + e_i >= max_j (v_j - e_j); only those rows are evaluated exactly (all of them when the
+    values tie)."""
+    n = len(diag)
     gamma = Fraction(n) * U / (1 - Fraction(n) * U)
     inflate = 1 / (1 - gamma)
     lost = n * ETA                       # what underflow can have removed from each sum
+    d = np.maximum(diag, 0.0) if positive_diagonal else diag
+    with np.errstate(over="ignore", under="ignore"):
+        t = (sums + float(lost)) * round_up(inflate) / eta
+        v = d + t
+        err = (np.abs(d) + np.abs(t)) * 2.0 ** -49 + 2.0 ** -1070
+    if np.all(np.isfinite(v)) and np.all(np.isfinite(err)):
+        rows = np.flatnonzero(v + err >= np.max(v - err))
+    else:
+        rows = np.arange(n)
     best = None
-    for i in range(n):
-        d = Fraction(float(W[i, i]))
-        if positive_diagonal:
-            d = max(d, Fraction(0))
-        value = d + (Fraction(float(sums[i])) + lost) * inflate / Fraction(float(eta[i]))
+    for i in rows.tolist():
+        value = Fraction(float(d[i])) + (Fraction(float(sums[i])) + lost) * inflate / Fraction(float(eta[i]))
         best = value if best is None or value > best else best
     return best
+
+
+def csr_parts(W) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """(data, indices, row of each entry, diagonal, n) of a square sparse matrix in compressed sparse row form (any
+    object with `data`, `indices`, `indptr` and `shape`, such as scipy.sparse.csr_matrix; the kernel itself uses no
+    SciPy). The structure is checked, not trusted: indptr runs from 0 to nnz without decreasing, every column index
+    is in range, and within a row the indices strictly increase, so no entry is stored twice (a repeated entry would
+    stand for a rounded sum)."""
+    try:
+        shape = tuple(int(x) for x in W.shape)
+        data = float_array(np.asarray(W.data), "W.data", 1) if len(W.data) else np.zeros(0)
+        indices, indptr = np.asarray(W.indices), np.asarray(W.indptr)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise KernelError(f"csr_parts: not a compressed sparse row matrix ({exc})") from None
+    if len(shape) != 2 or shape[0] != shape[1] or shape[0] == 0:
+        raise KernelError(f"csr_parts: W must be a non-empty square matrix, got shape {shape}")
+    n = shape[0]
+    if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu" or indices.ndim != 1 or indptr.ndim != 1:
+        raise KernelError("csr_parts: the index arrays must be integer vectors")
+    counts = np.diff(indptr)
+    if len(indptr) != n + 1 or indptr[0] != 0 or indptr[-1] != len(data) or len(indices) != len(data) \
+            or np.any(counts < 0):
+        raise KernelError("csr_parts: inconsistent index arrays (indptr must run from 0 to nnz without decreasing)")
+    if len(indices) and (indices.min() < 0 or indices.max() >= n):
+        raise KernelError("csr_parts: a column index is out of range")
+    row = np.repeat(np.arange(n), counts)
+    if len(indices) > 1 and not np.all((indices[1:] > indices[:-1]) | (row[1:] != row[:-1])):
+        raise KernelError("csr_parts: indices must strictly increase within each row (sorted, no entry stored twice)")
+    diag = np.zeros(n)
+    on = indices == row
+    diag[row[on]] = data[on]
+    return data, indices, row, diag, n
+
+
+def weighted_sparse_bound(W, eta: np.ndarray, positive_diagonal: bool, columns: bool) -> Fraction:
+    """weighted_row_bound for a sparse W (csr_parts), over rows (linf) or over columns (l1, i.e. the rows of W^T):
+    max_i [ d_i + sum_{j != i} |w_ij| eta_j / eta_i ] bounded from above. The error model is weighted_row_bound's:
+    each off-diagonal sum has at most n non-negative terms, each one rounded product, added in any order
+    (numpy.bincount), so the exact sum is at most (s~ + n eta_min) / (1 - gamma_n); the rest is exact."""
+    data, indices, row, diag, n = csr_parts(W)
+    eta = float_array(eta, "eta", 1)
+    if eta.shape != (n,) or np.any(eta <= 0):
+        raise KernelError(f"weighted_rate: the weights must be {n} positive numbers")
+    off = indices != row
+    owner, other = (indices[off], row[off]) if columns else (row[off], indices[off])
+    with np.errstate(over="ignore"):
+        sums = np.bincount(owner, weights=np.abs(data[off]) * eta[other], minlength=n)
+    if not np.all(np.isfinite(sums)):
+        raise KernelError("weighted_rate: overflow while bounding the weighted measure")
+    return _largest_bound(diag, sums, eta, positive_diagonal)
 
 
 def lmi_matrix_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np.ndarray, np.ndarray]:

@@ -418,7 +418,7 @@ def load_sparse(path: str | Path, what: str, *, file: str | None = None, line: i
     if len(indices) and (indices.min() < 0 or indices.max() >= n):
         raise fail(f"it has column indices outside 0..{n - 1}")
     cls = sps.csr_matrix if fmt == "csr" else sps.csc_matrix
-    return cls((data, indices, indptr), shape=shape).tocsr()
+    return cls((data, indices, indptr), shape=shape)
 
 
 def exact_values(arr: np.ndarray) -> list:

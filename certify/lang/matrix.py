@@ -17,6 +17,9 @@ from typing import Iterator
 import numpy as np
 
 _INT_EXACT = 2 ** 53
+#: a sparse W0 up to this size is checked as a dense array (every certificate kind); above it, sparse (weighted
+#: l1 / linf rates only: no dense n x n matrix is ever made)
+DENSE_MAX_N = 2000
 
 
 class ExactMatrix:
@@ -59,9 +62,15 @@ class ExactMatrix:
         if csr.dtype.kind in "iu" and csr.nnz and int(np.abs(csr.data.astype(object)).max()) > _INT_EXACT:
             return cls.from_rows(csr.toarray().tolist())
         csr = csr.astype(np.float64)
-        csr.sum_duplicates()
-        csr.eliminate_zeros()
         csr.sort_indices()
+        if csr.nnz > 1:
+            rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
+            same = (csr.indices[1:] == csr.indices[:-1]) & (rows[1:] == rows[:-1])
+            if np.any(same):
+                i = int(np.argmax(same))
+                raise ValueError(f"it stores entry ({int(rows[i])}, {int(csr.indices[i])}) more than once (scipy would "
+                                 "add the copies, rounding the sum); call W.sum_duplicates() first")
+        csr.eliminate_zeros()
         return cls(sparse=csr)
 
     # -- views ----------------------------------------------------------------------------------------------------
@@ -122,16 +131,19 @@ class ExactMatrix:
         return self._rows
 
     def kernel_input(self):
-        """What the kernel's checks take: the exact float64 array when every entry is binary64, else the rows."""
-        arr = self.exact_array() if self._sparse is None else None
+        """What the kernel's checks take: a large sparse matrix as it is (CSR), a small one and every binary64 matrix
+        as the exact float64 array, else the rows of Fractions."""
+        if self._sparse is not None and self.n > DENSE_MAX_N:
+            return self._sparse
+        arr = self.exact_array()
         return arr if arr is not None else [list(r) for r in self.rows]
 
     def digest(self) -> str:
-        """SHA-256 of the exact entries (the kernel's weights_digest: equal for equal matrices, however stored)."""
+        """SHA-256 of the exact entries as the kernel fingerprints `kernel_input()` (kernel/evidence.py
+        weights_digest), so that kernel evidence about this matrix can be recognised."""
         if self._digest is None:
             from certify.kernel.evidence import weights_digest
-            arr = self.exact_array()
-            self._digest = weights_digest(arr if arr is not None else self.rows)
+            self._digest = weights_digest(self.kernel_input())
         return self._digest
 
     # -- a tuple of rows, for small-matrix code -------------------------------------------------------------------

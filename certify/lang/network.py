@@ -32,6 +32,13 @@ class Network:
     W0: ExactMatrix | None          # exact; rows of Fractions on demand, a binary64 array when it is one
     bias: tuple[Fraction, ...] | None = None
 
+    def __post_init__(self) -> None:
+        # rows of numbers (code and tests that build a Network by hand) or an array become an ExactMatrix
+        if self.W0 is not None and not isinstance(self.W0, ExactMatrix):
+            W0 = (ExactMatrix.from_array(self.W0) if isinstance(self.W0, np.ndarray)
+                  else ExactMatrix.from_rows(self.W0))
+            object.__setattr__(self, "W0", W0)
+
     def bias_exact(self) -> list[Fraction]:
         """The constant input u (zero when none was declared); needs W0."""
         return list(self.bias) if self.bias is not None else [Fraction(0)] * (self.n or 0)
@@ -78,7 +85,12 @@ def load_matrix(path: Path, file: str | None, line: int | None = None) -> ExactM
     array, integers are not rounded."""
     if str(path).lower().endswith(".npz"):
         from certify.lang.datafiles import load_sparse
-        return ExactMatrix.from_sparse(load_sparse(path, "W0", file=file, line=line, symbol="W0"))
+        try:
+            return ExactMatrix.from_sparse(load_sparse(path, "W0", file=file, line=line, symbol="W0"))
+        except ValueError as exc:
+            raise InputError(f"W0 file {path}: {exc}", file=file or str(path), line=line, symbol="W0",
+                             hint="store each entry once: scipy.sparse.save_npz(path, W.tocsr()) after "
+                                  "W.sum_duplicates()") from None
     return ExactMatrix.from_array(_array(path, file, "W0", line))
 
 

@@ -215,7 +215,11 @@ def _api_matrix(value: Any, loc: "_Locator"):
     if problem is not None:
         raise loc.error(f"bad W0 array: {problem}", "network", "W0", symbol="W0",
                         hint="pass a finite real n x n numpy array (float64 or integer) or a scipy.sparse matrix")
-    return ExactMatrix.from_sparse(value) if sparse else ExactMatrix.from_array(value)
+    try:
+        return ExactMatrix.from_sparse(value) if sparse else ExactMatrix.from_array(value)
+    except ValueError as exc:
+        raise loc.error(f"bad W0 array: {exc}", "network", "W0", symbol="W0",
+                        hint="call W.sum_duplicates() before passing a sparse W0") from None
 
 
 def _api_vector(value: np.ndarray, loc: "_Locator") -> str:

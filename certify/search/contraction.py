@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from certify.search import derive
+from certify.search import derive, sizes
 from certify.search.proposals import start_proposals
 from certify.errors import KernelError
 from certify.kernel import contraction as kc
@@ -42,18 +42,23 @@ def _rational_weights(eta) -> list[Fraction]:
     return [Fraction(float(x)) for x in eta]
 
 
-def perron_weights(W: np.ndarray, norm: str) -> np.ndarray:
+def perron_weights(W, norm: str) -> np.ndarray:
     """Positive weights near the Perron vector of the Metzler majorant: right vector for weighted
-    linf, left for weighted l1 (ARPACK on the dense majorant; a small positive floor for reducible
-    matrices). Untrusted: the kernel computes the rate the weights prove."""
+    linf, left for weighted l1 (a dense eigen-decomposition for small n, ARPACK above, on the sparse majorant when W
+    is sparse; a small positive floor for reducible matrices). Untrusted: the kernel computes the rate the weights
+    prove."""
     from scipy.sparse.linalg import ArpackNoConvergence, eigs
 
-    M = np.abs(W)
-    np.fill_diagonal(M, np.diag(W))
+    if hasattr(W, "indptr"):
+        M = abs(W).tocsr()
+        M.setdiag(W.diagonal())
+    else:
+        M = np.abs(W)
+        np.fill_diagonal(M, np.diag(W))
     if norm == "l1":
         M = M.T
     n = M.shape[0]
-    if n <= 200:
+    if n <= sizes.DENSE_EIG_MAX_N and not hasattr(M, "indptr"):
         vals, vecs = np.linalg.eig(M)
         v = vecs[:, int(np.argmax(vals.real))].real
     else:
@@ -67,26 +72,40 @@ def perron_weights(W: np.ndarray, norm: str) -> np.ndarray:
     return np.maximum(v / top, 1e-6)
 
 
-def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
-    """Every certificate the tools can find for the network with weights W (default: W0)."""
+def _kernel_weights(W, n: int):
+    """W as the kernel takes it (the exact float64 array, a sparse CSR, or rows of Fractions) and a float copy (or
+    the CSR itself) for the search."""
     if isinstance(W, np.ndarray):
         Wf = W.astype(np.float64)
-        Wq = Wf if Wf.shape[0] > kc.EXACT_WEIGHTED_LIMIT else [[Fraction(float(x)) for x in r] for r in Wf]
-    else:
-        Wq = [list(r) for r in (W if W is not None else net.W0)]
-        Wf = np.array([[float(x) for x in r] for r in Wq])
-        if Wf.shape[0] > kc.EXACT_WEIGHTED_LIMIT and all(Fraction(float(x)) == x for r in Wq for x in r):
-            Wq = Wf   # the fast rigorous float path certifies exactly this matrix (entries are binary64)
-    n = Wf.shape[0]
+        return (Wf if n > kc.EXACT_WEIGHTED_LIMIT else [[Fraction(float(x)) for x in r] for r in Wf]), Wf
+    if hasattr(W, "indptr"):
+        return W, W
+    Wq = [list(r) for r in W]
+    Wf = np.array([[float(x) for x in r] for r in Wq])
+    if n > kc.EXACT_WEIGHTED_LIMIT and all(Fraction(float(x)) == x for r in Wq for x in r):
+        Wq = Wf   # the fast rigorous float path certifies exactly this matrix (entries are binary64)
+    return Wq, Wf
+
+
+def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
+    """Every certificate the tools can find for the network with weights W (default: W0). Metrics that cannot pay
+    off are not tried: no l2 metric for a sparse W above lang.matrix.DENSE_MAX_N (it would need dense n x n
+    matrices), and above sizes.LMI_OPTIONAL_N only when no weighted l1/linf certificate was found (the diagonal
+    metric search costs minutes there, and contraction is already proved)."""
+    if W is None:
+        W = net.W0.kernel_input()
+    n = W.shape[0] if hasattr(W, "shape") else len(W)
+    Wq, Wf = _kernel_weights(W, n)
+    dense_rows = isinstance(Wq, list)
     g = Fraction(1) if net.linear else net.g
     attempts: list[Attempt] = []
     forms = ("H", "FR") if net.linear else (net.form,)
     for form in forms:
         for norm in ("l1", "linf"):
-            candidates = [("unit weights", np.ones(n) if isinstance(Wq, np.ndarray) else [1] * n)]
+            candidates = [("unit weights", [1] * n if dense_rows else np.ones(n))]
             try:
                 eta = perron_weights(Wf, norm)
-                candidates.append(("Perron weights", eta if isinstance(Wq, np.ndarray) else _rational_weights(eta)))
+                candidates.append(("Perron weights", _rational_weights(eta) if dense_rows else eta))
             except Exception as exc:  # numeric trouble: just fewer candidates
                 attempts.append(Attempt(f"weighted-{norm}", None, f"Perron weights failed: {exc}"))
             for label, eta in candidates:
@@ -98,10 +117,17 @@ def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
                     continue
                 exact_pair = net.linear or (form, norm) in (("H", "l1"), ("FR", "linf"))
                 how = "exact for this form" if exact_pair else "mismatched pairing (positive-part diagonal)"
-                shown = [repr(float(x)) for x in eta] if n <= 50 else f"{n} weights"
+                shown = [repr(float(x)) for x in eta] if n <= sizes.SHOW_WEIGHTS_MAX_N else f"{n} weights"
                 attempts.append(Attempt(f"weighted-{norm} ({label})", proved.rate, how, {"eta": shown, "form": form},
                                         proved))
-    if use_lmi:
+    proved_already = any(a.rate is not None and a.rate > 0 for a in attempts)
+    if use_lmi and hasattr(Wf, "indptr"):
+        attempts.append(Attempt("l2 metric", None, f"not tried: W is sparse with n = {n} (the metric search and its "
+                                                   "check need dense n x n matrices)"))
+    elif use_lmi and n > sizes.LMI_OPTIONAL_N and proved_already:
+        attempts.append(Attempt("l2 metric", None, f"not tried: n = {n} > {sizes.LMI_OPTIONAL_N} and a weighted "
+                                                   "certificate already proves contraction"))
+    elif use_lmi:
         attempts.extend(_lmi_attempts(net, Wf, g, Wq if isinstance(Wq, list) else Wf))
     good = [a for a in attempts if a.rate is not None and a.rate > 0]
     best = max(good, key=lambda a: a.rate) if good else None
@@ -117,7 +143,7 @@ def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction, W_exact) -> list[At
     out = []
     form = net.form
     n = Wf.shape[0]
-    for structure in ("diag",) + (("full",) if n <= 60 else ()):
+    for structure in ("diag",) + (("full",) if n <= sizes.FULL_METRIC_MAX_N else ()):
         try:
             res = lmi.search_metric(Wf, float(g), form, structure=structure)
         except Exception as exc:  # solver failure is "not certified", never a verdict

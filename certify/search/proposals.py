@@ -10,6 +10,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from certify.search import sizes
+
 
 def start_proposals(W0, norm: str, route: str) -> list[Fraction]:
     """Upper-bound proposals for the kernel's l2 start value of W0 (mu_2 on the measure route, ||W0||_2 on the norm
@@ -33,11 +35,6 @@ def _cached(digest: str, route: str, W0, _memo: dict = {}) -> tuple[Fraction, ..
     return _memo[key]
 
 
-#: above this n the kernel proves an l2 start value of a binary64 W0 by verified floating point (kernel/contraction.py
-#: EXACT_LIMIT), so proposals start from the margin that test needs
-VERIFIED_START_MIN_N = 40
-#: above this n the largest eigenvalue / singular value is found by Lanczos (ARPACK) instead of a full decomposition
-LANCZOS_MIN_N = 300
 
 
 def _proposals(A: np.ndarray, route: str) -> list[Fraction]:
@@ -45,7 +42,7 @@ def _proposals(A: np.ndarray, route: str) -> list[Fraction]:
     m^2 u for an m x m matrix (m = n on the measure route, 2n on the norm route), so smaller margins are not tried."""
     guess = Fraction(_top(A, route))
     margins = [Fraction(0), Fraction(1, 10**12), Fraction(1, 10**9), Fraction(1, 10**6)]
-    if A.shape[0] > VERIFIED_START_MIN_N:
+    if A.shape[0] > sizes.VERIFIED_START_MIN_N:
         m = A.shape[0] * (1 if route == "measure" else 2)
         floor = Fraction(m * m, 2**51)            # about 4 m^2 u: what Rump's test needs, with room
         margins = [floor] + [x for x in margins if x > floor]
@@ -56,7 +53,7 @@ def _top(A: np.ndarray, route: str) -> float:
     """lambda_max(sym A) (measure route) or ||A||_2 (norm route), in floating point."""
     S = (A + A.T) / 2 if route == "measure" else None
     n = A.shape[0]
-    if n >= LANCZOS_MIN_N:
+    if n >= sizes.LANCZOS_MIN_N:
         from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh
         try:
             if route == "measure":

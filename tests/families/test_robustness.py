@@ -179,7 +179,10 @@ def test_cli_robustness(tmp_path, capsys):
     assert plot.read_bytes()[:8] == PNG_MAGIC
     assert "0.001       0.00299     0.0008193    0.274" in out
     assert "noiseless outputs agree" in out and "(conserved)" in out
-    assert balance_cli.main([str(path), "--robustness", str(tmp_path / "r.pdf")]) == ExitCode.USAGE_ERROR
+    assert balance_cli.main([str(path), "--robustness", str(tmp_path / "r.pdf")]) == ExitCode.OK   # PDF for papers
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    capsys.readouterr()
+    assert balance_cli.main([str(path), "--robustness", str(tmp_path / "r.bmp")]) == ExitCode.USAGE_ERROR
     assert "--robustness" in capsys.readouterr().err
 
 

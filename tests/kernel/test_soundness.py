@@ -226,7 +226,7 @@ def test_a_crash_exits_with_the_internal_error_code(monkeypatch, capsys, tmp_pat
     assert main(["check", str(rule)]) == ExitCode.INTERNAL_ERROR == 4
     assert "bug in certify" in capsys.readouterr().out
     assert main(["check", "--format", "json", str(rule)]) == 4
-    doc = json.loads(capsys.readouterr().out)
+    doc = json.loads(capsys.readouterr().out)[0]   # check --format json is a list, one item per file
     assert doc["verdict"] == "error" and doc["kind"] == "internal"
 
 
@@ -241,7 +241,7 @@ def test_input_errors_keep_their_kind(capsys, tmp_path):
     rule = tmp_path / "r.toml"
     rule.write_text('[rule]\ndW = "-W +"\n')
     assert main(["check", "--format", "json", str(rule)]) == 2
-    assert json.loads(capsys.readouterr().out)["kind"] == "input"
+    assert json.loads(capsys.readouterr().out)[0]["kind"] == "input"
 
 
 # -- 6. the file verdict, the exit code and JUnit agree --------------------------------------------------------
@@ -268,7 +268,7 @@ def test_a_refuted_declared_law_is_never_exit_0(act, code, tmp_path, capsys):
     failures = int(ET.parse(junit).getroot().get("failures"))
     assert (failures > 0) == (code == 1)
     assert main(["check", "--format", "json", str(rule)]) == code
-    assert json.loads(capsys.readouterr().out)["verdict"] == ("refuted" if code else "certified")
+    assert json.loads(capsys.readouterr().out)[0]["verdict"] == ("refuted" if code else "certified")
 
 
 def test_exploration_without_a_claim_reports_findings_without_failures(tmp_path, capsys):

@@ -300,7 +300,7 @@ def test_injection_is_an_input_error_and_runs_nothing(tmp_path, monkeypatch, cap
     assert main(["check", path]) == ExitCode.USAGE_ERROR
     assert "ERROR" in capsys.readouterr().out
     assert main(["check", path, "--format", "json"]) == ExitCode.USAGE_ERROR
-    out = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)[0]   # one item per file
     assert out["verdict"] == "error"
     assert out["error"]["symbol"] == symbol
     assert not (tmp_path / "pwned").exists()
