@@ -11,7 +11,8 @@ verdict, the rate and T are those of the RuleReport; the evidence kept is `repor
 derivation or counterexample, exact rationals as strings).
 
 Faults: an exception in the check (a bug in certify) or a run past the per-point time budget (certify/budget.py:
-the same `limit`/`stage` mechanism as --timeout) is retried once in the same process, then the row is an error
+the same `limit`/`stage` mechanism as --timeout; in a worker thread, such as Dask's, the same BudgetExceeded sent
+by certify/sweep/threadbudget.py) is retried once in the same process, then the row is an error
 with its reason (`verdict` "error", `error_kind` internal | timeout). A bad input at a point (e.g. a value the
 rule's reader refuses) is an error of kind input at once. A worker process that dies is the executor's business
 (certify/sweep/run.py).
@@ -91,7 +92,7 @@ def _attempt(task: PointTask) -> dict:
     from certify.lang.paths import allow_outside, reset
     token = allow_outside(task.allow_outside)
     try:
-        with limit(task.timeout or 0) as budget:
+        with _budget(task.timeout or 0) as budget:
             rule = point_rule(task)
             report = _check(rule, task)
         if budget.expired:
@@ -105,6 +106,16 @@ def _attempt(task: PointTask) -> dict:
         return error_row(task, "internal", InternalError(exc).message)
     finally:
         reset(token)
+
+
+def _budget(seconds: float):
+    """The per-point budget: certify/budget.py's signal timer in a main thread (pool, serial), else the thread budget
+    (a Dask worker runs tasks in threads, where no signal arrives)."""
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        return limit(seconds)
+    from certify.sweep.threadbudget import thread_budget
+    return thread_budget(seconds)
 
 
 def _check(rule, task: PointTask):

@@ -50,3 +50,20 @@ def raise_always(task: PointTask) -> dict:
     if task.index == 0:
         raise RuntimeError("boom at point 0")
     return cheap(task)
+
+
+def stuck_check_point(task: PointTask) -> dict:
+    """run_point with a check that never ends (pure Python, so a budget can interrupt it), in this worker."""
+    import time
+
+    import certify.sweep.point as point_module
+    original = point_module._check
+
+    def stuck(rule, task):
+        while True:
+            time.sleep(0.01)
+    point_module._check = stuck
+    try:
+        return point_module.run_point(task)
+    finally:
+        point_module._check = original
