@@ -7,7 +7,9 @@
 Modules, one job each: `grid` (the --param specs, exact rationals), `point` (one point: the rule with the
 parameters fixed, one check_rule, its row), `run` (map_points: serial, process pool, Dask; retries), `store`
 (points.jsonl as results arrive, resume, points.csv), `condition` (the check's symbolic condition as a tree, its
-exact and float values), `figure` (the phase diagram), `driver` (`sweep`, the summary the command prints).
+exact and float values), `figure` (the phase diagram), `driver` (`sweep`, the summary the command prints),
+`threadbudget` (the per-point time budget in worker threads, e.g. Dask's), `catalog` (check_files, verify_files: the
+same executor over rule files and certificates).
 Nothing here decides a verdict: every verdict is the one check_rule returned for that point.
 """
 
