@@ -9,12 +9,27 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "certify"
 
 
-def _imports(path: Path) -> list[tuple[int, str]]:
-    """(line, absolute module name) of every import in a module of the package."""
+def _without_type_checking_blocks(tree: ast.Module) -> ast.Module:
+    """The module without the bodies of `if TYPE_CHECKING:` (imports for annotations only, never executed: not a
+    dependency, so not part of an import cycle). The kernel's checks still read every import."""
+    class Strip(ast.NodeTransformer):
+        def visit_If(self, node: ast.If):
+            test = node.test
+            if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+                    (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"):
+                return node.orelse or None
+            return self.generic_visit(node)
+    return Strip().visit(tree)
+
+
+def _imports(path: Path, runtime_only: bool = False) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in a module of the package (`runtime_only`: not those under
+    `if TYPE_CHECKING:`)."""
     rel = path.relative_to(PACKAGE.parent).with_suffix("")
     package = list(rel.parts[:-1])
     out = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(_without_type_checking_blocks(tree) if runtime_only else tree):
         if isinstance(node, ast.Import):
             out += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -64,7 +79,7 @@ def _package_graph() -> dict[str, set[str]]:
         rel = path.relative_to(PACKAGE.parent).with_suffix("")
         name = ".".join(rel.parts[:-1] if path.name == "__init__.py" else rel.parts)
         graph[name] = set()
-        for _, imported in _imports(path):
+        for _, imported in _imports(path, runtime_only=True):
             graph[name].add(imported)
     modules = set(graph)
     for name, targets in graph.items():
@@ -111,6 +126,15 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_cycles_even_through_deferred_imports():
     assert _cycles(_package_graph()) == []
+
+
+def test_type_checking_imports_are_not_dependencies():
+    source = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from certify.check import RuleReport\n"
+              "else:\n    import json\nimport certify.verdict\n")
+    tree = _without_type_checking_blocks(ast.parse(source))
+    names = {n.module if isinstance(n, ast.ImportFrom) else n.names[0].name for n in ast.walk(tree)
+             if isinstance(n, (ast.Import, ast.ImportFrom))}
+    assert names == {"typing", "json", "certify.verdict"}
 
 
 def test_the_cycle_finder_finds_a_cycle():

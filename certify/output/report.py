@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import re
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 from certify import __version__
-from certify.check import ClaimResult, RuleReport
 from certify.errors import InputError
 from certify.kernel.lemmas import LEMMAS
 from certify.lang.parse import show
@@ -17,6 +16,9 @@ from certify.output import mathtex
 from certify.output.mathtex import Printer, certificate_bound, conditional_text, witness_lines
 from certify.output.numbers import q
 from certify.verdict import Verdict
+
+if TYPE_CHECKING:   # annotations only: check.py's result types render themselves through this module
+    from certify.check import ClaimResult, RuleReport
 
 JSON_SCHEMA_VERSION = 2   # certify/schema/check.schema.json (2: always a list; *_latex fields)
 
