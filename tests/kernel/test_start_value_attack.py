@@ -365,8 +365,9 @@ def test_the_memo_key_separates_norms_routes_proposals_and_signed_zeros():
         kc._start_value(W, "l2", "norm", [Fraction(2)])
     Z = np.zeros((N2, N2))
     Zm = -Z
-    assert kc._start_value(Z, "l2", "norm", [ETA]) == ETA
-    assert kc._start_value(Zm, "l2", "norm", [ETA]) == ETA
+    tiny = Fraction(1, 2 ** 500)
+    assert kc._start_value(Z, "l2", "norm", [tiny]) == tiny
+    assert kc._start_value(Zm, "l2", "norm", [tiny]) == tiny
 
 
 def test_numpy_subclasses_never_give_a_low_value():
