@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 RETRIES = 1
+CONNECT_TIMEOUT = 20      # seconds to reach a Dask scheduler given by address
 # imported once by the fork server and inherited by every worker it forks, so that no worker spends its first points
 # importing what a check defers (the network search, the LMI stack, SciPy; a missing one is skipped)
 PRELOAD = ["certify.check", "certify.sweep.point", "certify.sweep.condition", "certify.output.report",
@@ -184,7 +185,13 @@ def _dask(fn, items, scheduler: str | None, client: Any, finish, give_up, retrie
             from None
     own = client is None
     if own:
-        client = Client(scheduler, set_as_default=False)
+        try:
+            client = Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            from certify.errors import InputError
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {_reason(exc)}", symbol="--scheduler",
+                             hint="give the address the scheduler prints, e.g. tcp://10.0.0.5:8786, or leave "
+                                  "--scheduler out to use this machine's cores") from None
     try:
         futures = {client.submit(fn, item, pure=False): i for i, item in enumerate(items)}
         tries = {i: 1 for i in range(len(items))}

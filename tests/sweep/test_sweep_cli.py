@@ -57,3 +57,17 @@ def test_scheduler_address_runs_the_points_on_the_dask_cluster(tmp_path, capsys,
     assert main(["sweep", str(RULE), "--param", "k=0:1:3", "--param", "gamma=2", "--jobs", "1", "--out", str(serial),
                  "--no-figure", "-q"]) == 0
     assert (tmp_path / "o" / "points.csv").read_text() == (serial / "points.csv").read_text()
+
+
+def test_an_unreachable_scheduler_is_an_input_error(tmp_path, capsys, monkeypatch):
+    import socket
+
+    from certify.sweep import run as run_module
+    monkeypatch.setattr(run_module, "CONNECT_TIMEOUT", 1)
+    with socket.socket() as s:            # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = main(["sweep", str(RULE), "--param", "k=0", "--param", "gamma=2", "--scheduler", f"tcp://127.0.0.1:{port}",
+                 "--out", str(tmp_path / "o"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
