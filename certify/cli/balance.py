@@ -63,7 +63,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", dest="format", choices=("text", "json"), default="text")
     p.add_argument("--out", dest="out", metavar="FILE.npz",
                    help="write the balanced J, W_in, W_out, b and the log gains h to this .npz")
-    p.add_argument("--robustness", dest="robustness", metavar="FILE.png|FILE.svg",
+    p.add_argument("--robustness", dest="robustness", metavar="FILE.png|FILE.svg|FILE.pdf",
                    help="also run the noise experiment of certify.families.robustness on the network read as ReLU (output "
                         "error vs noise, unbalanced vs balanced; W_out defaults to the identity) and plot it to "
                         "FILE (n <= 500; untrusted simulation)")
@@ -234,7 +234,8 @@ def _robustness(path: str, net: dict[str, Any], res) -> dict[str, Any]:
     relu = ReluNetwork(J, W_out, None if net["W_in"] is None else np.asarray(net["W_in"], float),
                        None if net["b"] is None else np.asarray(net["b"], float))
     exp = noise_experiment(relu, result=res)
-    robustness_figure(exp, title=f"{os.path.basename(path)}: ReLU network, n = {J.shape[0]}").savefig(path)
+    from certify.output.plot import save_figure
+    save_figure(robustness_figure(exp, title=f"{os.path.basename(path)}: ReLU network, n = {J.shape[0]}"), path)
     m = exp.measures
     return {"plot": path, "activation": "relu", "readout": "W_out" if net["W_out"] is not None else "identity",
             "input": "sinusoids" if net["W_in"] is not None else "none",

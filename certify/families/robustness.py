@@ -266,14 +266,15 @@ def robustness_figure(res: RobustnessResult, title: str = ""):
         seeds = run.per_seed.shape[1]
         ax.loglog(run.sigmas, run.error, style, label=f"{label} (mean over {seeds} seeds; band 10-90%)")
         ax.fill_between(run.sigmas, lo, hi, alpha=0.2)
-    ax.set_xlabel("noise standard deviation sigma (per neuron)")
-    ax.set_ylabel("RMS output error  y_noisy - y_clean")
-    head = title or f"ReLU network, n = {res.balance.J.shape[0]}"
-    ax.set_title(f"{head}\nsame noiseless output (max difference {res.clean_difference:.1e}); "
-                 "simulation, untrusted", fontsize=9)
+    ax.set_xlabel(r"noise standard deviation $\sigma$ (per neuron)")
+    ax.set_ylabel(r"RMS output error $\|y_{\mathrm{noisy}} - y_{\mathrm{clean}}\|$")
+    head = (title or f"ReLU network, n = {res.balance.J.shape[0]}").replace("$", r"\$")
+    ax.set_title(f"{head}: noise, unbalanced vs balanced", fontsize=11)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
+    fig.text(0.01, 0.012, f"same noiseless output (max difference {res.clean_difference:.1e}); simulation in "
+             "floats, untrusted", fontsize=8, color="0.25", ha="left", va="bottom")
+    fig.tight_layout(rect=(0.0, 0.05, 1.0, 1.0))
     return fig
 
 

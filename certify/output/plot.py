@@ -44,6 +44,16 @@ UNBOUNDED_ACTIVITY = 3.0
 SEGMENTS = 10
 
 
+#: the matrix measures in mathtext (matplotlib's TeX subset)
+MU_TEX = {"l1": r"\mu_1", "l2": r"\mu_2", "linf": r"\mu_\infty"}
+#: the time axis: the network x' = -x + ... has unit time constant, so t counts neuron time constants
+TIME_NETWORK = r"$t$ (units of the neuron time constant $\tau$)"
+#: a rule without a network: t is the time of dW/dt (rates such as gamma are per unit of it)
+TIME_FLOW = r"$t$ (the time unit of $dW/dt$; rates are per unit)"
+TITLE_SIZE = 11
+CAPTION_SIZE = 8.5
+
+
 class NothingToPlot(Exception):
     """The rule has nothing this plot can show (e.g. a distance plot without a [network] W0)."""
 
@@ -70,6 +80,7 @@ class MeasurePlot:
     W0: np.ndarray
     title: str
     statement: str = ""       # the certified inequality (or why there is none)
+    caption: str = ""         # the details under the figure (statement, n, parameters, what is untrusted)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +107,12 @@ class DistancePlot:
     title: str
     params: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    caption: str = ""
+    #: for a refuted network: the equilibria the kernel verified (float centres of its boxes) and what each is
+    equilibria: tuple[np.ndarray, ...] = ()
+    equilibrium_labels: tuple[str, ...] = ()
+    #: the simulated end states of each pair, shape (pairs, 2, n) (float, untrusted)
+    endpoints: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -239,15 +256,27 @@ def measure_flow(rule: Rule, *, measure: str = "l2", bound: str | None = None, n
         rows.append([_flow_quantity(W, measure, cert) for W in traj])
     values = np.array(rows)
     curve = certified_bound(cert, values_p, n, W0, times) if cert is not None else None
-    from certify.lang.parse import show
+    positive = cert is not None and cert.positive_part
+    verdict = result.verdict.value.upper()
+    mu = rf"${MU_TEX[measure]}$"
     if cert is not None:
+        from certify.lang.parse import show
+        from certify.output import mathtex
         statement = cert.bound.render(show)
-        title = f"{rule.name}: {measure} {result.claim.bound} CERTIFIED"
+        formula = to_mathtext(mathtex.certificate_bound(cert, mathtex.Printer("latex")))
+        title = f"{plain(rule.name)}: {mu} {result.claim.bound}, {verdict}"
+        first = f"kernel-certified bound: {formula}" if formula else f"kernel-certified bound: {plain(statement)}"
     else:
         statement = result.summary
-        title = f"{rule.name}: {measure} {result.claim.bound} {result.verdict.value.upper()} (no certified bound)"
-    plot = MeasurePlot(None, times, values, curve, result.verdict, result.claim, values_p, W0, title, statement)
-    return _replace_figure(plot, _measure_figure(plot, cert is not None and cert.positive_part))
+        title = f"{plain(rule.name)}: {mu} {result.claim.bound}, {verdict} (no certified bound)"
+        first = f"{result.verdict.value}: {plain(_shorten(statement, 110, 1))}"
+    details = f"$n = {W0.shape[0]}$, {trajectories} trajectories (RK4; uniform and extreme activity)"
+    if values_p:
+        details += ", " + param_text(values_p)
+    caption = f"{first}\n{details}; simulation in floats, untrusted: it illustrates the bound, never proves it"
+    plot = MeasurePlot(None, times, values, curve, result.verdict, result.claim, values_p, W0, title, statement,
+                       caption)
+    return _replace_figure(plot, _measure_figure(plot, positive, time_label(rule)))
 
 
 def _flow_quantity(W: np.ndarray, norm: str, cert) -> float:
@@ -256,25 +285,20 @@ def _flow_quantity(W: np.ndarray, norm: str, cert) -> float:
     return max(value, 0.0) if cert is not None and cert.positive_part else value
 
 
-def _param_text(params: Mapping[str, float]) -> str:
-    return ", ".join(f"{k} = {v:g}" for k, v in params.items())
-
-
-def _measure_figure(p: MeasurePlot, positive: bool):
+def _measure_figure(p: MeasurePlot, positive: bool, xlabel: str):
     fig, ax = _new_figure()
-    label = {"l1": "mu_1", "l2": "mu_2", "linf": "mu_inf"}[p.claim.measure]
-    label = f"max({label}(W(t)), 0)" if positive else f"{label}(W(t))"
+    mu = MU_TEX[p.claim.measure]
+    label = rf"$\max({mu}(W(t)), 0)$" if positive else rf"${mu}(W(t))$"
     for k, row in enumerate(p.values):
-        ax.plot(p.times, row, lw=1.2, alpha=0.85, label=f"simulated {label}" if k == 0 else None)
+        ax.plot(p.times, row, lw=1.2, alpha=0.85,
+                label=f"simulated {label} ({len(p.values)} trajectories)" if k == 0 else None)
     if p.bound is not None:
         ax.plot(p.times, p.bound, "k--", lw=2, label="kernel-certified bound")
-    ax.set_xlabel("t")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(label)
-    sub = f"n = {p.W0.shape[0]}, {len(p.values)} trajectories" + (f", {_param_text(p.params)}" if p.params else "")
-    ax.set_title(f"{p.title}\n{_shorten(p.statement)}\n{sub} (simulation: untrusted floats)", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    _finish(fig, [ax], p.title, p.caption)
     return fig
 
 
@@ -287,6 +311,7 @@ class _Norm:
     label: str
     dist: Callable[[np.ndarray], np.ndarray]      # rows of differences -> distances
     equivalence: float                            # K: ||d||_2 / ||e||_2 <= K ||d|| / ||e||
+    tex: str = "2"                                # the norm's subscript in mathtext
 
 
 def _norm_of(kind: str, n: int, eta: np.ndarray | None = None, P: np.ndarray | None = None) -> _Norm:
@@ -294,18 +319,19 @@ def _norm_of(kind: str, n: int, eta: np.ndarray | None = None, P: np.ndarray | N
         L = np.linalg.cholesky(P)
         ev = np.linalg.eigvalsh(P)
         return _Norm("the LMI metric sqrt(d^T P d)", lambda D: np.linalg.norm(D @ L, axis=-1),
-                     float(math.sqrt(ev[-1] / ev[0])))
+                     float(math.sqrt(ev[-1] / ev[0])), "P")
     if kind == "l1w":
         spread = float(eta.max() / eta.min())
-        return _Norm("weighted l1, sum_i eta_i |d_i|", lambda D: np.abs(D) @ eta, math.sqrt(n) * spread)
+        return _Norm("weighted l1, sum_i eta_i |d_i|", lambda D: np.abs(D) @ eta, math.sqrt(n) * spread,
+                     r"1,\eta")
     if kind == "linfw":
         spread = float(eta.max() / eta.min())
         return _Norm("weighted linf, max_i |d_i| / eta_i", lambda D: np.max(np.abs(D) / eta, axis=-1),
-                     math.sqrt(n) * spread)
+                     math.sqrt(n) * spread, r"\infty,\eta")
     if kind == "l1":
-        return _Norm("l1", lambda D: np.abs(D).sum(axis=-1), math.sqrt(n))
+        return _Norm("l1", lambda D: np.abs(D).sum(axis=-1), math.sqrt(n), "1")
     if kind == "linf":
-        return _Norm("linf", lambda D: np.abs(D).max(axis=-1), math.sqrt(n))
+        return _Norm("linf", lambda D: np.abs(D).max(axis=-1), math.sqrt(n), r"\infty")
     return _Norm("l2", lambda D: np.linalg.norm(D, axis=-1), 1.0)
 
 
@@ -413,12 +439,13 @@ def distance_pairs(rule: Rule, *, t_end: float | None = None, seed: int = 0, tra
     state_driven = "x" in rule.vectors and rule.assumptions().activity_interval("x").lo == -INF \
         and rule.assumptions().activity_interval("x").hi == INF
     times = np.linspace(0.0, step * steps, steps + 1)
-    ratios, l2 = [], []
+    ratios, l2, paths = [], [], []
     for _ in range(trajectories):
         act = activity_schedule(rule, n, t_end, rng, skip=("x",) if state_driven else ())
         X = rng.normal(size=(2, n)) * 2.0
         W = W0.copy()
         diffs = [X[0] - X[1]]
+        path = [X]
 
         def rhs(t, X, W):
             dX = f(X, W, u)
@@ -439,12 +466,15 @@ def distance_pairs(rule: Rule, *, t_end: float | None = None, seed: int = 0, tra
             if flow is not None:
                 W = W + step / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
             diffs.append(X[0] - X[1])
+            path.append(X)
         D = np.array(diffs)
         d = norm.dist(D)
         ratios.append(d / d[0])
         e = np.linalg.norm(D, axis=-1)
         l2.append(e / e[0])
+        paths.append(np.array(path))            # (times, 2, n)
     ratios_a, l2_a = np.array(ratios), np.array(l2)
+    equilibria, eq_labels = refuting_equilibria(info) if result.verdict is Verdict.REFUTED else ((), ())
 
     bound = envelope = None
     if rate is not None:
@@ -458,54 +488,204 @@ def distance_pairs(rule: Rule, *, t_end: float | None = None, seed: int = 0, tra
             bound = np.where(times >= T, at_T * np.exp(-rate * (times - T)), np.nan)
         elif not T:
             bound = np.exp(-rate * times)
+    name = plain(rule.name)
     if result.verdict is Verdict.CERTIFIED and rate is not None:
-        head = f"{rule.name}: CERTIFIED contracting, rate {rate:.4g}" + (f" after T = {T:.4g}" if T else "")
+        head = f"{name}: contracting, CERTIFIED, rate $c = {rate:.4g}$" + (f" after $T = {T:.4g}$" if T else "")
     elif result.verdict is Verdict.CERTIFIED:
-        head = f"{rule.name}: CERTIFIED contracting ({note})"
+        head = f"{name}: contracting, CERTIFIED (no rate drawn)"
     else:
-        head = f"{rule.name}: {result.verdict.value.upper()} contracting (no certified rate)"
+        head = f"{name}: contracting, {result.verdict.value.upper()} (no certified rate)"
+    kind = "$W(t)$ follows the rule, shared by each pair" if plastic else "$W$ fixed at $W_0$"
+    caption = f"{result.verdict.value}: {plain(_shorten(result.summary, 130, 2))}\n"
+    if note and result.verdict is Verdict.CERTIFIED:
+        caption += f"certificate: {plain(note)}\n"
+    caption += (f"{trajectories} pairs from random starts, {kind}; distances in {plain(norm.label)}"
+                + (f", {param_text(values_p)}" if plastic and values_p else "")
+                + "; simulation in floats, untrusted")
+    endpoints = np.array([p[-1] for p in paths])
     plot = DistancePlot(None, times, ratios_a, bound, envelope, result.verdict, norm.label, rate, T, l2_a,
                         norm.equivalence if rate is not None else None, head,
-                        values_p if plastic else {}, note)
-    return _replace_figure(plot, _distance_figure(plot, result.summary, plastic))
+                        values_p if plastic else {}, note, caption, equilibria, eq_labels, endpoints)
+    return _replace_figure(plot, _distance_figure(plot, norm, paths, time_label(rule)))
 
 
-def _distance_figure(p: DistancePlot, summary: str, plastic: bool):
-    fig, ax = _new_figure()
+def refuting_equilibria(info) -> tuple[tuple[np.ndarray, ...], tuple[str, ...]]:
+    """The equilibria a refutation of contraction rests on (float centres of the kernel's boxes, display only),
+    with a legend label each: one unstable equilibrium, or two distinct equilibria."""
+    def centre(box) -> np.ndarray:
+        if box.point is not None:
+            return np.array([float(Fraction(x)) for x in box.point])
+        return np.array([float((a + b) / 2) for a, b in zip(box.lower(), box.upper())])
+    first, second = getattr(info, "first", None), getattr(info, "second", None)
+    if first is not None and second is not None:
+        return ((centre(first), centre(second)),
+                ("kernel-verified equilibrium $x^*_1$", "kernel-verified equilibrium $x^*_2$"))
+    box = getattr(info, "equilibrium", None)
+    if box is not None:
+        return (centre(box),), ("kernel-verified unstable equilibrium $x^*$",)
+    return (), ()
+
+
+def _distance_figure(p: DistancePlot, norm: _Norm, paths: list[np.ndarray], xlabel: str):
+    refuted = bool(p.equilibria)
+    fig, ax = _new_figure(2 if refuted else 1)
+    if refuted:
+        ax, state_ax = ax
     tiny = 1e-300
+    sub = norm.tex
+    dist = rf"\|x(t)-\tilde x(t)\|_{{{sub}}}"
+    ratio = rf"${dist} \,/\, \|x(0)-\tilde x(0)\|_{{{sub}}}$"
     for k, row in enumerate(p.ratios):
-        ax.semilogy(p.times, np.maximum(row, tiny), lw=1.2, alpha=0.85,
-                    label="simulated ||x - x~|| / ||x(0) - x~(0)||" if k == 0 else None)
+        ax.semilogy(p.times, np.maximum(row, tiny), lw=1.2, alpha=0.85, color=f"C{k % 10}",
+                    label=f"simulated pairs ({len(p.ratios)})" if k == 0 else None)
     if p.envelope is not None:
-        ax.semilogy(p.times, p.envelope, "k:", lw=1.5, label="exp(-int c(s) ds), c = 1 - g max(0, m(t))")
+        ax.semilogy(p.times, p.envelope, "k:", lw=1.5,
+                    label=r"$\exp(-\int_0^t c(s)\,ds)$, $c = 1 - g\,\max(0, m(s))$")
     if p.bound is not None:
-        label = (f"certified e^(-{p.rate:.3g} (t - T)) from T" if p.T else f"certified e^(-{p.rate:.3g} t)")
+        label = (rf"certified $e^{{-{p.rate:.3g}\,(t - T)}}$, $t \geq T$" if p.T
+                 else rf"certified $e^{{-{p.rate:.3g}\,t}}$")
         ax.semilogy(p.times, p.bound, "k--", lw=2, label=label)
     if p.T:
-        ax.axvline(p.T, color="grey", lw=0.8, ls="-.")
+        ax.axvline(p.T, color="0.4", lw=1.0, ls="-.",
+                   label=rf"onset time $T = {p.T:.4g}$ (kernel: rigorous upper bound)")
     floor = max(float(np.nanmin(np.maximum(p.ratios, tiny))), 1e-16)
     ax.set_ylim(bottom=floor / 2)
-    ax.set_xlabel("t")
-    ax.set_ylabel(f"distance ratio ({p.norm})")
-    kind = "W(t) follows the rule (shared by each pair)" if plastic else "W fixed at W0"
-    ax.set_title(f"{p.title}\n{_shorten(summary)}\n{kind}; norm: {p.norm} (simulation: untrusted floats)",
-                 fontsize=9)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ratio)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
+    if refuted:
+        _state_panel(state_ax, p, paths)
+    _finish(fig, [ax, state_ax] if refuted else [ax], p.title, p.caption)
     return fig
+
+
+def _state_panel(ax, p: DistancePlot, paths: list[np.ndarray]) -> None:
+    """The pairs in state space, converging to different states, with the kernel-verified equilibria marked.
+    n = 2: the plane (x_1, x_2); otherwise a projection (display only): the first axis through the two verified
+    equilibria (or the leading principal direction of the simulated end states), the second the leading principal
+    direction of the rest."""
+    n = paths[0].shape[-1]
+    states = np.concatenate([q.reshape(-1, n) for q in paths] + [np.array(p.equilibria)])
+    if n == 2:
+        basis, origin = np.eye(2), np.zeros(2)
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+    else:
+        origin = states.mean(axis=0)
+        if len(p.equilibria) == 2 and np.linalg.norm(p.equilibria[1] - p.equilibria[0]) > 0:
+            e1 = (p.equilibria[1] - p.equilibria[0]) / np.linalg.norm(p.equilibria[1] - p.equilibria[0])
+        else:
+            ends = p.endpoints.reshape(-1, n) - origin
+            e1 = np.linalg.svd(ends if np.any(ends) else states - origin, full_matrices=False)[2][0]
+        rest = (states - origin) - np.outer((states - origin) @ e1, e1)
+        e2 = np.linalg.svd(rest, full_matrices=False)[2][0]
+        basis = np.array([e1, e2]).T
+        ax.set_xlabel("projection on $e_1$" + (r" $\parallel x^*_2 - x^*_1$" if len(p.equilibria) == 2 else ""))
+        ax.set_ylabel("projection on $e_2$")
+    proj = lambda X: (np.asarray(X) - origin) @ basis   # noqa: E731
+    for k, q in enumerate(paths):
+        a, b = proj(q[:, 0]), proj(q[:, 1])
+        color = f"C{k % 10}"
+        ax.plot(a[:, 0], a[:, 1], color=color, lw=1.0, alpha=0.85, label="$x(t)$" if k == 0 else None)
+        ax.plot(b[:, 0], b[:, 1], color=color, lw=1.0, alpha=0.85, ls="--",
+                label=r"$\tilde x(t)$ (same colour: one pair)" if k == 0 else None)
+        ax.plot([a[0, 0], b[0, 0]], [a[0, 1], b[0, 1]], "o", color=color, ms=3,
+                label="starts" if k == 0 else None)
+    ends = proj(p.endpoints.reshape(-1, n))
+    ax.plot(ends[:, 0], ends[:, 1], "s", mfc="none", mec="k", ms=7, label="simulated end states (float)")
+    markers = ("X", "*", "P")
+    for i, (x, label) in enumerate(zip(p.equilibria, p.equilibrium_labels)):
+        xy = proj(x[None, :])[0]
+        ax.plot([xy[0]], [xy[1]], markers[i % 3], color="C3" if "unstable" in label else "k", ms=12, mec="w",
+                zorder=5, label=label)
+    ax.set_title("trajectories in state space", fontsize=CAPTION_SIZE + 1)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Figures and files
 
 
-def _new_figure():
+def time_label(rule: Rule) -> str:
+    """The time axis label, with its unit: neuron time constants for a rule with a network."""
+    return TIME_NETWORK if rule.network else TIME_FLOW
+
+
+def plain(text: str) -> str:
+    """User text (a rule name, a summary) made safe for matplotlib: a '$' would start mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def to_mathtext(latex: str) -> str | None:
+    """A formula in LaTeX (certify/output/mathtex.py's SymPy printing) as matplotlib mathtext '$...$', or None when
+    mathtext cannot draw it (then the caller prints the text form). Display only."""
+    import re
+    s = re.sub(r"\\le(?![a-zA-Z])", r"\\leq", latex)
+    s = re.sub(r"\\ge(?![a-zA-Z])", r"\\geq", s)
+    s = re.sub(r"\\(?:operatorname|text)\{([^{}]*)\}", r"\\mathrm{\1}", s)
+    s = f"${s.strip()}$"
+    return s if mathtext_ok(s) else None
+
+
+def mathtext_ok(text: str) -> bool:
+    """Whether matplotlib can draw `text` (mathtext between $...$ included)."""
+    from matplotlib.mathtext import MathTextParser
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = MathTextParser("path")
+    try:
+        for i, piece in enumerate(text.replace(r"\$", "").split("$")):
+            if i % 2:
+                _PARSER.parse(f"${piece}$")
+    except Exception:  # noqa: BLE001 - any parse failure means: print the text form instead
+        return False
+    return True
+
+
+_PARSER = None
+
+
+def tex_name(name: str) -> str:
+    """A parameter name as mathtext (gamma -> \\gamma, k -> k)."""
+    import sympy as sp
+    from certify.output.mathtex import _latex
+    return _latex(sp.Symbol(name))
+
+
+def param_text(params: Mapping[str, float]) -> str:
+    """'$\\gamma = 1$, $k = 1$' (mathtext), or the plain form when mathtext cannot draw a name."""
+    parts = []
+    for k, v in params.items():
+        piece = f"${tex_name(k)} = {v:g}$"
+        parts.append(piece if mathtext_ok(piece) else f"{plain(k)} = {v:g}")
+    return ", ".join(parts)
+
+
+def _finish(fig, axes, title: str, caption: str) -> None:
+    """One-line title over the axes; the details as a caption under the figure (at most a few short lines)."""
+    lines = caption.count("\n") + 1 if caption else 0
+    if len(axes) == 1:
+        axes[0].set_title(title, fontsize=TITLE_SIZE)
+    else:
+        fig.suptitle(title, fontsize=TITLE_SIZE)
+    if caption:
+        fig.text(0.01, 0.012, caption, fontsize=CAPTION_SIZE, color="0.25", ha="left", va="bottom",
+                 linespacing=1.5)
+    height = fig.get_figheight() * 72.0           # points
+    bottom = (lines * CAPTION_SIZE * 1.6 + 8) / height if lines else 0.0
+    fig.tight_layout(rect=(0.0, bottom, 1.0, 1.0))
+
+
+def _new_figure(panels: int = 1):
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(8.0, 5.5), dpi=100)
-    return fig, fig.add_subplot(1, 1, 1)
+    fig = Figure(figsize=(8.0 if panels == 1 else 13.0, 5.5), dpi=100)
+    if panels == 1:
+        return fig, fig.add_subplot(1, 1, 1)
+    return fig, [fig.add_subplot(1, panels, i + 1) for i in range(panels)]
 
 
 def _replace_figure(plot, fig):

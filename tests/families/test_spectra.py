@@ -394,7 +394,7 @@ def test_cli_text_without_verdict(tmp_path, capsys):
 
 @pytest.mark.parametrize("content, extra, needle", [
     ('[rule]\ndW = "0"\n', [], "no [network] W0"),
-    ('[rule]\ndW = "0"\n[network]\nW0 = [[1]]\n', ["--plot", "x.pdf"], ".png or .svg"),
+    ('[rule]\ndW = "0"\n[network]\nW0 = [[1]]\n', ["--plot", "x.eps"], ".png, .svg or .pdf"),
     ('[rule]\ndW = "0"\n[network]\nW0 = "missing.npy"\n', [], "cannot read W0")])
 def test_cli_bad_input_exits_2(tmp_path, capsys, content, extra, needle):
     rule = tmp_path / "bad.toml"

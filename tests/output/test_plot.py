@@ -229,3 +229,128 @@ def test_cli_exit_codes(tmp_path, monkeypatch, capsys):
     assert cli(str(tmp_path / "none.toml")) == 2
     assert cli(decay, "--trajectories", "0") == 2
     assert list(tmp_path.iterdir()) == []               # nothing written on any of these
+
+
+# ---------------------------------------------------------------------------------------------------
+# ready for print: mathtext labels, one-line titles, legends for every marker, units, PDF
+
+
+def _legend(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def _drawable(fig) -> None:
+    """Every text of the figure parses as matplotlib mathtext (a bad label raises when drawn)."""
+    fig.canvas.draw()
+
+
+def test_measure_plot_labels_title_and_caption_are_typeset():
+    res = plot.measure_flow(rule("hebbian-decay"), n=3, t_end=1.0, trajectories=2)
+    (ax,) = res.figure.axes
+    assert ax.get_ylabel() == r"$\mu_2(W(t))$"
+    assert ax.get_xlabel() == plot.TIME_FLOW and "unit" in ax.get_xlabel()
+    title = ax.get_title()
+    assert "\n" not in title and title == res.title and title.endswith("bounded, CERTIFIED")
+    assert r"$\mu_2$" in title
+    assert _legend(ax) == [r"simulated $\mu_2(W(t))$ (2 trajectories)", "kernel-certified bound"]
+    caption = [t.get_text() for t in res.figure.texts]
+    assert caption == [res.caption] and caption[0].count("\n") <= 2
+    assert r"\leq e^{- \gamma t}" in res.caption and r"\frac{k n}{\gamma}" in res.caption     # the certified bound
+    assert r"$\gamma = 1$" in res.caption and "untrusted" in res.caption
+    _drawable(res.figure)
+
+
+def test_measure_plot_of_a_network_rule_counts_time_in_neuron_time_constants():
+    res = plot.measure_flow(rule("anti-hebbian-network"), t_end=0.5, trajectories=1)
+    assert res.figure.axes[0].get_xlabel() == plot.TIME_NETWORK == r"$t$ (units of the neuron time constant $\tau$)"
+
+
+def test_positive_part_and_linf_labels():
+    res = plot.measure_flow(rule("anti-hebbian-decay"), measure="linf", n=3, t_end=1.0, trajectories=1)
+    ax = res.figure.axes[0]
+    assert ax.get_ylabel() == r"$\mu_\infty(W(t))$" and "REFUTED (no certified bound)" in ax.get_title()
+    assert _legend(ax) == [r"simulated $\mu_\infty(W(t))$ (1 trajectories)"]
+    _drawable(res.figure)
+
+
+def test_distance_plot_has_a_legend_entry_for_the_onset_time():
+    res = plot.distance_pairs(rule("anti-hebbian-network"), trajectories=2, t_end=4.0)
+    (ax,) = res.figure.axes
+    assert "\n" not in ax.get_title() and "CERTIFIED" in ax.get_title() and "$T = 1.386$" in ax.get_title()
+    assert ax.get_xlabel() == plot.TIME_NETWORK
+    assert ax.get_ylabel() == r"$\|x(t)-\tilde x(t)\|_{2} \,/\, \|x(0)-\tilde x(0)\|_{2}$"
+    legend = _legend(ax)
+    assert legend[0] == "simulated pairs (2)"
+    assert any(x.startswith(r"$\exp(-\int_0^t c(s)\,ds)$") for x in legend)
+    assert r"certified $e^{-0.5\,(t - T)}$, $t \geq T$" in legend
+    onset = [x for x in legend if x.startswith("onset time")]
+    assert onset == [r"onset time $T = 1.386$ (kernel: rigorous upper bound)"]
+    # the marker the entry names is the vertical line at T
+    line = [ln for ln in ax.get_lines() if ln.get_label() == onset[0]]
+    assert len(line) == 1 and line[0].get_xdata()[0] == pytest.approx(res.T)
+    _drawable(res.figure)
+
+
+def test_distance_plot_in_the_certificate_norm_names_it():
+    res = plot.distance_pairs(rule("small-gain-network"), trajectories=2)
+    assert res.figure.axes[0].get_ylabel().startswith(r"$\|x(t)-\tilde x(t)\|_{P}")
+    assert "LMI metric" in res.caption
+
+
+def test_refuted_network_draws_the_equilibria_that_refute_it():
+    """bistable-network: the kernel's unstable equilibrium x* = 0 is marked in the state plane, and the pairs
+    are drawn converging to the two other (stable) states, on both sides of it."""
+    res = plot.distance_pairs(rule("bistable-network"), trajectories=5, t_end=10.0)
+    assert res.verdict is Verdict.REFUTED
+    assert len(res.equilibria) == 1 and np.array_equal(res.equilibria[0], [0.0, 0.0])
+    assert res.equilibrium_labels == ("kernel-verified unstable equilibrium $x^*$",)
+    dist, state = res.figure.axes
+    assert "\n" not in res.figure._suptitle.get_text() and "REFUTED" in res.figure._suptitle.get_text()
+    assert (state.get_xlabel(), state.get_ylabel()) == ("$x_1$", "$x_2$")
+    legend = _legend(state)
+    assert "kernel-verified unstable equilibrium $x^*$" in legend and "simulated end states (float)" in legend
+    marker = [ln for ln in state.get_lines() if ln.get_label() == res.equilibrium_labels[0]][0]
+    assert (marker.get_xdata()[0], marker.get_ydata()[0]) == (0.0, 0.0)
+    # trajectories end near the two stable equilibria +-(a, a), a = tanh(1.2 a) ~ 0.66: both are reached
+    ends = res.endpoints.reshape(-1, 2)
+    assert ends[:, 0].max() > 0.5 and ends[:, 0].min() < -0.5
+    assert res.ratios[:, -1].max() > 0.1
+    _drawable(res.figure)
+
+
+def test_two_equilibria_refutation_marks_both():
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    def box(lo, hi, point=None):     # what refuting_equilibria reads of the kernel's EquilibriumBox
+        return SimpleNamespace(point=point, lower=lambda: tuple(map(Fraction, lo)),
+                               upper=lambda: tuple(map(Fraction, hi)))
+    two = SimpleNamespace(first=box(("1", "2"), ("1", "2"), ("1", "2")), second=box(("-1", "0"), ("-1/2", "1")))
+    eqs, labels = plot.refuting_equilibria(two)
+    assert [e.tolist() for e in eqs] == [[1.0, 2.0], [-0.75, 0.5]]
+    assert labels == ("kernel-verified equilibrium $x^*_1$", "kernel-verified equilibrium $x^*_2$")
+
+
+def test_certified_network_has_no_state_panel():
+    res = plot.distance_pairs(rule("anti-hebbian-network"), trajectories=1, t_end=2.0)
+    assert len(res.figure.axes) == 1 and res.equilibria == ()
+
+
+def test_pdf_is_written_by_the_command_line_and_is_deterministic(tmp_path, capsys):
+    target = tmp_path / "net.pdf"
+    assert cli(str(RULES / "bistable-network.toml"), "--out", str(target), "--trajectories", "2",
+               "--t-end", "3") == 0
+    out = capsys.readouterr().out
+    for kind in ("measure", "distance"):
+        path = tmp_path / f"net-{kind}.pdf"
+        assert path.read_bytes()[:5] == b"%PDF-" and f"wrote {path}" in out
+    first = (tmp_path / "net-distance.pdf").read_bytes()
+    assert cli(str(RULES / "bistable-network.toml"), "--kind", "distance", "--out", str(tmp_path / "again.pdf"),
+               "--trajectories", "2", "--t-end", "3") == 0
+    assert (tmp_path / "again.pdf").read_bytes() == first          # seeded, no creation date
+
+
+def test_mathtext_fallback_for_what_it_cannot_draw():
+    assert plot.to_mathtext(r"a \le b \ge c \operatorname{diag}(x)") == r"$a \leq b \geq c \mathrm{diag}(x)$"
+    assert plot.to_mathtext(r"\begin{pmatrix}1\end{pmatrix}") is None
+    assert plot.plain("cost$") == r"cost\$"

@@ -97,11 +97,12 @@ def plot_spectrum(rep: SpectralReport, path: str | Path, W: Any = None, *, title
     Re lambda = 1 / phi'(0) (the origin of form H is linearly stable iff every eigenvalue lies left of it), the
     bulk reference circle ||W||_F / sqrt(n), vertical marks at alpha(W), alpha(ceil(W)) and mu_2(W), and (with W,
     n <= NUMERICAL_RANGE_MAX_N) the boundary of the numerical range, whose rightmost point is mu_2(W).
-    Writes .png or .svg (by the suffix of path)."""
+    Writes .png, .svg or .pdf (by the suffix of path); the title is one line, the details a caption below."""
     path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise InputError(f"plot file {path.name} must end in .png or .svg", file=str(path), symbol="plot",
-                         hint="e.g. --plot spectrum.png")
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg", "pdf"):
+        raise InputError(f"plot file {path.name} must end in .png, .svg or .pdf", file=str(path), symbol="plot",
+                         hint="e.g. --plot spectrum.pdf")
     # deferred: matplotlib costs about 0.5 s to import and only plots use it; Agg is chosen before pyplot loads
     import matplotlib
     matplotlib.use("Agg")
@@ -112,23 +113,27 @@ def plot_spectrum(rep: SpectralReport, path: str | Path, W: Any = None, *, title
     t = np.linspace(0, 2 * np.pi, 400)
     ax.plot(np.cos(t), np.sin(t), color="0.6", lw=0.8, ls="--", label="unit circle")
     r = rep.bulk_radius
-    ax.plot(r * np.cos(t), r * np.sin(t), color="C2", lw=0.8, label=f"circular-law reference ||W||_F/sqrt(n) = {r:.3g}")
+    ax.plot(r * np.cos(t), r * np.sin(t), color="C2", lw=0.8,
+            label=rf"circular-law reference $\|W\|_F/\sqrt{{n}} = {r:.3g}$")
     if W is not None and rep.n <= NUMERICAL_RANGE_MAX_N:
         fov = numerical_range(W)
-        ax.plot(fov.real, fov.imag, color="C4", lw=1.0, label="numerical range (max Re = mu_2)")
-    ax.scatter(eig.real, eig.imag, s=12, color="C0", zorder=3, label=f"eigenvalues of W (n = {rep.n})")
+        ax.plot(fov.real, fov.imag, color="C4", lw=1.0, label=r"numerical range ($\max\,\mathrm{Re} = \mu_2(W)$)")
+    ax.scatter(eig.real, eig.imag, s=12, color="C0", zorder=3, label=f"eigenvalues of $W$ ($n = {rep.n}$)")
     if rep.slope_at_zero:
         x1 = 1.0 / rep.slope_at_zero
-        ax.axvline(x1, color="k", lw=1.0, label=f"Re = {x1:g}: J(0) = -I + W phi'(0) loses stability")
-    for x, name, color in ((rep.alpha.value, "alpha(W)", "C1"), (rep.alpha_majorant.value, "alpha(ceil(W))", "C3"),
-                           (rep.mu2.value, "mu_2(W)", "C4")):
-        ax.axvline(x, color=color, lw=0.9, ls=":", label=f"{name} = {x:+.3f}")
+        ax.axvline(x1, color="k", lw=1.0, label=rf"$\mathrm{{Re}}\,\lambda = {x1:g}$: $J(0) = -I + W\varphi'(0)$ loses stability")
+    for x, name, color in ((rep.alpha.value, r"\alpha(W)", "C1"),
+                           (rep.alpha_majorant.value, r"\alpha(\lceil W\rceil)", "C3"), (rep.mu2.value, r"\mu_2(W)", "C4")):
+        ax.axvline(x, color=color, lw=0.9, ls=":", label=f"${name} = {x:+.3f}$")
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel("Re lambda")
-    ax.set_ylabel("Im lambda")
-    ax.set_title(title or f"spectrum of W (float, untrusted); verdict: {rep.verdict or 'not decided'}", fontsize=9)
+    ax.set_xlabel(r"$\mathrm{Re}\,\lambda$")
+    ax.set_ylabel(r"$\mathrm{Im}\,\lambda$")
+    ax.set_title(title or f"spectrum of $W$, contraction {rep.verdict or 'not decided'}", fontsize=11)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.text(0.01, 0.012, "eigenvalues, numerical range and marks computed in floats (untrusted, display only); "
+             "the verdict is the kernel's", fontsize=8, color="0.25", ha="left", va="bottom")
+    fig.tight_layout(rect=(0.0, 0.04, 1.0, 1.0))
+    metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None} if fmt == "pdf" else {}
+    fig.savefig(path, dpi=120, format=fmt, metadata=metadata)
     plt.close(fig)
     return path
