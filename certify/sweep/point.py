@@ -114,7 +114,9 @@ def _budget(seconds: float):
     import threading
     if threading.current_thread() is threading.main_thread():
         return limit(seconds)
+    from certify.sweep.run import preload
     from certify.sweep.threadbudget import thread_budget
+    preload()   # what a check imports, imported before any budget runs (cheap once done)
     return thread_budget(seconds)
 
 

@@ -33,6 +33,16 @@ PRELOAD = ["certify.check", "certify.sweep.point", "certify.sweep.condition", "c
            "certify.lang.network", "certify.search.contraction", "certify.search.lmi", "certify.kernel.contraction"]
 
 
+def preload() -> None:
+    """Import PRELOAD here and now (a worker thread does it before its first budget; a missing module is skipped)."""
+    import importlib
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 @dataclass(frozen=True)
 class Failure:
     """An item that failed twice (an exception escaping `fn`, or its worker lost): the reason, never a verdict."""

@@ -9,12 +9,15 @@ The same exception as budget.py, delivered the same way a signal handler would d
 this thread (CPython's PyThreadState_SetAsyncExc), and again every REFIRE seconds while the block runs, so a step
 that caught it cannot go on unbounded. check_rule turns it into INCONCLUSIVE with the reason, as it does for the
 signal budget; the caller sees `spent.expired` and records a timeout. A long call into C finishes before the
-exception is seen. The block is left with nothing pending: no exception can reach this thread's later work.
+exception is seen. Never during an import (the exception waits until the thread is out of importlib: a module cut
+off halfway would stay broken for every later task of the process; certify/budget.py has the same care, raising only
+inside named steps). The block is left with nothing pending: no exception can reach this thread's later work.
 """
 
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from typing import Iterator
 from certify.budget import REFIRE, BudgetExceeded, seconds_text
 
 DURING = "the check (in a worker thread, where the steps are not named)"
+IMPORT_POLL = 0.01   # seconds between looks while the thread is importing a module
 
 
 @dataclass
@@ -41,6 +45,16 @@ def _exception_type(seconds: float) -> type:
         BudgetExceeded.__init__(self, seconds, DURING)
     return type(f"ThreadBudgetExceeded_{seconds_text(seconds).replace('.', '_')}", (BudgetExceeded,),
                 {"__init__": __init__, "__module__": __name__})
+
+
+def _importing(thread_id: int) -> bool:
+    """Whether the thread is running an import (a frame of importlib's bootstrap is on its stack)."""
+    frame = sys._current_frames().get(thread_id)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(("<frozen importlib", "<frozen zipimport")):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _set_async(thread_id: int, exc: type | None) -> None:
@@ -68,6 +82,9 @@ def thread_budget(seconds: float) -> Iterator[ThreadBudget]:
                 if not armed.is_set():
                     return
                 spent.expired = True
+                if _importing(target):      # never inside an import: a half-run module would stay broken
+                    delay = IMPORT_POLL
+                    continue
                 _set_async(target, exc_type)
             delay = REFIRE
 

@@ -86,3 +86,20 @@ def test_on_dask_a_point_past_its_budget_is_a_timeout_error(dask_client):
     grid = ["k=0:1:3", "gamma=2"]
     assert sweep(RULE, grid, client=dask_client, figure=False, timeout=60).table() == \
         sweep(RULE, grid, jobs=1, figure=False).table()
+
+
+def test_an_import_is_never_cut_off_halfway(tmp_path, monkeypatch):
+    (tmp_path / "slow_module_for_budget.py").write_text(
+        "import time\nfor _ in range(30):\n    time.sleep(0.01)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def work():
+        try:
+            with thread_budget(0.05):
+                import slow_module_for_budget   # takes 0.3 s: the budget runs out in the middle
+                while True:
+                    time.sleep(0.005)
+        except BudgetExceeded:
+            import sys
+            return sys.modules["slow_module_for_budget"].DONE
+    assert _in_thread(work)["value"] is True
