@@ -186,10 +186,13 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
         Wf = binary64_exactly(W)
     P = float_array(P, "P", 2)
     lam = float_array(lam, "lam", 1)
-    if not is_pd_verified(P):
-        raise KernelError("check_lmi: P is not verified positive definite")
+    if not c < 1:
+        raise KernelError(f"check_lmi: the rate c = {c} must be < 1 (the block -2(1 - c) P of M must be negative "
+                          "definite)")
+    # P > 0 needs no check of its own: the verified test below proves -M(c) > 0 for s~ = round_down(2(1 - c)) > 0,
+    # and its top-left block s~ P is a principal submatrix of a positive definite matrix.
     minusM, R = lmi_matrix_float(Wf, g, form, P, lam, c)
-    if not is_pd_verified(minusM, R):
+    if not is_pd_verified(minusM, R, overwrite=True):
         raise KernelError(f"check_lmi: the LMI could not be verified at rate c = {c} (verified Cholesky failed)")
     return "verified-cholesky"
 

@@ -82,15 +82,18 @@ def norm2_upper(R: np.ndarray) -> float:
     return round_up(Fraction(top) * (1 + 2 * n * U))
 
 
-def is_pd_verified(A: np.ndarray, radius: np.ndarray | float = 0.0) -> bool:
+def is_pd_verified(A: np.ndarray, radius: np.ndarray | float = 0.0, *, overwrite: bool = False) -> bool:
     """True only if every symmetric matrix within entrywise `radius` of the float matrix A is positive
-    definite (Rump's test). False means "not verified" (it may still be positive definite)."""
+    definite (Rump's test). False means "not verified" (it may still be positive definite). With overwrite=True
+    the caller gives up A and radius (float64 arrays of A's shape): they are scaled and shifted in place instead
+    of copied, which halves the memory of a large check."""
     for name, x in (("matrix", A), ("radius", radius)):
         kind = np.asarray(x).dtype.kind
         if kind not in "biuf" or np.asarray(x).dtype.itemsize > 8:
             raise KernelError(f"is_pd_verified: the {name} must hold real binary64 numbers, got dtype "
                               f"{np.asarray(x).dtype}")
-    A = np.array(A, dtype=np.float64, copy=True)
+    mine = overwrite and isinstance(A, np.ndarray) and A.dtype == np.float64 and A.flags.writeable
+    A = A if mine else np.array(A, dtype=np.float64, copy=True)
     if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
         raise KernelError(f"is_pd_verified: expected a non-empty square matrix, got shape {A.shape}")
     n = A.shape[0]
@@ -100,35 +103,51 @@ def is_pd_verified(A: np.ndarray, radius: np.ndarray | float = 0.0) -> bool:
         raise KernelError("is_pd_verified: matrix has NaN or infinite entries")
     if not np.array_equal(A, A.T):
         raise KernelError("is_pd_verified: matrix is not exactly symmetric")
-    R = np.broadcast_to(np.asarray(radius, dtype=np.float64), A.shape).copy()
+    if (overwrite and isinstance(radius, np.ndarray) and radius.dtype == np.float64 and radius.shape == A.shape
+            and radius.flags.writeable):
+        R = radius
+    else:
+        R = np.broadcast_to(np.asarray(radius, dtype=np.float64), A.shape).copy()
     if not np.array_equal(R, R.T):
         raise KernelError("is_pd_verified: radius matrix is not symmetric")
     d = np.diag(A).copy()
     if np.any(d <= 0):
         return False
-    # Scaling by powers of two (exact, away from under/overflow) makes the diagonal ~1 (van der Sluis).
-    s = np.exp2(-np.ceil(0.5 * np.log2(d)))
-    if np.all(np.isfinite(s)) and np.all(s > 0):
-        scaled = A * s[:, None] * s[None, :]
-        scaled_r = R * s[:, None] * s[None, :]
-        # keep the scaling only if it was exact (undoing it gives the same bits back)
-        exact = (np.array_equal(scaled / s[:, None] / s[None, :], A)
-                 and np.array_equal(scaled_r / s[:, None] / s[None, :], R)
-                 and np.all(np.isfinite(scaled)) and np.all(np.isfinite(scaled_r)))
-        if exact:
-            A, R = scaled, scaled_r
+    # Scaling by powers of two s_i = 2^k_i makes the diagonal ~1 (van der Sluis). It is applied only when it is
+    # exact: every nonzero entry stays a normal binary64 number after each of the two multiplications (a power-of-two
+    # multiple of a binary64 number in the normal range is represented exactly); zeros stay zeros.
+    k = -np.ceil(0.5 * np.log2(d))
+    if np.all(np.isfinite(k)) and _scaling_is_exact((A, R), int(k.min()), int(k.max())):
+        s = np.exp2(k)
+        for X in (A, R):
+            X *= s[:, None]
+            X *= s[None, :]
     d = np.diag(A)
     m = norm2_upper(R) if np.any(R) else 0.0
     c = sum((Fraction(i + 3) * U * Fraction(float(a)) for i, a in enumerate(d)), Fraction(0))
     c += 6 * n * (n + Fraction(float(np.max(d)))) * ETA + Fraction(m)
-    c_up = round_up(c)
-    shifted = A.copy()
-    for i in range(n):
-        shifted[i, i] = round_down(Fraction(float(A[i, i])) - Fraction(c_up))
+    c_up = Fraction(round_up(c))
+    diagonal = [round_down(Fraction(float(a)) - c_up) for a in d]
+    A[np.diag_indices(n)] = diagonal           # A is ours (a copy, or given up by the caller)
     try:
-        np.linalg.cholesky(shifted)
+        np.linalg.cholesky(A)
     except np.linalg.LinAlgError:
         return False
+    return True
+
+
+def _scaling_is_exact(arrays, kmin: int, kmax: int) -> bool:
+    """Whether multiplying each array by 2^k_i (rows) and then 2^k_j (columns), k in [kmin, kmax], keeps every
+    nonzero entry in the normal binary64 range at both steps (then no rounding happens)."""
+    low_shift, high_shift = min(kmin, 2 * kmin, 0), max(kmax, 2 * kmax, 0)
+    for X in arrays:
+        mags = np.abs(X)
+        top = float(mags.max()) if mags.size else 0.0
+        if top == 0.0:
+            continue
+        bottom = float(np.min(mags, where=mags > 0, initial=np.inf))
+        if math.frexp(bottom)[1] - 1 + low_shift < -1022 or math.frexp(top)[1] + high_shift > 1023:
+            return False
     return True
 
 
@@ -279,8 +298,18 @@ def lmi_matrix_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np
         raise KernelError("lmi_matrix_float: P must be exactly symmetric")
     gf = round_up(g)
     sf = round_down(2 * (1 - c))
+    if not sf > 0:
+        raise KernelError(f"check_lmi: the rate c = {c} leaves no positive 2(1 - c) in binary64")
     gl = gf * lam                       # one rounding each
-    if form == "H":
+    p = np.diag(P).copy()
+    diagonal_P = np.count_nonzero(P) == np.count_nonzero(p)      # no nonzero entry off the diagonal
+    if form == "H" and diagonal_P:
+        # P W is a row scaling: one rounded product per entry (its error u |p_i w_ij| is below gamma_{n+2} mag)
+        B = W * p[:, None]
+        B[np.diag_indices(n)] += gl
+        mag = np.abs(W) * np.abs(p)[:, None]
+        mag[np.diag_indices(n)] += np.abs(gl)
+    elif form == "H":
         B = P @ W
         B[np.diag_indices(n)] += gl
         mag = np.abs(P) @ np.abs(W)
@@ -296,12 +325,27 @@ def lmi_matrix_float(W, g: Fraction, form: str, P, lam, c: Fraction) -> tuple[np
     # mag), and the float evaluation of R itself can lose up to a few eta_min to underflow. `tiny` covers all
     # of it with room to spare, and is itself an exact binary64 number (an integer multiple of eta_min).
     tiny = float(2 * (n + 8)) * float(ETA)
-    # off-diagonal block: products and sums (gamma_{n+2}), plus the rounding of g~ lam_i (u |g~ lam_i|)
-    r_off = (gamma * mag + np.abs(B) * float(U)) * factor + tiny
-    top = sf * P
-    r_top = np.abs(top) * float(U) * factor + tiny
-    minusM = np.block([[top, -B], [-B.T, np.diag(2 * lam)]])
-    R = np.block([[r_top, r_off], [r_off.T, np.zeros((n, n))]])
+    # The two 2n x 2n matrices are filled block by block (no np.block copies):
+    #   -M = [[s~ P, -B], [-B^T, 2 diag(lam)]],  R = [[r_top, r_off], [r_off^T, 0]]
+    # off-diagonal block: products and sums (gamma_{n+2}), plus the rounding of g~ lam_i (u |g~ lam_i|), evaluated
+    # as (gamma mag + u |B|) factor + tiny, in place
+    r_off = mag
+    r_off *= gamma
+    r_off += np.abs(B) * float(U)
+    r_off *= factor
+    r_off += tiny
+    minusM = np.zeros((2 * n, 2 * n))
+    np.multiply(P, sf, out=minusM[:n, :n])
+    np.negative(B, out=minusM[:n, n:])
+    del B
+    minusM[n:, :n] = minusM[:n, n:].T
+    minusM[np.arange(n, 2 * n), np.arange(n, 2 * n)] = 2 * lam
+    R = np.zeros((2 * n, 2 * n))
+    np.multiply(np.abs(minusM[:n, :n]), float(U) * factor, out=R[:n, :n])
+    R[:n, :n] += tiny
+    R[:n, n:] = r_off
+    del r_off, mag
+    R[n:, :n] = R[:n, n:].T
     if not np.all(np.isfinite(R)) or not np.all(np.isfinite(minusM)):
         raise KernelError("check_lmi: overflow while forming the LMI in binary64")
     return minusM, R

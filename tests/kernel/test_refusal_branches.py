@@ -165,7 +165,10 @@ def test_lmi_refusals():
     refuses("check_lmi: the LMI does not hold", k.check_lmi, Wn, 1, "H", I2, [0, 0], 5)
     n = 41
     Wf, If = np.zeros((n, n)), np.eye(n)
-    refuses("check_lmi: P is not verified", k.check_lmi, Wf, 1, "H", -If, np.ones(n), F(1, 2))
+    # a negative definite P fails the LMI itself (its block s~ P of -M is a principal submatrix)
+    refuses("check_lmi: the LMI could not be verified", k.check_lmi, Wf, 1, "H", -If, np.ones(n), F(1, 2))
+    refuses("check_lmi: the rate c = 1 must be < 1", k.check_lmi, Wf, 1, "H", If, np.ones(n), F(1))
+    refuses("check_lmi: the rate c = ", k.check_lmi, Wf, 1, "H", If, np.ones(n), 1 - F(1, 2**1100))   # 2(1-c) -> 0
     with np.errstate(over="ignore", invalid="ignore"):
         refuses("check_lmi: overflow", k.check_lmi, np.full((n, n), 1e300), 1, "H", If * 1e300,
                 np.ones(n) * 1e300, F(1, 2))
