@@ -233,7 +233,7 @@ def prove_file(path: Path, out_dir: Path, latex: bool = True) -> Proved:
         return out
     stem = file_stem(rule.name)
     bodies = [(out_dir / f"{stem}.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n"),
-              (out_dir / f"{stem}.md", markdown(doc))]
+              (out_dir / f"{stem}.md", markdown(doc, rep))]
     if latex:
         bodies.append((out_dir / f"{stem}.tex",
                        report.latex_document([report.latex_report(rep)], f"certificate: {rule.name}")))
