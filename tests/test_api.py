@@ -49,9 +49,11 @@ def test_all_is_the_documented_list():
         assert f"``{name}``" in certify.__doc__, f"{name} is exported but not documented in certify/__init__.py"
         assert getattr(certify, name) is not None
     index = (ROOT / "docs" / "api" / "index.rst").read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for name in DOCUMENTED:
         if name != "__version__":
             assert f"certify.{name}" in index, f"{name} is missing from the API reference (docs/api/index.rst)"
+            assert f"`{name}" in guide, f"{name} is missing from docs/api.md"
 
 
 def test_star_import_gives_exactly_the_public_names():
