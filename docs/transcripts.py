@@ -10,12 +10,21 @@ with bash (pipes such as `| tail -3` included) in a scratch folder that holds `r
 
 - `my_rule.toml`: the first TOML block of README.md (the "Certify a rule" example);
 - `J.npy`: the recurrent weight matrix J of a 50-neuron network, 50 x 50, saved with numpy.save: a sparse random
-  matrix (seed 0, 20 % of the entries nonzero, |J_ij| up to 2; `make_J` below).
+  matrix (seed 0, 20 % of the entries nonzero, |J_ij| up to 2; `make_J` below);
+- `typo.toml`, `evil.toml`: the rule files of docs/rules.md (`EXAMPLE_FILES` below).
 
-The lines after a command, up to the next `$ ` line, are its stdout (stderr is not part of a transcript);
+The lines after a command, up to the next `$ ` line, are its stdout (stderr is not part of a transcript: a block
+that shows an error message runs the command with `2>&1`);
 `$ echo $?` prints the exit code of the command before it. A block with a line `...` is an excerpt: its other
 lines must appear in the real output, in order, and it is checked but never rewritten. Timings (`0.41 s`) are
 compared as `<t> s`.
+
+Recorded output: a block right after a line `<!-- transcript: recorded -->` is the output of a real run that is
+too slow (over about 20 s) or not deterministic (timings of whole runs, parallel schedules) to rerun on every
+check. `--check` lists it as recorded and does not rerun it; `--recorded` reruns and rewrites (or, with `--check`,
+compares) recorded blocks too:
+
+    python docs/transcripts.py --recorded docs/ci.md   # refresh the recorded blocks of one page
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILES = ["README.md"] + [f"docs/{p.name}" for p in sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```[a-z]*\n(.*?)^```\n", re.S | re.M)
+RECORDED = "<!-- transcript: recorded -->"
 TIMING = re.compile(r"\d+(?:\.\d+)? s\b")
 
 
@@ -45,6 +55,13 @@ def make_J(path: Path) -> None:
     np.save(path, J)
 
 
+#: the small files docs/rules.md's transcripts name (a typo in a parameter name, a hostile expression)
+EXAMPLE_FILES = {
+    "typo.toml": '[rule]\ndW = "-gama*W"\n[parameters]\ngamma = ">= 0"\n',
+    "evil.toml": '[rule]\ndW = "__import__(\'os\').system(\'touch pwned\')"\n',
+}
+
+
 def scratch() -> tempfile.TemporaryDirectory:
     tmp = tempfile.TemporaryDirectory(prefix="certify-transcripts-")
     where = Path(tmp.name)
@@ -55,6 +72,8 @@ def scratch() -> tempfile.TemporaryDirectory:
     if toml:
         (where / "my_rule.toml").write_text(toml.group(1), encoding="utf-8")
     make_J(where / "J.npy")
+    for name, body in EXAMPLE_FILES.items():
+        (where / name).write_text(body, encoding="utf-8")
     return tmp
 
 
@@ -105,7 +124,13 @@ def excerpt_ok(stored: str, fresh: str) -> list[str]:
     return missing
 
 
-def process(path: Path, cwd: Path, check: bool) -> bool:
+def is_recorded(text: str, start: int) -> bool:
+    """Whether the fence starting at `start` follows the recorded-output marker (blank lines between allowed)."""
+    before = text[:start].rstrip("\n").rsplit("\n", 1)[-1]
+    return before.strip() == RECORDED
+
+
+def process(path: Path, cwd: Path, check: bool, recorded: bool = False) -> bool:
     text = path.read_text(encoding="utf-8")
     ok = True
     pieces, last = [], 0
@@ -113,8 +138,11 @@ def process(path: Path, cwd: Path, check: bool) -> bool:
         block = m.group(1)
         if not block.startswith("$ certify "):
             continue
-        fresh = rerun(block, cwd)
         name = f"{path.relative_to(ROOT)}:{text[:m.start()].count(chr(10)) + 1}"
+        if is_recorded(text, m.start()) and not recorded:
+            print(f"{name}: recorded output, not rerun (--recorded reruns it)")
+            continue
+        fresh = rerun(block, cwd)
         if any(line.strip() == "..." for line in block.splitlines()):
             missing = excerpt_ok(block, fresh)
             if missing:
@@ -139,10 +167,12 @@ def process(path: Path, cwd: Path, check: bool) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate (or --check) the transcripts in README.md and docs/.")
     parser.add_argument("--check", action="store_true", help="compare only; exit 1 on a difference")
+    parser.add_argument("--recorded", action="store_true",
+                        help=f"also rerun the blocks marked {RECORDED} (slow or nondeterministic runs)")
     parser.add_argument("files", nargs="*", help="Markdown files (default: README.md and docs/*.md)")
     opts = parser.parse_args(argv)
     with scratch() as tmp:
-        results = [process(ROOT / f, Path(tmp), opts.check) for f in (opts.files or DEFAULT_FILES)]
+        results = [process(ROOT / f, Path(tmp), opts.check, opts.recorded) for f in (opts.files or DEFAULT_FILES)]
     return 0 if all(results) or not opts.check else 1
 
 
