@@ -34,12 +34,16 @@ _LAZY = ("Rule", "check_rule", "RuleReport", "ClaimResult")
 def __getattr__(name: str):
     # Rule and check_rule import SymPy; load them on first use so `certify --help` stays fast.
     if name == "Rule":
+        # deferred: certify.lang.rule imports this module (an import cycle at load time)
         from certify.lang.rule import Rule as value
     elif name == "check_rule":
+        # deferred: certify.check imports this module (an import cycle at load time)
         from certify.check import check_rule as value
     elif name == "RuleReport":
+        # deferred: certify.check imports this module (an import cycle at load time)
         from certify.check import RuleReport as value
     elif name == "ClaimResult":
+        # deferred: certify.check imports this module (an import cycle at load time)
         from certify.check import ClaimResult as value
     else:
         raise AttributeError(f"module 'certify' has no attribute {name!r}")

@@ -206,6 +206,7 @@ def stage(name: str) -> Iterator[None]:
 
 def check_seconds(value: str) -> float:
     """argparse type for --timeout: a finite number of seconds >= 0."""
+    # deferred: needed only on this path
     import argparse
     import math
     try:

@@ -79,6 +79,7 @@ class ClaimResult:
         if self.claim.bound == "contracting":
             return network_summary(self)
         if self.certificate is not None:
+            # deferred: loaded only when this path runs (keeps this module's import light)
             from certify.lang.parse import show
             return self.certificate.bound.render(show)
         if self.refutation is not None:
@@ -93,6 +94,7 @@ class ClaimResult:
         return best if self.verdict is Verdict.CERTIFIED and best is not None else None
 
     def _plastic(self):
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.search.contraction import PlasticResult
         return self.network if isinstance(self.network, PlasticResult) else None
 
@@ -153,6 +155,7 @@ class ClaimResult:
         """Fixed networks certified in a weighted l1 / linf norm: the weights eta (float64 numpy array of the
         binary64 numbers the kernel used). None otherwise, and None when the search kept only their count (above
         certify.search.sizes.SHOW_WEIGHTS_MAX_N neurons)."""
+        # deferred: NumPy is loaded only when this runs
         import numpy as np
         eta = self._data("eta_exact")
         if eta is None:
@@ -174,25 +177,30 @@ class ClaimResult:
 
     def to_dict(self) -> dict:
         """This claim's entry under "results" in ``certify check --format json``."""
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output import notebook
         return notebook.result_dict(self)
 
     def __repr__(self) -> str:
         try:
+            # deferred: loaded only when this path runs (keeps this module's import light)
             from certify.output import notebook
             return notebook.result_repr(self)
         except Exception:   # a repr never raises: the plain form, without the rendering
             return f"<ClaimResult {_claim_text(self.claim)}: {self.verdict.value.upper()}>"
 
     def __str__(self) -> str:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output import notebook
         return notebook.result_str(self)
 
     def _repr_markdown_(self) -> str:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output import notebook
         return notebook.result_markdown(self)
 
     def _repr_latex_(self) -> str:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output import notebook
         return notebook.result_latex(self)
 
@@ -201,6 +209,7 @@ def _read_only(arr):
     """A read-only copy of a certificate's array (so that a notebook cannot change the numbers it shows)."""
     if arr is None:
         return None
+    # deferred: NumPy is loaded only when this runs
     import numpy as np
     out = np.array(arr, dtype=np.float64, copy=True)
     out.setflags(write=False)
@@ -237,28 +246,33 @@ class RuleReport:
 
     def to_dict(self) -> dict:
         """The item ``certify check --format json`` prints for this rule (one element of its list)."""
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output import notebook
         return notebook.report_dict(self)
 
     def to_markdown(self) -> str:
         """The Markdown report (``certify check --format markdown``) after a verdict badge."""
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output import notebook
         return notebook.report_markdown(self)
 
     def to_latex(self) -> str:
         """The LaTeX report body (``certify check --format latex``, without the document around it) after a
         verdict badge."""
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output import notebook
         return notebook.report_latex(self)
 
     def __repr__(self) -> str:
         try:
+            # deferred: loaded only when this path runs (keeps this module's import light)
             from certify.output import notebook
             return notebook.report_repr(self)
         except Exception:   # a repr never raises: the plain form, without the rendering
             return f"<RuleReport {self.rule.name}: {self.verdict.value.upper()}, {len(self.results)} result(s)>"
 
     def __str__(self) -> str:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output import notebook
         return notebook.report_str(self)
 
@@ -281,6 +295,7 @@ def _require_kernel_evidence(r: "ClaimResult") -> None:
         return
     # deferred: the equilibrium types load FLINT, which a flow-only check does not need
     from certify.kernel.equilibria import TwoEquilibria, UnstableEquilibrium
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.kernel.evidence import NetworkRate, PlasticRate
     net = r.network
     if r.verdict is Verdict.CERTIFIED:
@@ -303,6 +318,7 @@ def _network_subjects(net) -> set[str]:
     """The fingerprints (kernel/evidence.py) under which kernel evidence may speak about this network: its own
     (W0, g, form, linear) and, for a linear network, the same weights with slope 1 in either form (H and FR are the
     same system when phi is the identity)."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.kernel.evidence import network_fingerprint, weights_digest
     # hashed once (an ExactMatrix keeps its digest); every variant below differs only in (g, form, linear)
     digest = net.W0.digest() if hasattr(net.W0, "digest") else weights_digest(net.W0)
@@ -368,6 +384,7 @@ def decide(rule: Rule, claim: Claim) -> ClaimResult:
 
 def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
     """Does the network of [network] contract while W follows dW? Kernel-checked rates only."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.errors import InputError
     from certify.lang.network import network_of
 
@@ -386,6 +403,7 @@ def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
 
 
 def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.search import contraction
     what = _claim_text(claim)
     if rule.is_fixed:
@@ -411,6 +429,7 @@ def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
         plastic, reasons = contraction.certify_plastic(rule, net)
     if plastic is not None and _about(net, plastic.evidence):
         return ClaimResult(claim, Verdict.CERTIFIED, network=plastic)
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.output.numbers import q
     try:
         with stage(f"the network search (contraction of the network at W0) for {what}"):
@@ -429,6 +448,7 @@ def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
 
 
 def network_summary(r: ClaimResult) -> str:
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.search.contraction import FixedResult, PlasticResult
     from certify.output.numbers import q
     from certify.lang.parse import show
@@ -524,6 +544,7 @@ def _load_data_files(rule: Rule) -> None:
     missing data file is an InputError even when no claim needs the network."""
     if not rule.network:
         return
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.network import network_of
     try:
         with stage("loading the [network] data files"):
@@ -541,8 +562,10 @@ def _check_rule(rule: Rule, measure: str | None, bound: str | None, expectations
         report = _check_claims(rule, measure, bound, expectations)
     if not has_laws:
         return report
+    # deferred: needed only on this path
     from dataclasses import replace
 
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.search.laws import law_mismatches
     laws = _decide_laws(rule)
     # The file's verdict is the worst of everything it declares: its stated claim and every declared law -- a
@@ -556,6 +579,7 @@ def _check_rule(rule: Rule, measure: str | None, bound: str | None, expectations
 
 def _decide_laws(rule: Rule) -> tuple:
     """decide_laws, or (when the time budget runs out) one INCONCLUSIVE entry per declared section."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.search.laws import LawReport, LawResult, decide_laws
     try:
         with stage("the declared laws ([balancing], [energy]; kernel)"):

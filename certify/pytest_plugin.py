@@ -100,8 +100,10 @@ class RuleItem(_Item):
         self.what = what
 
     def runtest(self) -> None:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.budget import limit
         from certify.errors import InputError
+        # deferred: loads SymPy only when this runs
         from certify.output.report import text_error
         try:
             with limit(None):
@@ -110,6 +112,7 @@ class RuleItem(_Item):
             raise CertifyFailure(text_error(err)) from None
 
     def _run(self) -> None:
+        # deferred: loads SymPy only when this runs
         from certify.check import check_rule, decide, decide_contracting
         from certify.kernel.objects import Claim
         from certify.lang.rule import Rule
@@ -126,6 +129,7 @@ class RuleItem(_Item):
                                      + "\n".join(_result_lines(r, Printer("text"), steps=True)))
             return
         if kind == "laws":
+            # deferred: loads SymPy only when this runs
             from certify.search.laws import decide_laws, law_mismatches
             reports = decide_laws(rule)
             bad = list(law_mismatches(rule, reports)) or (
@@ -178,6 +182,7 @@ class CertificateItem(_Item):
     kind = "certificate"
 
     def runtest(self) -> None:
+        # deferred: loads SymPy only when this runs
         from certify.output.certificate import render_verified, verify_file
         result = verify_file(self.path)
         if not result.ok:
@@ -186,12 +191,15 @@ class CertificateItem(_Item):
 
 class RuleFile(pytest.File):
     def collect(self):
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.errors import InputError
+        # deferred: loads SymPy only when this runs
         from certify.lang.rule import Rule
         from certify.output.report import text_error
         try:
             rule = Rule.from_file(self.path)
             if rule.network:    # a bad W0 or bias file is an error whatever the claims (as in `certify check`)
+                # deferred: loads SymPy only when this runs
                 from certify.lang.network import network_of
                 network_of(rule)
         except InputError as err:

@@ -147,3 +147,33 @@ def test_output_never_imports_the_command_line():
     assert "certify.output.certificate.recheck" in outputs
     for output in outputs:
         assert not any(m == "certify.cli" or m.startswith("certify.cli.") for m in graph[output]), output
+
+
+def _deferred_imports_without_reason() -> list[str]:
+    """Imports inside a function with no comment saying why: on the import's line, or on the comment line that opens
+    the block of imports it belongs to (a group of deferred imports shares one reason)."""
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for sub in ast.walk(node):
+                if not isinstance(sub, (ast.Import, ast.ImportFrom)):
+                    continue
+                i = sub.lineno - 1
+                if "#" in lines[i]:
+                    continue
+                j = i - 1
+                while j >= 0 and lines[j].strip().startswith(("import ", "from ")) and "#" not in lines[j]:
+                    j -= 1
+                if j < 0 or not lines[j].strip().startswith("#"):
+                    missing.append(f"{path.relative_to(PACKAGE.parent)}:{sub.lineno}: {lines[i].strip()}")
+    return missing
+
+
+def test_every_deferred_import_says_why():
+    """An import inside a function is a decision (startup time, an optional library, an import cycle); the reason is
+    written next to it, so that nobody moves it to the top and breaks what it protected."""
+    missing = _deferred_imports_without_reason()
+    assert not missing, f"{len(missing)} deferred imports without a reason, e.g. {missing[:5]}"

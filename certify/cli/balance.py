@@ -79,6 +79,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
 def _load_any(path: str, what: str, *, vector: bool = False) -> np.ndarray | dict[str, np.ndarray]:
     """An array (or the arrays of a .npz) through the one safe loader (certify/lang/datafiles.py): regular files only,
     real numeric dtypes, the .npy header and size checked before anything is allocated, no pickles."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.datafiles import load_array
     return load_array(path, what, ndims=(1, 2), npz=True)
 
@@ -147,6 +148,7 @@ def _usage_error(report: dict, err: InputError, args, out) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Execute `certify balance` for parsed `args`; returns the exit code."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.families.balancing import NoBalancedState, balance, measures_report
 
     out = sys.stdout
@@ -214,7 +216,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_robustness_target(path: str, n: int) -> None:
+    # deferred: loads SymPy only when this runs
     from certify.output.plot import output_format
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.families.robustness import MAX_N
     output_format(path, symbol="--robustness")
     parent = os.path.dirname(path)
@@ -228,12 +232,14 @@ def _check_robustness_target(path: str, n: int) -> None:
 
 def _robustness(path: str, net: dict[str, Any], res) -> dict[str, Any]:
     """Run the noise experiment (ReLU; W_out = I when not given) and write its plot to `path`."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.families.robustness import ReluNetwork, noise_experiment, robustness_figure
     J = np.asarray(net["J"], float)
     W_out = np.eye(J.shape[0]) if net["W_out"] is None else np.atleast_2d(np.asarray(net["W_out"], float))
     relu = ReluNetwork(J, W_out, None if net["W_in"] is None else np.asarray(net["W_in"], float),
                        None if net["b"] is None else np.asarray(net["b"], float))
     exp = noise_experiment(relu, result=res)
+    # deferred: loads SymPy only when this runs
     from certify.output.plot import save_figure
     save_figure(robustness_figure(exp, title=f"{os.path.basename(path)}: ReLU network, n = {J.shape[0]}"), path)
     m = exp.measures
@@ -277,6 +283,7 @@ def _write(path: str, res) -> str:
         v = getattr(res, k)
         if v is not None:
             arrays[k] = v
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.output.atomic import write_bytes_with
     write_bytes_with(path, lambda fh: np.savez(fh, **arrays))   # whole or not at all
     return path

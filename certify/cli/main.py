@@ -24,6 +24,7 @@ VERBOSE_HELP = ("progress on stderr: one line [i/N] per rule file with its verdi
 
 def _check_one(path: Path, args: argparse.Namespace, progress: Progress, junit_items: list):
     """Decide one rule file for `check` (a RuleReport, or the InputError it raised), with its progress line."""
+    # deferred: loads SymPy only when this runs
     from certify.check import check_rule
     from certify.lang.rule import Rule
 
@@ -55,6 +56,7 @@ def _claims_done(progress: Progress, rep) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    # deferred: loads SymPy only when this runs
     from certify.output import report
 
     try:
@@ -96,6 +98,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             else:
                 rendered.append(report.text_report(rep, level=output_level(args)))
             if args.out:
+                # deferred: loaded only when this path runs (keeps this module's import light)
                 from certify.output.atomic import write_text
                 body = (report.to_json([report.report_dict(rep)]) if args.format == "json" else
                         report.latex_document([rendered[-1]], rep.rule.name).rstrip() if args.format == "latex"
@@ -120,6 +123,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             counts = {v: verdicts.count(v) for v in Verdict}
             print(("\n" if rendered else "") + ", ".join(f"{counts[v]} {v.value}" for v in Verdict))
     if args.junit_xml:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output.junit import check_xml, write
         write(args.junit_xml, check_xml(junit_items, expect=args.expect))
     if args.expect:
@@ -144,6 +148,7 @@ def output_level(args: argparse.Namespace) -> str:
 def _check_outputs(args: argparse.Namespace, files: list[Path]) -> None:
     """Before any work: --out is a folder that can be written (created when missing), --junit-xml a file, and no two
     rule files would write the same report (a/x.toml and b/x.toml both give x.txt): InputError otherwise."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.output.atomic import output_file, output_folder
     if getattr(args, "out", None):
         out = output_folder(args.out)
@@ -159,6 +164,7 @@ def _check_outputs(args: argparse.Namespace, files: list[Path]) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    # deferred: loads SymPy only when this runs
     from certify.output import report
     from certify.check import check_rule
     from certify.lang.rule import Rule
@@ -193,6 +199,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             bodies.append(report.explain_report(rep, args.format))
             verdicts.append(rep.verdict)
             if args.out:
+                # deferred: loaded only when this path runs (keeps this module's import light)
                 from certify.output.atomic import write_text
                 body = (report.latex_document([bodies[-1]], f"certify explain: {rep.rule.name}")
                         if args.format == "latex" else bodies[-1] + "\n")
@@ -213,6 +220,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify import __version__
 
     parser = argparse.ArgumentParser(
@@ -238,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     check.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report (one testcase per claim)")
     check.set_defaults(func=cmd_check)
+    # deferred: loads SymPy only when this runs
     from certify.output import certificate
     prove = sub.add_parser("prove", help="write a certificate (JSON + Markdown + LaTeX) per rule file",
                            description="Decide every claim of each rule file (the documented [expect] claims, else "
@@ -276,14 +285,17 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("-q", "--quiet", action="store_true", help="no progress lines (the explanation is unchanged)")
     explain.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     explain.set_defaults(func=cmd_explain)
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.cli import balance as balance_cli, memory as memory_cli, plot as plot_cli, spectrum as spectra_cli
     balance_cli.add_parser(sub).set_defaults(func=balance_cli.run)
     plot_cli.add_parser(sub).set_defaults(func=plot_cli.run)
     memory_cli.add_parser(sub).set_defaults(func=memory_cli.run)
     spectra_cli.add_parser(sub).set_defaults(func=spectra_cli.run)
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.cli import sweep as sweep_cli
     sweep_cli.add_parser(sub).set_defaults(func=sweep_cli.run)
     verify.set_defaults(func=certificate.run_verify)
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.budget import DEFAULT_SECONDS, TIMEOUT_HELP, check_seconds
     for name, command in sub.choices.items():   # every command that reads rule files or certificates
         if name != "balance":
@@ -305,6 +317,7 @@ def _common_options(func):
     """`func` run with files outside the naming file's folder allowed when --allow-outside-paths was given, and with
     --timeout as the time budget per rule file (certify/budget.py)."""
     def run(args: argparse.Namespace) -> int:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.budget import configure
         from certify.lang.paths import allow_outside, reset
         token = allow_outside(getattr(args, "allow_outside_paths", False))
@@ -345,6 +358,7 @@ def console_main() -> None:
         code = main()
         sys.stdout.flush()
     except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
+        # deferred: needed only on this path
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 0

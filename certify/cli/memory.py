@@ -38,6 +38,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "kernel-verified contraction verdict. Exit 0 when the analysis ran, 2 on bad input, 3 when the time "
             "budget (--timeout) ran out."))
     p.add_argument("rule", metavar="RULE.toml", help="a rule file with a [network] table")
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.cli.common import add_format, add_verbosity
     add_format(p, ("text", "json"))
     p.add_argument("--out", metavar="FILE", help="also write the report (in --format) to FILE")
@@ -48,6 +49,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def load(path: str) -> tuple[list, list, str, Rule]:
     """(W, b, lagrangian, the rule) from a rule file; InputError names the file, the symbol and a fix."""
+    # deferred: loads SymPy only when this runs
     from certify.lang.network import network_of
     from certify.lang.rule import Rule
 
@@ -78,9 +80,12 @@ def load(path: str) -> tuple[list, list, str, Rule]:
 
 def run(args: argparse.Namespace) -> int:
     """Execute `certify memory` for parsed `args`; returns the exit code."""
+    # deferred: loads SymPy, python-flint only when this runs
     from certify.families import memory
+    # deferred: loads SymPy only when this runs
     from certify.output.report import text_error
 
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.budget import BudgetExceeded, limit, stage
     from certify.output.progress import Progress
 
@@ -125,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         body = "\n".join(lines)
     print(body)
     if args.out:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output.atomic import write_text
         try:
             write_text(args.out, body + "\n")
@@ -153,5 +159,6 @@ def _out_of_time(args: argparse.Namespace, reason: str) -> int:
 
 def _kernel_laws(rule) -> list:
     """The [energy] laws of the rule, decided by the kernel (empty when it declares none)."""
+    # deferred: loads SymPy only when this runs
     from certify.search.laws import decide_laws
     return [r for rep in decide_laws(rule) if rep.section == "energy" for r in rep.results]

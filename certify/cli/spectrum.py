@@ -36,6 +36,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "the report was produced, 2 on bad input, 3 when the time budget (--timeout) ran out."))
     p.add_argument("rule", metavar="RULE.toml", help="a rule file with a [network] table and W0")
     p.add_argument("--plot", metavar="FILE", help="also draw the spectrum into FILE (.png, .svg or .pdf)")
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.cli.common import add_format, add_verbosity
     add_format(p, ("text", "json"))
     p.add_argument("--out", metavar="FILE", help="also write the report (in --format) to FILE")
@@ -46,6 +47,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def load(path: str):
     """(rule, network) from a rule file; InputError names the file, the symbol and a fix."""
+    # deferred: loads SymPy only when this runs
     from certify.lang.network import network_of
     from certify.lang.rule import Rule
 
@@ -59,9 +61,12 @@ def load(path: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    # deferred: loads SymPy only when this runs
     from certify.output.report import text_error
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.families.spectra import plot_spectrum, render, spectral_report
 
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.budget import BudgetExceeded, limit, stage
     from certify.output.progress import Progress
 
@@ -115,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         body = "\n".join(lines)
     print(body)
     if args.out:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output.atomic import write_text
         try:
             write_text(args.out, body + "\n")

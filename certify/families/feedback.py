@@ -269,6 +269,7 @@ def readout_curve(tr: Trained, *, steps: int = 400) -> tuple[np.ndarray, np.ndar
 def equilibria_along_z(tr: Trained, *, steps: int = 400) -> list[FoundEquilibrium]:
     """Closed-loop equilibria from the zeros of F(z) - z along `readout_curve` (refined by Brent's method),
     plus Newton from x* and -x*; each polished by Newton on the closed loop. Sorted by z."""
+    # deferred: SciPy is loaded only when this runs
     from scipy.optimize import brentq
 
     inst, N = tr.instance, tr.instance.N
@@ -309,6 +310,7 @@ def equilibria_along_z(tr: Trained, *, steps: int = 400) -> list[FoundEquilibriu
 
 def lyapunov_matrix(J: np.ndarray) -> np.ndarray:
     """UNTRUSTED witness: the exactly symmetric float solution P of J^T P + P J = -I (scipy)."""
+    # deferred: SciPy is loaded only when this runs
     from scipy.linalg import solve_continuous_lyapunov
 
     P = solve_continuous_lyapunov(J.T, -np.eye(J.shape[0]))
@@ -340,6 +342,7 @@ def verify_stable(tr: Trained, box: keq.EquilibriumBox, x: np.ndarray) -> kst.St
 
 def network(tr: Trained):
     """The trained network as a certify.lang.network.Network (W and u read exactly from binary64)."""
+    # deferred: loads SymPy only when this runs
     from certify.lang.network import Network
 
     W0 = tuple(tuple(Fraction(float(v)) for v in row) for row in tr.W)
@@ -409,6 +412,7 @@ def _local(tr: Trained) -> LocalAnswer:
 
 
 def _contraction(tr: Trained, net) -> ContractionAnswer:
+    # deferred: loads SymPy only when this runs
     from certify.search.contraction import certify_fixed
 
     res = certify_fixed(net)
@@ -421,6 +425,7 @@ def _refutation(tr: Trained, local: LocalAnswer, found: list[FoundEquilibrium], 
                 ) -> RefutationAnswer:
     piped = None
     if pipeline:
+        # deferred: loads SymPy only when this runs
         from certify.search.contraction import refute_fixed
         piped = refute_fixed(net)
     if local.box is None:

@@ -61,6 +61,7 @@ class ReluNetwork:
 
     def balanced(self, *, p: float = 2.0, tol: float = 1e-12):
         """(the balanced twin, the BalanceResult). Raises NoBalancedState when no balanced state exists."""
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.families.balancing import balance
         res = balance(self.J, W_in=self.W_in, W_out=self.W_out, b=self.b, p=p, tol=tol)
         return ReluNetwork(res.J, res.W_out, res.W_in, res.b), res
@@ -122,7 +123,9 @@ class MeasuresBeforeAfter:
 
 def matrix_measures(A: np.ndarray) -> dict[str, float]:
     """mu_1, mu_2, mu_inf, the induced norms, the Frobenius norm and the spectral abscissa (floats)."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.families.balancing import measures
+    # deferred: loads SciPy only when this runs
     from certify.search.measures import spectral_abscissa
     out = dict(measures(A))
     out["frobenius"] = float(np.linalg.norm(A, "fro"))
@@ -133,6 +136,7 @@ def matrix_measures(A: np.ndarray) -> dict[str, float]:
 def measures_before_after(J: object, *, p: float = 2.0, alpha: object = None, tol: float = 1e-12,
                           result: Any = None) -> MeasuresBeforeAfter:
     """Balance J (or take the given BalanceResult) and measure it before and after."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.families.balancing import balance
     res = result if result is not None else balance(J, p=p, alpha=alpha, tol=tol)   # validates J
     A = np.asarray(J, dtype=float)
@@ -255,8 +259,10 @@ def noise_experiment(net: ReluNetwork, sigmas: Sequence[float] = DEFAULT_SIGMAS,
 
 def robustness_figure(res: RobustnessResult, title: str = ""):
     """Output error vs sigma, unbalanced vs balanced, log-log (a matplotlib Figure; Agg backend)."""
+    # deferred: matplotlib is loaded only when this runs
     import matplotlib
     matplotlib.use("Agg")
+    # deferred: matplotlib is loaded only when this runs
     from matplotlib.figure import Figure
     fig = Figure(figsize=(6.5, 4.8), dpi=100)
     ax = fig.add_subplot(1, 1, 1)

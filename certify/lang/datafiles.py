@@ -177,6 +177,7 @@ def _hint_for(problem: str) -> str:
 
 def _read_npy_header(fh, what: str, path: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
     """(shape, fortran_order, dtype, data offset) of the .npy stream at fh's position; ValueError with a reason."""
+    # deferred: NumPy is loaded only when this runs
     from numpy.lib import format as npy_format
     start = fh.tell()
     head = fh.read(6)
@@ -196,6 +197,7 @@ def _read_npy_header(fh, what: str, path: str) -> tuple[tuple[int, ...], bool, n
         elif version == (2, 0):
             shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
         else:
+            # deferred: NumPy is loaded only when this runs
             from numpy.lib import _format_impl
             shape, fortran, dtype = _format_impl._read_array_header(fh, version)
     except Exception as exc:   # the header is untrusted text: numpy's reader raises many kinds (TokenError too)
@@ -204,6 +206,7 @@ def _read_npy_header(fh, what: str, path: str) -> tuple[tuple[int, ...], bool, n
 
 
 def _check_header(shape, dtype, ndims, available: int | None, limit: int | None = None) -> None:
+    # deferred: NumPy is loaded only when this runs
     import numpy as np
     problem = _dtype_problem(dtype) or _shape_problem(shape, ndims, limit)
     if problem:
@@ -216,6 +219,7 @@ def _check_header(shape, dtype, ndims, available: int | None, limit: int | None 
 
 
 def _finish(arr: np.ndarray, ndims, limit: int | None = None) -> np.ndarray:
+    # deferred: NumPy is loaded only when this runs
     import numpy as np
     problem = _dtype_problem(arr.dtype) or _shape_problem(arr.shape, ndims, limit)
     if problem:
@@ -226,6 +230,7 @@ def _finish(arr: np.ndarray, ndims, limit: int | None = None) -> np.ndarray:
 
 
 def _load_npy(fh, size: int, what: str, path: str, ndims) -> np.ndarray:
+    # deferred: NumPy is loaded only when this runs
     from numpy.lib import format as npy_format
     import numpy as np
     shape, _, dtype, offset = _read_npy_header(fh, what, path)
@@ -240,6 +245,7 @@ _CSV_COMPLEX = re.compile(r"[0-9.)]\s*[jJ]\s*\)?$|^\(?[+-]?[jJ]$")
 
 
 def _load_csv(data: bytes, ndims) -> np.ndarray:
+    # deferred: NumPy is loaded only when this runs
     import numpy as np
     try:
         text = data.decode("utf-8")
@@ -281,6 +287,7 @@ def _load_csv(data: bytes, ndims) -> np.ndarray:
 
 def _load_npz(fh, what: str, path: str, ndims, text_members: tuple[str, ...] = (),
               limit: int | None = None) -> dict[str, np.ndarray]:
+    # deferred: NumPy is loaded only when this runs
     from numpy.lib import format as npy_format
     import numpy as np
     try:
@@ -366,6 +373,7 @@ def load_array(path: str | Path, what: str, *, ndims: tuple[int, ...] = (2,), np
 def check_array(arr: np.ndarray, shape: tuple[int, ...], ndims: tuple[int, ...]) -> str | None:
     """Why an in-memory array (given through the Python API) is refused, or None: the same dtype, shape, size and
     finiteness rules as a data file (`shape` is the logical shape, e.g. a sparse matrix's)."""
+    # deferred: NumPy is loaded only when this runs
     import numpy as np
     problem = _dtype_problem(arr.dtype) or _shape_problem(tuple(shape), ndims)
     if problem is None and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
@@ -383,12 +391,14 @@ def load_sparse(path: str | Path, what: str, *, file: str | None = None, line: i
     """A square scipy.sparse CSR matrix from a .npz file written by scipy.sparse.save_npz (CSR or CSC), read with the
     checks of `load_array` (no pickles, real finite values, sizes within `max_n()`) and a structural check of the
     index arrays before scipy sees them."""
+    # deferred: SciPy is loaded only when this runs
     import scipy.sparse as sps
     where = {"file": file, "line": line, "symbol": symbol}
 
     def fail(reason: str, hint: str = "write it with scipy.sparse.save_npz(path, W.tocsr())") -> InputError:
         return InputError(f"{what} file {path}: {reason}", file=file or str(path), line=line, symbol=symbol, hint=hint)
 
+    # deferred: NumPy is loaded only when this runs
     import numpy as np
     arrays = load_array(path, what, ndims=(1,), npz=True, text_members=("format",), limit=MAX_NNZ + 1, **where)
     missing = [k for k in SPARSE_MEMBERS if k not in arrays]

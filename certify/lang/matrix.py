@@ -106,6 +106,7 @@ class ExactMatrix:
             if self._sparse is not None:
                 arr = self._sparse.toarray()
             else:
+                # deferred: loaded only when this path runs (keeps this module's import light)
                 from certify.kernel.evidence import is_binary64
                 flat = [x for row in self._rows for x in row]
                 if not all(is_binary64(x) for x in flat):
@@ -142,6 +143,7 @@ class ExactMatrix:
         """SHA-256 of the exact entries as the kernel fingerprints `kernel_input()` (kernel/evidence.py
         weights_digest), so that kernel evidence about this matrix can be recognised."""
         if self._digest is None:
+            # deferred: loaded only when this path runs (keeps this module's import light)
             from certify.kernel.evidence import weights_digest
             self._digest = weights_digest(self.kernel_input())
         return self._digest

@@ -67,6 +67,7 @@ class Network:
 
 def _array(path: Path, file: str | None, symbol: str, line: int | None) -> np.ndarray:
     """A W0 (2-D, square) or bias (1-D, or one row or column) array file named in [network], checked."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.datafiles import load_array
     arr = load_array(path, symbol, ndims=(2,) if symbol == "W0" else (1, 2), file=file, line=line, symbol=symbol)
     if symbol == "W0" and arr.shape[0] != arr.shape[1]:
@@ -84,6 +85,7 @@ def load_matrix(path: Path, file: str | None, line: int | None = None) -> ExactM
     """A square W0 from .npy, .csv or (sparse) .npz, read exactly: floats are binary64 rationals and stay a float64
     array, integers are not rounded."""
     if str(path).lower().endswith(".npz"):
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.lang.datafiles import load_sparse
         try:
             return ExactMatrix.from_sparse(load_sparse(path, "W0", file=file, line=line, symbol="W0"))
@@ -103,6 +105,7 @@ def _position(rule: Rule, key: str) -> tuple[int | None, int | None]:
     """Line and column of `key` under [network] in the rule file (None when it cannot be read)."""
     if not rule.source:
         return None, None
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.datafiles import read_text
     from certify.lang.rule import _Locator
     try:
@@ -118,6 +121,7 @@ def _declared(text: str, rule: Rule, inline, from_file, key: str):
         return text          # an array given through the Python API, read by the caller
     if text.lstrip().startswith("["):
         return inline(text)
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.paths import confined
     base = Path(rule.source).parent if rule.source else Path.cwd()
     line, column = _position(rule, key)

@@ -196,6 +196,7 @@ def _inline_array(key: str, value: Any, loc: "_Locator") -> str:
 
 def _is_array(value: Any) -> bool:
     """A numpy array, a scipy.sparse matrix or an ExactMatrix, given as W0 through the Python API."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.matrix import ExactMatrix
     return isinstance(value, (np.ndarray, ExactMatrix)) or type(value).__module__.startswith("scipy.sparse")
 
@@ -203,6 +204,7 @@ def _is_array(value: Any) -> bool:
 def _api_matrix(value: Any, loc: "_Locator"):
     """W0 given as an array through the Python API, read exactly (binary64 values are the rationals they are; no
     decimal text in between): an ExactMatrix, after the checks a W0 file gets (real, finite, square, size)."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.datafiles import check_array
     from certify.lang.matrix import ExactMatrix
     if isinstance(value, ExactMatrix):
@@ -224,6 +226,7 @@ def _api_matrix(value: Any, loc: "_Locator"):
 
 def _api_vector(value: np.ndarray, loc: "_Locator") -> str:
     """A bias given as a numpy array: its exact values as canonical text."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.datafiles import check_array
     problem = check_array(value, value.shape, (1,))
     if problem is not None:

@@ -49,6 +49,7 @@ def _document(suites: Iterable[ET.Element], name: str) -> ET.Element:
 
 def check_xml(items: Sequence[tuple[str, object, float]], expect: bool = False) -> ET.Element:
     """items: (rule file, RuleReport or InputError, seconds)."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.errors import InputError, InternalError
     suites = []
     for path, rep, seconds in items:
@@ -84,6 +85,7 @@ def _claim_cases(rep, expect: bool, seconds: float) -> list[tuple[str, str, str,
         expected = documented_laws.get((r.section, r.law)) if expect else None
         cases.append((f"[{r.section}] {r.law}", *_status(r.verdict.value, expected, r.statement, expect), share))
     if rep.mode == "explore" and not expect:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.verdict import explored_verdict
         found = explored_verdict([r.verdict for r in rep.results]).value
         findings = ", ".join(f"{r.claim.measure} {r.claim.bound} {r.verdict.value}" for r in rep.results)

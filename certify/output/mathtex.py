@@ -49,6 +49,7 @@ def rounded(x: Fraction) -> str:
 
 def directed_decimal(x: Fraction, direction: str, digits: int = DIGITS) -> str:
     """x rounded to `digits` significant decimals, up (ceiling) or down (floor): a safe display of a bound."""
+    # deferred: needed only on this path
     import math
     x = Fraction(x)
     if x == 0:

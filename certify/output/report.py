@@ -40,6 +40,7 @@ BULK_DATA = ("P", "lam", "eta_exact")   # certificate data (arrays) kept by cont
 
 
 def network_dict(net) -> dict[str, Any] | None:
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.search.contraction import FixedResult, PlasticResult
     if isinstance(net, PlasticResult):
         return {"kind": "plastic", "flow_claim": f"{net.claim.measure} {net.claim.bound}",
@@ -253,6 +254,7 @@ def laws_dict(rep: RuleReport) -> list[dict[str, Any]]:
 def network_summary(r: ClaimResult, p: Printer) -> str:
     """The contraction verdict in one line (check.network_summary's wording), long rationals rounded and the
     all-t condition display-simplified."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.search.contraction import FixedResult, PlasticResult
     net = r.network
     if isinstance(net, PlasticResult):
@@ -271,6 +273,7 @@ def network_summary(r: ClaimResult, p: Printer) -> str:
 
 
 def _network_lines(r: ClaimResult, verbose: bool, p: Printer) -> list[str]:
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.search.contraction import FixedResult, PlasticResult
     d = r.network
     summary = network_summary(r, p)

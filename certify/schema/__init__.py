@@ -27,6 +27,7 @@ def check_schema() -> dict[str, Any]:
 
 def validate_check_json(items: Any) -> None:
     """Raise jsonschema.ValidationError unless `items` (parsed JSON) follows check.schema.json."""
+    # deferred: jsonschema is loaded only when this runs
     import jsonschema
     jsonschema.Draft202012Validator(check_schema()).validate(items)
 

@@ -118,8 +118,8 @@ def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
                 exact_pair = net.linear or (form, norm) in (("H", "l1"), ("FR", "linf"))
                 how = "exact for this form" if exact_pair else "mismatched pairing (positive-part diagonal)"
                 shown = [repr(float(x)) for x in eta] if n <= sizes.SHOW_WEIGHTS_MAX_N else f"{n} weights"
-                attempts.append(Attempt(f"weighted-{norm} ({label})", proved.rate, how, {"eta": shown, "form": form},
-                                        proved))
+                attempts.append(Attempt(f"weighted-{norm} ({label})", proved.rate, how,
+                                        {"eta": shown, "form": form, "eta_exact": eta}, proved))
     proved_already = any(a.rate is not None and a.rate > 0 for a in attempts)
     if use_lmi and hasattr(Wf, "indptr"):
         attempts.append(Attempt("l2 metric", None, f"not tried: W is sparse with n = {n} (the metric search and its "

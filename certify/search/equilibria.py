@@ -76,6 +76,7 @@ def _arrays(W: object, u: object, form: str) -> tuple[np.ndarray, np.ndarray]:
 def _quiet_floats(fn):
     """Floating-point overflow in this untrusted search only means it finds nothing there (the kernel re-checks
     whatever it proposes in exact or ball arithmetic), so numpy's overflow and invalid-value warnings are off."""
+    # deferred: needed only on this path
     import functools
 
     @functools.wraps(fn)

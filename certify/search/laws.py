@@ -45,6 +45,7 @@ class LawResult:
     def __post_init__(self) -> None:
         # only the kernel decides: a certified law holds a LawCertificate, a refuted one an IORefutation
         from certify.kernel.io_refutation import IORefutation
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.kernel.laws import LawCertificate
         need = {Verdict.CERTIFIED: LawCertificate, Verdict.REFUTED: IORefutation}.get(self.verdict)
         if need is not None and not isinstance(self.evidence, need):
@@ -163,6 +164,7 @@ def _searched_witness(activation: str) -> dict:
     """Two neurons J = [[0, 1/2], [1/32, 0]]: balancing rescales them by D = diag(2, 1/2) (then both synapses have
     magnitude 1/8, for every p). Equilibria of both networks by fixed-point iteration (both contract); the
     kernel proves the boxes."""
+    # deferred: needed only on this path
     import math
     phi = {"tanh": math.tanh, "logistic": lambda s: 1.0 / (1.0 + math.exp(-s))}[activation]
     J = [[Fraction(0), Fraction(1, 2)], [Fraction(1, 32), Fraction(0)]]
@@ -201,6 +203,7 @@ def _energy_results(rule: Rule) -> tuple[LawResult, ...]:
         return (LawResult("energy", "descent", Verdict.INCONCLUSIVE, "", reason="the energy law is stated for "
                           "form H (tau x' = W g(x) - x + b); this network has form FR"),)
     if "W0" in net:
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.lang.network import network_of
         W0 = network_of(rule).W0
         if any(W0[i][j] != W0[j][i] for i in range(len(W0)) for j in range(i)):
@@ -224,6 +227,7 @@ def _energy_results(rule: Rule) -> tuple[LawResult, ...]:
 def _strict_lyapunov(rule: Rule, lagrangian: str, descent: kl.LawCertificate) -> LawResult:
     """V = E + (kappa/2) x'^T T x' with the best constants of the kernel's bound (T = I: form H has unit time
     constants): kappa = 2 tau/w2 and delta = tau/w2 make kappa^2 w2 = 4 tau (kappa - delta) hold with equality."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.network import network_of
     W0 = network_of(rule).W0
     w2 = sum((x * x for row in W0 for x in row), Fraction(0))

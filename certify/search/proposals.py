@@ -54,6 +54,7 @@ def _top(A: np.ndarray, route: str) -> float:
     S = (A + A.T) / 2 if route == "measure" else None
     n = A.shape[0]
     if n >= sizes.LANCZOS_MIN_N:
+        # deferred: SciPy is loaded only when this runs
         from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh
         try:
             if route == "measure":

@@ -168,6 +168,7 @@ def _weighted(Wk, Wf: np.ndarray, g: Fraction, form: str, linear: bool):
     (which also handles a reducible majorant); the kernel computes the measure of each, the smaller is kept."""
     # deferred: the search loads SymPy and SciPy (about 0.4 s), needed only when a report is built
     from certify.search.contraction import perron_weights
+    # deferred: loads SciPy only when this runs
     from certify.search.measures import best_weighted_l1, best_weighted_linf
 
     big = Wf.shape[0] > kc.EXACT_WEIGHTED_LIMIT

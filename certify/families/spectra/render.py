@@ -106,6 +106,7 @@ def plot_spectrum(rep: SpectralReport, path: str | Path, W: Any = None, *, title
     # deferred: matplotlib costs about 0.5 s to import and only plots use it; Agg is chosen before pyplot loads
     import matplotlib
     matplotlib.use("Agg")
+    # deferred: matplotlib is loaded only when this runs
     import matplotlib.pyplot as plt
 
     eig = rep.eigenvalues

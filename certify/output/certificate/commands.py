@@ -68,6 +68,7 @@ def run_prove(args) -> int:
     written = sum(1 for r in results if not r.error)
     failed = len(results) - written
     if as_json:
+        # deferred: needed only on this path
         import json
         print(json.dumps([{"file": str(r.path), "verdict": r.verdict, "claims": r.claims, "written": [str(f) for f in
                            r.files], "error": r.error, "mismatches": list(r.mismatches)} for r in results], indent=2))
@@ -98,6 +99,7 @@ def run_verify(args) -> int:
         results.append(r)
     counts = {s: sum(r.status == s for r in results) for s in ("verified", "failed", "stale", "error")}
     if getattr(args, "format", "text") == "json":
+        # deferred: needed only on this path
         import json
         print(json.dumps([{"file": r.path, "status": r.status, "rule_file": r.rule_file, "problems": r.file_problems,
                            "claims": [{"name": c.name, "status": c.status, "message": c.message} for c in r.claims]}

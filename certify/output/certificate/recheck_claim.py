@@ -88,6 +88,7 @@ def _check_conditional(cond: dict[str, Any], rule, claim) -> list[str]:
     them (exact interval arithmetic), the proof accepted by the kernel under them."""
     # deferred: the kernel loads when a certificate is made or read, not when cli/main.py builds its parser
     from certify.kernel.intervals import enclose
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.kernel.objects import Assumptions
     from certify.kernel.verify import check_proof
     from certify.lang.rule import parse_range
@@ -137,6 +138,7 @@ def verify_claim(c: dict[str, Any], rule) -> ClaimCheck:
     """Re-check one stored claim with the kernel only."""
     # deferred: the kernel loads when a certificate is made or read, not when cli/main.py builds its parser
     from certify.kernel.objects import Claim
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.kernel.verify import check_proof, check_witness
     t0 = time.perf_counter()
     res = ClaimCheck(c["measure"], c["bound"], c["verdict"], "verified", "")

@@ -132,6 +132,7 @@ def _recheck_lmi(d: dict[str, Any], net) -> dict[str, Any]:
 def _recheck_plastic(d: dict[str, Any], net, rule) -> dict[str, Any]:
     # deferred: the kernel loads when a certificate is made or read, not when cli/main.py builds its parser
     from certify.kernel import contraction as kc
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.kernel.objects import Claim
     flow = Claim(d["flow_claim"]["measure"], d["flow_claim"]["bound"])
     try:
