@@ -35,6 +35,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="output file, its format from the suffix (png, svg, pdf), or an existing folder (then "
                         "<rule-name>-<kind>.png in it); default <rule-name>-<kind>.png here; with --kind both, "
                         "-measure and -distance are added to the file's stem")
+    # deferred: the command line builds its parser without loading plots, the kernel or matplotlib
     from certify.cli.common import add_format, add_verbosity
     add_format(p, ("text", "json"))
     add_verbosity(p)
@@ -70,6 +71,7 @@ def _params(items: list[str]) -> dict[str, float]:
 
 
 def _targets(args: argparse.Namespace, name: str, kinds: list[str]) -> dict[str, Path]:
+    # deferred: the command line builds its parser without loading plots, the kernel or matplotlib
     from certify.output.plot import output_format
     if args.out is None:
         return {k: Path(f"{name}-{k}.png") for k in kinds}
@@ -84,6 +86,7 @@ def _targets(args: argparse.Namespace, name: str, kinds: list[str]) -> dict[str,
 
 def run(args: argparse.Namespace) -> int:
     """Execute `certify plot` for parsed args; returns the exit code."""
+    # deferred: the command line builds its parser without loading plots, the kernel or matplotlib
     from certify.output import plot
     from certify.budget import BudgetExceeded, limit, stage
     from certify.output.report import text_error
@@ -98,10 +101,12 @@ def run(args: argparse.Namespace) -> int:
         path = Path(args.rule)
         if not path.exists():
             raise InputError(f"no such rule file: {args.rule}", file=args.rule, hint="pass a rule file (.toml)")
+        # deferred: the command line builds its parser without loading plots, the kernel or matplotlib
         from certify.lang.datafiles import check_regular
         check_regular(path, "rule file")   # a FIFO, a device or a folder is refused by name
         rule = Rule.from_file(path)
         if rule.network:          # a bad W0 / bias file is an input error even when no plot needs it
+            # deferred: the command line builds its parser without loading plots, the kernel or matplotlib
             from certify.lang.network import network_of
             network_of(rule)
         kinds = ["measure", "distance"] if args.kind == "both" else [args.kind]
@@ -157,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     for reason in skipped:
         print(f"no distance plot: {reason}", file=sys.stderr)
     if args.format == "json":
+        # deferred: the command line builds its parser without loading plots, the kernel or matplotlib
         import json
         print(json.dumps({"command": "plot", "input": args.rule, "plots": records, "skipped": skipped}, indent=2))
     elif args.quiet:
@@ -166,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _measure_line(res) -> str:
+    # deferred: the command line builds its parser without loading plots, the kernel or matplotlib
     import numpy as np
     head = f"{res.claim.measure} {res.claim.bound}: {res.verdict.value}; {len(res.values)} trajectories"
     if res.bound is None:
@@ -175,6 +182,7 @@ def _measure_line(res) -> str:
 
 
 def _distance_line(res) -> str:
+    # deferred: the command line builds its parser without loading plots, the kernel or matplotlib
     import numpy as np
     head = f"contracting: {res.verdict.value}"
     if res.rate is None:

@@ -218,6 +218,7 @@ def measure_flow(rule: Rule, *, measure: str = "l2", bound: str | None = None, n
     uniformly sampled activity, odd-numbered ones activity at the ends of the declared ranges. `bound` is the
     claim kind ('nonincreasing' or 'bounded'); default: the rule's own flow claim, else 'nonincreasing' and, if
     that is not certified, 'bounded'."""
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     from certify.check import check_rule
     from certify.lang.network import network_of
     from certify.search.simulate import certified_bound, simulate
@@ -260,6 +261,7 @@ def measure_flow(rule: Rule, *, measure: str = "l2", bound: str | None = None, n
     verdict = result.verdict.value.upper()
     mu = rf"${MU_TEX[measure]}$"
     if cert is not None:
+        # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
         from certify.lang.parse import show
         from certify.output import mathtex
         statement = cert.bound.render(show)
@@ -280,6 +282,7 @@ def measure_flow(rule: Rule, *, measure: str = "l2", bound: str | None = None, n
 
 
 def _flow_quantity(W: np.ndarray, norm: str, cert) -> float:
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     from certify.search.measures import mu
     value = mu(W, norm)
     return max(value, 0.0) if cert is not None and cert.positive_part else value
@@ -339,6 +342,7 @@ def _fixed_norm(net, fixed) -> tuple[_Norm, float | None, str]:
     """The norm and kernel-checked rate of a fixed network's best certificate. An LMI metric P is not stored
     in the result: the (deterministic) search is re-run and the kernel re-checks (P, lam, c) before P is used;
     if that fails, the best weighted certificate is used instead."""
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     from certify.kernel import contraction as kc
     n = net.n
     best = fixed.best if fixed is not None else None
@@ -346,6 +350,7 @@ def _fixed_norm(net, fixed) -> tuple[_Norm, float | None, str]:
         return _norm_of("l2", n), None, "no certificate: distances in l2"
     if best.norm.startswith("l2 metric"):
         try:
+            # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
             from certify.search import lmi
             structure = best.data.get("structure", "diag")
             res = lmi.search_metric(net.W0_float(), float(net.g), net.form, structure=structure)
@@ -372,6 +377,7 @@ def _fixed_norm(net, fixed) -> tuple[_Norm, float | None, str]:
 def network_field(net) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
     """f(x, W, u): the right-hand side of the network (form H or FR) for a batch of states x (rows).
     Without a named activation (only a slope bound g), phi = g tanh."""
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     from certify.search.equilibria import _leak, phi
 
     act = net.activation
@@ -393,6 +399,7 @@ def distance_pairs(rule: Rule, *, t_end: float | None = None, seed: int = 0, tra
     following dW (one W(t) shared by both copies; a vector named x in dW is the first copy's state, every other
     vector piecewise-constant random activity inside its declared range), and plot the distance ratios against
     the certified decay. Raises NothingToPlot without a [network] with W0."""
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     from certify.check import check_rule
     from certify.search.contraction import FixedResult, PlasticResult
     from certify.kernel.algebra import Normalizer
@@ -621,6 +628,7 @@ def plain(text: str) -> str:
 def to_mathtext(latex: str) -> str | None:
     """A formula in LaTeX (certify/output/mathtex.py's SymPy printing) as matplotlib mathtext '$...$', or None when
     mathtext cannot draw it (then the caller prints the text form). Display only."""
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     import re
     s = re.sub(r"\\le(?![a-zA-Z])", r"\\leq", latex)
     s = re.sub(r"\\ge(?![a-zA-Z])", r"\\geq", s)
@@ -631,6 +639,7 @@ def to_mathtext(latex: str) -> str | None:
 
 def mathtext_ok(text: str) -> bool:
     """Whether matplotlib can draw `text` (mathtext between $...$ included)."""
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     from matplotlib.mathtext import MathTextParser
     global _PARSER
     if _PARSER is None:
@@ -649,6 +658,7 @@ _PARSER = None
 
 def tex_name(name: str) -> str:
     """A parameter name as mathtext (gamma -> \\gamma, k -> k)."""
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     import sympy as sp
     from certify.output.mathtex import _latex
     return _latex(sp.Symbol(name))
@@ -679,8 +689,10 @@ def _finish(fig, axes, title: str, caption: str) -> None:
 
 
 def _new_figure(panels: int = 1):
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     import matplotlib
     matplotlib.use("Agg")
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     from matplotlib.figure import Figure
     fig = Figure(figsize=(8.0 if panels == 1 else 13.0, 5.5), dpi=100)
     if panels == 1:
@@ -695,6 +707,7 @@ def _replace_figure(plot, fig):
 
 def _shorten(text: str, width: int = 100, lines: int = 2) -> str:
     """The text wrapped to at most `lines` lines of `width` characters (cut with '...' beyond)."""
+    # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     import textwrap
     wrapped = textwrap.wrap(" ".join(str(text).split()), width) or [""]
     if len(wrapped) > lines:

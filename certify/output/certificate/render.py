@@ -21,6 +21,7 @@ def _md_claim(c: dict[str, Any], r: Any = None, p: Any = None) -> list[str]:
     if c.get("expected"):
         out += [f"Documented in the rule file: {c['expected']}.", ""]
     if r is not None and "certificate" in c and r.certificate is not None:
+        # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
         from certify.output import mathtex
         cert, proof = r.certificate, c["proof"]
         out += ["**Bound:**", "", f"$${mathtex.certificate_bound(cert, p)}$$", ""]
@@ -28,6 +29,7 @@ def _md_claim(c: dict[str, Any], r: Any = None, p: Any = None) -> list[str]:
                 for i, (s, st) in enumerate(zip(c["certificate"]["steps"], cert.steps), 1)]
         out += ["", _proof_data(proof), ""]
     elif r is not None and "counterexample" in c and r.refutation is not None:
+        # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
         from certify.output import mathtex
         w = c["counterexample"]
         head, *rest = mathtex.witness_lines(r.refutation.witness, p)
@@ -61,6 +63,7 @@ def _md_claim(c: dict[str, Any], r: Any = None, p: Any = None) -> list[str]:
     else:
         out += [f"- {x}" for x in c.get("reasons", [])] + [""]
     if "conditional" in c and r is not None and r.conditional is not None:
+        # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
         from certify.output import mathtex
         text = mathtex.conditional_text(r, p)
         if text:
@@ -89,6 +92,7 @@ def _md_contraction(c: dict[str, Any], r: Any = None, p: Any = None) -> list[str
     d = c["contraction"]
     summary = c["summary"]
     if r is not None and c["verdict"] == "certified":
+        # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
         from certify.output.report import network_summary
         summary = network_summary(r, p)
     out = [f"**{summary}** (kernel-checked, exact data in the JSON file).", ""]
@@ -104,11 +108,13 @@ def _md_contraction(c: dict[str, Any], r: Any = None, p: Any = None) -> list[str
         f = d["flow_claim"]
         flow = getattr(getattr(r, "network", None), "flow_certificate", None)
         if flow is not None:
+            # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
             from certify.output import mathtex
             bound = f"${mathtex.certificate_bound(flow, p)}$"
         else:
             bound = f"`{d['flow_bound']}`"
         if flow is not None:
+            # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
             from fractions import Fraction as _F
             nums = (p.math(f"m(0) = {p.expr(_F(d['start_value']))}"), p.math("t"),
                     p.math(p.directed(_F(d["rate_all_t"]), "down")),
@@ -135,6 +141,7 @@ def _decl(name: str, text: str) -> str:
 
 def _decl_tex(name: str, text: str, index: str = "") -> str:
     """'$\\gamma \\ge 0$', '$k \\in [0, 2]$', '$r_i \\in [-1, 1]$' from a range's canonical text (display only)."""
+    # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
     import sympy as sp
     from certify.output.mathtex import _latex
     sym = _latex(sp.Symbol(name)) + index
@@ -154,6 +161,7 @@ def markdown(doc: dict[str, Any], report: Any = None) -> str:
     is typeset ($...$); without, the JSON's text forms are quoted in code spans."""
     p = results = None
     if report is not None:
+        # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
         from certify.output.mathtex import Printer
         p = Printer("latex")
         results = list(report.results)
@@ -202,6 +210,7 @@ def _flow(rule: dict[str, Any], report: Any) -> str:
     """dW/dt typeset from the rule (with a report), else quoted from the JSON."""
     if report is None:
         return f"`dW/dt = {rule['dW']}`"
+    # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
     from certify.output.report import latex
     return f"$\\dot W = {latex(report.rule.dW)}$"
 
