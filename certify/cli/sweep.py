@@ -13,10 +13,15 @@ such points are error rows with their reason, never dropped.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
+from certify.cli.common import add_format, add_verbosity
 from certify.errors import InputError
+from certify.kernel.objects import CLAIM_KINDS, MEASURES
+from certify.output.atomic import output_file
+from certify.output.progress import Progress
 from certify.verdict import ExitCode
 
 
@@ -32,7 +37,6 @@ def _jobs(value: str) -> int:
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Add the `sweep` subcommand to an argparse subparsers object; returns its parser."""
-    from certify.kernel.objects import CLAIM_KINDS, MEASURES
     p = sub.add_parser(
         "sweep", help="check a rule at every point of a parameter grid; table and phase diagram",
         description=(
@@ -61,7 +65,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-figure", action="store_true", help="no phase diagram")
     p.add_argument("--no-evidence", action="store_true",
                    help="keep only the numbers in points.jsonl, not each point's derivation or counterexample")
-    from certify.cli.common import add_format, add_verbosity
     add_format(p, ("text", "json"))
     add_verbosity(p, quiet_help="the summary without the error list, and no progress lines",
                   verbose_help="progress lines on stderr, one per point with its verdict and the counts per verdict "
@@ -70,7 +73,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from certify.output.progress import Progress
+    # deferred: the checker and the sweep load only when `certify sweep` runs (main builds every sub-command's parser)
     from certify.output.report import text_error
     from certify.sweep.driver import exit_code, summary_dict, summary_lines, sweep, tasks_for
 
@@ -81,7 +84,6 @@ def run(args: argparse.Namespace) -> int:
         out = args.out or f"sweep-{declared.name}"
         figure = False if args.no_figure else (args.figure or True)
         if args.figure and not args.no_figure:
-            from certify.output.atomic import output_file
             output_file(args.figure, "--figure")
         progress = Progress.from_args(args, grid.size)
         result = sweep(args.rule, grid, measure=args.measure, bound=args.bound, expectations=args.expect, out=out,
@@ -94,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE_ERROR
     claim = _claim(declared, args)
     if args.format == "json":
-        import json
         print(json.dumps(summary_dict(result, args.rule, claim), indent=2))
     else:
         lines = summary_lines(result, args.rule, claim)

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from certify.budget import BudgetExceeded, limit, stage
+from certify.check import check_rule
 from certify.errors import InputError, InternalError
+from certify.lang.paths import allow_outside, reset, rule_files
+from certify.lang.rule import Rule
+from certify.output.certificate import Verified, certificate_files, verify_file
 from certify.sweep.run import map_points
 
 
@@ -35,9 +40,6 @@ class FileTask:
 
 def check_file(task: FileTask):
     """check_rule on one rule file: its RuleReport, or the InputError / InternalError it raised."""
-    from certify.check import check_rule
-    from certify.lang.paths import allow_outside, reset
-    from certify.lang.rule import Rule
     token = allow_outside(task.allow_outside)
     try:
         return check_rule(Rule.from_file(task.path), measure=task.measure, bound=task.bound,
@@ -52,9 +54,6 @@ def check_file(task: FileTask):
 
 def verify_one(task: FileTask):
     """verify_file on one certificate under its time budget: Verified (FAILED when the time ran out)."""
-    from certify.budget import BudgetExceeded, limit, stage
-    from certify.lang.paths import allow_outside, reset
-    from certify.output.certificate import Verified, verify_file
     token = allow_outside(task.allow_outside)
     try:
         with limit(task.timeout or 0) as spent:
@@ -78,7 +77,6 @@ def check_files(paths: Sequence[str], *, measure: str | None = None, bound: str 
                 jobs: int | None = None, scheduler: str | None = None, client: Any = None,
                 executor: str | None = None, on_result=None) -> list[tuple[Path, Any]]:
     """(path, RuleReport | InputError | InternalError) for every rule file under `paths`, in file order."""
-    from certify.lang.paths import rule_files
     files = rule_files(list(paths))
     tasks = [FileTask(str(p), measure, bound, expectations, float(timeout or 0), allow_outside_paths) for p in files]
     out = map_points(check_file, tasks, jobs=jobs, scheduler=scheduler, client=client, executor=executor,
@@ -91,7 +89,6 @@ def verify_files(paths: Sequence[str], *, timeout: float = 0.0, allow_outside_pa
                  jobs: int | None = None, scheduler: str | None = None, client: Any = None,
                  executor: str | None = None, on_result=None) -> list:
     """Verified for every certificate (*.json) under `paths`, in file order."""
-    from certify.output.certificate import Verified, certificate_files
     files = certificate_files(list(paths))
     tasks = [FileTask(str(p), timeout=float(timeout or 0), allow_outside=allow_outside_paths) for p in files]
     return map_points(verify_one, tasks, jobs=jobs, scheduler=scheduler, client=client, executor=executor,

@@ -23,7 +23,7 @@ _UNARY = {"Abs", "exp", "log"}
 def to_tree(expr: Any) -> list | None:
     """A SymPy relation or expression as nested lists: ["Q", p, q] for a rational, ["S", name] for a symbol,
     [head, args...] otherwise. None when it contains anything else (floats, unknown functions)."""
-    import sympy as sp
+    import sympy as sp   # deferred: SymPy loads with the first condition, not with the command line
     try:
         return _tree(expr, sp)
     except _Unknown:
@@ -99,7 +99,7 @@ def _exact(t: list, v: Mapping[str, Fraction]) -> Fraction:
 def margin(tree: list, values: Mapping[str, Any]):
     """In floats (numpy arrays welcome): rhs - lhs for '<', '<=' and lhs - rhs for '>', '>=', so the relation holds
     where the margin is positive (boundary: margin = 0). For 'And', the smallest margin. Drawing only."""
-    import numpy as np
+    import numpy as np   # deferred: only the drawing needs floats
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if tree[0] == "And":
             parts = [margin(a, values) for a in tree[1:]]

@@ -19,9 +19,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from certify.errors import InputError
-from certify.sweep.grid import Grid
+from certify.kernel.objects import CLAIM_KINDS, MEASURES
+from certify.lang.datafiles import read_text
+from certify.lang.paths import allow_outside, reset
+from certify.lang.rule import Rule
+from certify.sweep.figure import agreement, draw
+from certify.sweep.grid import Grid, number_text
 from certify.sweep.point import PointTask, error_row, run_point
 from certify.sweep.run import default_jobs, executor_name, map_points
+from certify.sweep.store import Store, manifest, table_csv
+from certify.verdict import ExitCode
 
 VERDICTS = ("certified", "refuted", "inconclusive", "error")
 FIGURE = "phase.png"
@@ -48,16 +55,13 @@ class SweepResult:
 
     def table(self) -> str:
         """The CSV table (deterministic: grid order, exact values, no timings)."""
-        from certify.sweep.store import table_csv
         return table_csv(self.rows, list(self.grid.names))
 
 
 def load_rule_text(rule: Any) -> tuple[str, str | None]:
     """(TOML text, file path) of a rule file path or a Rule object (its canonical text)."""
-    from certify.lang.rule import Rule
     if isinstance(rule, Rule):
         return rule.canonical_text(), rule.source
-    from certify.lang.datafiles import read_text
     path = Path(rule)
     return read_text(path, "rule file"), str(path)
 
@@ -67,9 +71,6 @@ def tasks_for(rule: Any, params: Iterable[str] | Grid, *, measure: str | None = 
               evidence: bool = True) -> tuple[Grid, list[PointTask], Any]:
     """The grid, one task per point and the rule as declared; InputError before anything runs when the rule file,
     a --param spec, a swept name (not declared) or a value (outside the declared range) is wrong."""
-    from certify.kernel.objects import CLAIM_KINDS, MEASURES
-    from certify.lang.paths import allow_outside, reset
-    from certify.lang.rule import Rule
     grid = params if isinstance(params, Grid) else Grid.parse(params)
     if measure is not None and measure not in MEASURES:
         raise InputError(f"unknown measure {measure!r}", symbol=str(measure), hint=f"use one of: {', '.join(MEASURES)}")
@@ -101,7 +102,6 @@ def sweep(rule: Any, params: Iterable[str] | Grid, *, measure: str | None = None
     store = None
     done: dict[int, dict] = {}
     if out is not None:
-        from certify.sweep.store import Store, manifest
         info = manifest(tasks[0].rule_file, declared.hash, grid.describe(), measure, bound, expectations)
         store = Store.open(out, info, fresh=fresh)
         done = {i: store.rows[i] for i in store.done(retry_errors)
@@ -134,7 +134,6 @@ def sweep(rule: Any, params: Iterable[str] | Grid, *, measure: str | None = None
     rows = [by_index[t.index] for t in tasks]
     workers = None if kind == "dask" else 1 if kind == "serial" else (jobs or default_jobs())
     result = SweepResult(grid, rows, kind, workers, seconds, len(todo), len(done))
-    from certify.sweep.figure import agreement, draw
     result.agreement = agreement(rows, grid.names)
     if store is not None:
         result.folder = store.folder
@@ -250,14 +249,12 @@ def summary_dict(result: SweepResult, source: str, claim: str) -> dict:
 
 
 def _t(x) -> str:
-    from certify.sweep.grid import number_text
     return number_text(x)
 
 
 def exit_code(result: SweepResult) -> int:
     """0 every point has a verdict; 2 a point's input was refused; 3 a point ran out of time (after its retry);
     4 a point crashed (a bug in certify, or a worker lost twice). The worst wins."""
-    from certify.verdict import ExitCode
     kinds = {r["error_kind"] for r in result.rows if r["verdict"] == "error"}
     if kinds & {"internal", "crash"}:
         return ExitCode.INTERNAL_ERROR

@@ -70,29 +70,27 @@ def draw(rows: Sequence[dict], names: Sequence[str], path: str | Path, title: st
     """Write the phase diagram of one or two swept parameters to `path` (.png, .svg, .pdf); None for more."""
     if len(names) not in (1, 2) or not rows:
         return None
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # deferred: matplotlib loads only when a figure is drawn (a sweep without --out draws none); a Figure of its
+    # own, not pyplot, so that no global backend or figure list is touched
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    fig, ax = plt.subplots(figsize=(9.0, 5.6) if len(names) == 2 else (9.0, 3.6))
-    try:
-        tree = boundary(rows, names)
-        handles = [Patch(color=COLOURS[v], label=v) for v in ORDER if any(r["verdict"] == v for r in rows)]
-        if len(names) == 2:
-            extra = _two(ax, rows, names, tree)
-        else:
-            extra = _one(ax, rows, names[0], tree)
-        handles += extra
-        if tree is not None:
-            handles.append(Line2D([], [], color="navy", lw=2, label="boundary: " + cond.text(tree)))
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-        ax.set_title(title, fontsize=10)
-        fig.tight_layout()
-        fig.savefig(path, dpi=130)
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(9.0, 5.6) if len(names) == 2 else (9.0, 3.6))
+    ax = fig.add_subplot()
+    tree = boundary(rows, names)
+    handles = [Patch(color=COLOURS[v], label=v) for v in ORDER if any(r["verdict"] == v for r in rows)]
+    if len(names) == 2:
+        extra = _two(ax, rows, names, tree)
+    else:
+        extra = _one(ax, rows, names[0], tree)
+    handles += extra
+    if tree is not None:
+        handles.append(Line2D([], [], color="navy", lw=2, label="boundary: " + cond.text(tree)))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
     return Path(path)
 
 
@@ -101,7 +99,7 @@ def _values(rows, name) -> list[Fraction]:
 
 
 def _edges(vals: list[float]):
-    import numpy as np
+    import numpy as np   # deferred: with matplotlib, only when a figure is drawn
     v = np.asarray(vals, dtype=float)
     if len(v) == 1:
         return np.array([v[0] - 0.5, v[0] + 0.5])
@@ -110,6 +108,7 @@ def _edges(vals: list[float]):
 
 
 def _two(ax, rows, names, tree) -> list:
+    # deferred: matplotlib and numpy load only when a figure is drawn
     import numpy as np
     from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
@@ -155,6 +154,7 @@ def _two(ax, rows, names, tree) -> list:
 
 
 def _one(ax, rows, name, tree) -> list:
+    # deferred: matplotlib and numpy load only when a figure is drawn
     import numpy as np
     from matplotlib.lines import Line2D
 

@@ -12,6 +12,7 @@ first parameter varies slowest: point i of a 3 x 2 grid is (first[i // 2], secon
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
 from certify.errors import InputError
+from certify.lang.ranges import Range
 
 MAX_COUNT = 10_000            # values of one parameter
 MAX_POINTS = 1_000_000        # points of a grid
@@ -200,13 +202,11 @@ class Grid:
 
 
 def _suggest(name: str, names: Sequence[str]) -> str | None:
-    import difflib
     close = difflib.get_close_matches(name, names, n=1)
     return f"did you mean '{close[0]}'?" if close else None
 
 
 def _range_text(interval) -> str:
-    from certify.lang.ranges import Range
     return Range(interval).text()
 
 

@@ -20,14 +20,26 @@ rule's reader refuses) is an error of kind input at once. A worker process that 
 
 from __future__ import annotations
 
+import threading
 import time
 import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable
 
+import sympy as sp
+
 from certify.budget import BudgetExceeded, limit
+from certify.check import check_rule
 from certify.errors import InputError, InternalError
+from certify.lang.paths import allow_outside, reset
+from certify.lang.rule import Rule
+from certify.output.report import report_dict
+from certify.sweep.condition import text as tree_text
+from certify.sweep.condition import to_tree
+from certify.sweep.run import preload
+from certify.sweep.threadbudget import thread_budget
+from certify.verdict import Verdict
 
 ERROR = "error"
 ATTEMPTS = 2            # the first try and one retry
@@ -70,7 +82,6 @@ def point_data(rule_text: str, values, file: str | None = None) -> dict:
 
 
 def point_rule(task: PointTask):
-    from certify.lang.rule import Rule
     return Rule.from_dict(point_data(task.rule_text, task.values, task.rule_file), file=task.rule_file,
                           text=task.rule_text)
 
@@ -89,7 +100,6 @@ def run_point(task: PointTask) -> dict:
 
 
 def _attempt(task: PointTask) -> dict:
-    from certify.lang.paths import allow_outside, reset
     token = allow_outside(task.allow_outside)
     try:
         with _budget(task.timeout or 0) as budget:
@@ -111,17 +121,13 @@ def _attempt(task: PointTask) -> dict:
 def _budget(seconds: float):
     """The per-point budget: certify/budget.py's signal timer in a main thread (pool, serial), else the thread budget
     (a Dask worker runs tasks in threads, where no signal arrives)."""
-    import threading
     if threading.current_thread() is threading.main_thread():
         return limit(seconds)
-    from certify.sweep.run import preload
-    from certify.sweep.threadbudget import thread_budget
     preload()   # what a check imports, imported before any budget runs (cheap once done)
     return thread_budget(seconds)
 
 
 def _check(rule, task: PointTask):
-    from certify.check import check_rule
     return check_rule(rule, measure=task.measure, bound=task.bound, expectations=task.expectations,
                       timeout=task.timeout or 0)
 
@@ -141,7 +147,6 @@ def error_row(task: PointTask, kind: str, reason: str) -> dict:
 def report_row(task: PointTask, report) -> dict:
     """What the RuleReport says, as a row: verdict, the main result's rate and T (exact, as text), its summary, the
     verdict of each claim, the symbolic condition the check reported (if any) and the evidence."""
-    from certify.sweep.condition import to_tree, text as tree_text
     row = base_row(task)
     row["verdict"] = report.verdict.value
     row["rule_hash"] = report.rule.hash   # of the point's rule: it also seeds the counterexample search (falsify)
@@ -161,7 +166,6 @@ def report_row(task: PointTask, report) -> dict:
             row["condition"], row["condition_text"] = tree, tree_text(tree)
             break
     if task.evidence:
-        from certify.output.report import report_dict
         row["evidence"] = report_dict(report)
     return row
 
@@ -177,7 +181,6 @@ def _main_result(report):
 def rate_and_T(result, values: dict[str, Fraction]) -> tuple[Fraction | None, Fraction | None]:
     """The rate and onset time T of a certified result, as the check reports them: a plastic network's rate for all
     t (or after T), a fixed network's best rate, a flow bound's decay rate at the point. None otherwise."""
-    from certify.verdict import Verdict
     if result.verdict is not Verdict.CERTIFIED:
         return None, None
     net = result.network
@@ -195,7 +198,6 @@ def rate_and_T(result, values: dict[str, Fraction]) -> tuple[Fraction | None, Fr
 
 def _at_point(expr: Any, values: dict[str, Fraction]) -> Fraction | None:
     """A SymPy expression in the swept parameters, evaluated exactly at the point (None if it is not a number)."""
-    import sympy as sp
     subs = {s: sp.Rational(values[s.name].numerator, values[s.name].denominator)
             for s in getattr(expr, "free_symbols", ()) if getattr(s, "name", None) in values}
     if not isinstance(expr, sp.Basic):
@@ -209,7 +211,6 @@ def _at_point(expr: Any, values: dict[str, Fraction]) -> Fraction | None:
 def _constants(rule, swept: dict[str, Fraction]) -> dict:
     """The parameters the rule itself fixes to one value (not swept), as SymPy substitutions: a condition drawn over
     the swept parameters then mentions only them."""
-    import sympy as sp
     out = {}
     for name, rng in rule.parameters:
         iv = rng.interval

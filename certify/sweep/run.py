@@ -20,10 +20,17 @@ cluster first reschedules the work of a lost worker itself (its `allowed-failure
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
 import os
+import threading
 from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
+
+from certify.errors import InputError
 
 RETRIES = 1
 CONNECT_TIMEOUT = 20      # seconds to reach a Dask scheduler given by address
@@ -35,7 +42,6 @@ PRELOAD = ["certify.check", "certify.sweep.point", "certify.sweep.condition", "c
 
 def preload() -> None:
     """Import PRELOAD here and now (a worker thread does it before its first budget; a missing module is skipped)."""
-    import importlib
     for name in PRELOAD:
         try:
             importlib.import_module(name)
@@ -117,9 +123,6 @@ def _pool(jobs: int):
     """A process pool. Workers are forked from this process when it runs a single thread (the command line: fast,
     everything imported is inherited); with other threads running (a Dask client, a test harness) forking is
     unsafe, so they come from a fork server that preloads certify."""
-    import multiprocessing
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
     methods = multiprocessing.get_all_start_methods()
     ctx = None
     if "fork" in methods and threading.active_count() == 1:
@@ -132,9 +135,6 @@ def _pool(jobs: int):
 
 def _process(fn, items, jobs: int, finish, give_up, retries: int) -> None:
     """A process pool; a broken pool (a worker died) is replaced, and the items it held are rerun one at a time."""
-    from concurrent.futures import FIRST_COMPLETED, wait
-    from concurrent.futures.process import BrokenProcessPool
-
     queue = deque(range(len(items)))
     alone: deque[int] = deque()          # items that were running when a worker died: rerun one at a time
     tries = [0] * len(items)
@@ -187,9 +187,9 @@ def _process(fn, items, jobs: int, finish, give_up, retries: int) -> None:
 
 def _dask(fn, items, scheduler: str | None, client: Any, finish, give_up, retries: int) -> None:
     try:
+        # deferred: dask.distributed is optional (the `sweep` extra) and slow to import
         from distributed import Client, as_completed
     except ImportError:   # pragma: no cover - the `sweep` extra is not installed
-        from certify.errors import InputError
         raise InputError("a Dask scheduler was given but dask.distributed is not installed", symbol="--scheduler",
                          hint='pip install "certify[sweep]" (or dask[distributed]), or leave --scheduler out') \
             from None
@@ -198,7 +198,6 @@ def _dask(fn, items, scheduler: str | None, client: Any, finish, give_up, retrie
         try:
             client = Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
-            from certify.errors import InputError
             raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {_reason(exc)}", symbol="--scheduler",
                              hint="give the address the scheduler prints, e.g. tcp://10.0.0.5:8786, or leave "
                                   "--scheduler out to use this machine's cores") from None

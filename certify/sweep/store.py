@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable, TextIO
 
 from certify.errors import InputError
+from certify.output.atomic import output_folder, write_bytes_with, write_text
 
 MANIFEST = "sweep.json"
 ROWS = "points.jsonl"
@@ -54,7 +55,6 @@ class Store:
 
     @staticmethod
     def open(folder: str | Path, info: dict[str, Any], fresh: bool = False) -> "Store":
-        from certify.output.atomic import output_folder, write_text
         path = output_folder(folder, "--out", create=True)
         store = Store(path, info)
         old_manifest = path / MANIFEST
@@ -99,12 +99,11 @@ class Store:
 
     def write_table(self, names: Iterable[str]) -> list[Path]:
         """points.csv (and points.parquet when pyarrow is there) from every row, sorted by index."""
-        from certify.output.atomic import write_text
         names = list(names)
         rows = [self.rows[i] for i in sorted(self.rows)]
         written = [self.folder / TABLE]
         write_text(written[0], table_csv(rows, names))
-        try:
+        try:   # deferred: pyarrow is optional (Parquet only when it is installed)
             import pyarrow  # noqa: F401
         except ImportError:
             return written
@@ -159,10 +158,9 @@ def table_csv(rows: Iterable[dict], names: list[str]) -> str:
 
 
 def _parquet(path: Path, rows: list[dict], names: list[str]) -> Path:   # pragma: no cover - pyarrow is optional
+    # deferred: pyarrow is optional (this runs only when it is installed)
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from certify.output.atomic import write_bytes_with
     records = table_records(rows, names)
     columns = ["index", *names, *COLUMNS]
     table = pa.table({c: [rec[c] for rec in records] for c in columns})
