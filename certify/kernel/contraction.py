@@ -30,8 +30,8 @@ import numpy as np
 from .errors import KernelError
 from .evidence import NetworkRate, PlasticRate, network_fingerprint, weights_digest
 from . import exact
-from .verified import (binary64_exactly, float_array, is_pd_verified, lmi_matrix_float, mu2_below_verified,
-                       norm2_below_verified, weighted_row_bound, weighted_sparse_bound)
+from .verified import (binary64_exactly, csr_snapshot, float_array, is_pd_verified, lmi_matrix_float,
+                       mu2_below_verified, norm2_below_verified, weighted_row_bound, weighted_sparse_bound)
 
 EXACT_LIMIT = 40   # n up to which the LMI is checked in exact rationals
 
@@ -353,12 +353,14 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool, start_p
 
 def prove_weighted_rate(W, g, form: str, norm: str, eta) -> NetworkRate:
     """weighted_rate as evidence: the rate that the weights eta prove for the network (W, g, form)."""
+    W = csr_snapshot(W) if _is_sparse(W) else W       # rate and fingerprint from one read of a sparse W
     rate = weighted_rate(W, g, form, norm, eta)
     return NetworkRate(network_fingerprint(W, g, form, False), f"weighted-{norm}", rate, "weights")
 
 
 def prove_linear_rate(W, norm: str, eta=None) -> NetworkRate:
     """linear_rate as evidence (linear activation: J = -I + W exactly)."""
+    W = csr_snapshot(W) if _is_sparse(W) else W
     rate = linear_rate(W, norm, eta)
     return NetworkRate(network_fingerprint(W, 1, "H", True), f"weighted-{norm}", rate, "linear")
 

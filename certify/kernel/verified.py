@@ -30,6 +30,7 @@ evaluation of the inner products). Every quantity the theorem needs is computed 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -202,8 +203,9 @@ def weighted_row_bound(W: np.ndarray, eta: np.ndarray, positive_diagonal: bool) 
 def _largest_bound(diag: np.ndarray, sums: np.ndarray, eta: np.ndarray, positive_diagonal: bool) -> Fraction:
     """max_i [ d_i + (s~_i + n eta_min) / (1 - gamma_n) / eta_i ] (d_i = diag_i, or its positive part), in exact
     rational arithmetic. The rows that can hold the maximum are found first in binary64: each row's value is computed
-    with an error below e_i = 2^-49 (|d_i| + |t_i|) + 2^-1070 (four roundings of at most u = 2^-53 relative each,
-    and underflow below 2^-1070, with a factor of at least 2 to spare for the rounding of e_i itself), so the row of
+    with an error below e_i = 2^-49 (|d_i| + |t_i|) + 2^-1070 (1 + 1/eta_i) (four roundings of at most u = 2^-53
+    relative each, and underflow: at most eta_min/2 in the product before the division by eta_i, magnified by
+    1/eta_i, and at most eta_min/2 after it; a factor of at least 2 to spare for the rounding of e_i), so the row of
     the exact maximum has v_i + e_i >= max_j (v_j - e_j); only those rows are evaluated exactly (all of them when the
     values tie)."""
     n = len(diag)
@@ -214,7 +216,10 @@ def _largest_bound(diag: np.ndarray, sums: np.ndarray, eta: np.ndarray, positive
     with np.errstate(over="ignore", under="ignore"):
         t = (sums + float(lost)) * round_up(inflate) / eta
         v = d + t
-        err = (np.abs(d) + np.abs(t)) * 2.0 ** -49 + 2.0 ** -1070
+        # 2^-1070 / eta: a product (s~ + n eta_min) (1 + gamma) that lands in the subnormal range is rounded to a
+        # multiple of eta_min (relative error up to n u, not u), and the division by eta_i magnifies that absolute
+        # error to eta_min / (2 eta_i); the term is at most 16 (eta_i >= eta_min) and never overflows
+        err = (np.abs(d) + np.abs(t)) * 2.0 ** -49 + 2.0 ** -1070 + 2.0 ** -1070 / eta
     if np.all(np.isfinite(v)) and np.all(np.isfinite(err)):
         rows = np.flatnonzero(v + err >= np.max(v - err))
     else:
@@ -232,6 +237,10 @@ def csr_parts(W) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     SciPy). The structure is checked, not trusted: indptr runs from 0 to nnz without decreasing, every column index
     is in range, and within a row the indices strictly increase, so no entry is stored twice (a repeated entry would
     stand for a rounded sum)."""
+    if getattr(W, "format", "csr") != "csr":
+        # scipy's CSC (and csc_array) has the same three arrays, with indptr over columns: read as rows it is W^T
+        raise KernelError(f"csr_parts: a sparse matrix in format {getattr(W, 'format')!r} is not compressed sparse "
+                          "rows (convert it with .tocsr())")
     try:
         shape = tuple(int(x) for x in W.shape)
         data = float_array(np.asarray(W.data), "W.data", 1) if len(W.data) else np.zeros(0)
@@ -243,7 +252,8 @@ def csr_parts(W) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     n = shape[0]
     if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu" or indices.ndim != 1 or indptr.ndim != 1:
         raise KernelError("csr_parts: the index arrays must be integer vectors")
-    counts = np.diff(indptr)
+    # differences in int64: an unsigned (or narrow) indptr that decreases would wrap around to a large count
+    counts = np.diff(indptr.astype(np.int64))
     if len(indptr) != n + 1 or indptr[0] != 0 or indptr[-1] != len(data) or len(indices) != len(data) \
             or np.any(counts < 0):
         raise KernelError("csr_parts: inconsistent index arrays (indptr must run from 0 to nnz without decreasing)")
@@ -256,6 +266,31 @@ def csr_parts(W) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     on = indices == row
     diag[row[on]] = data[on]
     return data, indices, row, diag, n
+
+
+def csr_snapshot(W) -> object:
+    """W (csr_parts) read once: copies of its arrays, made read-only, in an object csr_parts accepts. The rate and the
+    fingerprint of one piece of evidence are computed from the snapshot, so that they are about the same matrix even
+    when W's attributes return different arrays at each read."""
+    try:
+        parts = {name: np.array(getattr(W, name), copy=True) for name in ("data", "indices", "indptr")}
+        shape, fmt = tuple(W.shape), getattr(W, "format", "csr")
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise KernelError(f"csr_parts: not a compressed sparse row matrix ({exc})") from None
+    for a in parts.values():
+        a.setflags(write=False)
+    snapshot = _CSR(shape=shape, format=fmt, **parts)
+    csr_parts(snapshot)
+    return snapshot
+
+
+@dataclass(frozen=True)
+class _CSR:
+    shape: tuple
+    format: str
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
 
 
 def weighted_sparse_bound(W, eta: np.ndarray, positive_diagonal: bool, columns: bool) -> Fraction:
