@@ -109,20 +109,27 @@ def is_pd_verified(A: np.ndarray, radius: np.ndarray | float = 0.0, *, overwrite
         R = radius
     else:
         R = np.broadcast_to(np.asarray(radius, dtype=np.float64), A.shape).copy()
+    if R is A or np.may_share_memory(R, A):     # one array given as both: the radius must not move with A
+        R = R.copy()
     if not np.array_equal(R, R.T):
         raise KernelError("is_pd_verified: radius matrix is not symmetric")
     d = np.diag(A).copy()
     if np.any(d <= 0):
         return False
-    # Scaling by powers of two s_i = 2^k_i makes the diagonal ~1 (van der Sluis). It is applied only when it is
-    # exact: every nonzero entry stays a normal binary64 number after each of the two multiplications (a power-of-two
-    # multiple of a binary64 number in the normal range is represented exactly); zeros stay zeros.
+    # Scaling by powers of two makes the diagonal ~1 (van der Sluis): entry (i, j) is multiplied once by
+    # 2^(k_i + k_j), a power of two computed exactly (|k| <= 500). A product that is a normal number is exact, and so
+    # is any product by 2^e with e >= 0 that does not overflow. A is scaled only when every product is exact (the
+    # theorem is applied to the scaled A itself). R is only an upper bound: a product that lands in the subnormal
+    # range may be rounded by up to eta_min/2, so eta_min is added to every scaled entry (exact for subnormal values;
+    # absorbed only by normal values, which were exact).
     k = -np.ceil(0.5 * np.log2(d))
-    if np.all(np.isfinite(k)) and _scaling_is_exact((A, R), int(k.min()), int(k.max())):
-        s = np.exp2(k)
-        for X in (A, R):
-            X *= s[:, None]
-            X *= s[None, :]
+    if np.all(np.isfinite(k)) and np.max(np.abs(k)) <= 500 and _scaling_is_exact(A, R, k.astype(np.int64)):
+        s = np.ldexp(1.0, k.astype(np.int64))
+        for i in range(n):
+            both = s[i] * s                     # exact powers of two
+            A[i] *= both
+            R[i] *= both
+        R += float(ETA)
     d = np.diag(A)
     m = norm2_upper(R) if np.any(R) else 0.0
     c = sum((Fraction(i + 3) * U * Fraction(float(a)) for i, a in enumerate(d)), Fraction(0))
@@ -137,17 +144,18 @@ def is_pd_verified(A: np.ndarray, radius: np.ndarray | float = 0.0, *, overwrite
     return True
 
 
-def _scaling_is_exact(arrays, kmin: int, kmax: int) -> bool:
-    """Whether multiplying each array by 2^k_i (rows) and then 2^k_j (columns), k in [kmin, kmax], keeps every
-    nonzero entry in the normal binary64 range at both steps (then no rounding happens)."""
-    low_shift, high_shift = min(kmin, 2 * kmin, 0), max(kmax, 2 * kmax, 0)
-    for X in arrays:
-        mags = np.abs(X)
-        top = float(mags.max()) if mags.size else 0.0
-        if top == 0.0:
-            continue
-        bottom = float(np.min(mags, where=mags > 0, initial=np.inf))
-        if math.frexp(bottom)[1] - 1 + low_shift < -1022 or math.frexp(top)[1] + high_shift > 1023:
+def _scaling_is_exact(A: np.ndarray, R: np.ndarray, k: np.ndarray) -> bool:
+    """Whether multiplying entry (i, j) of A by 2^(k_i + k_j) is exact for every entry, and no entry of R overflows.
+    An entry x = m 2^e (0.5 <= |m| < 1, numpy.frexp) times 2^t is exact when e + t <= 1024 (no overflow) and either
+    t >= 0 or the product is a normal number, e - 1 + t >= -1022; zeros stay zeros. Checked row by row (memory O(n))."""
+    for i in range(len(k)):
+        t = k[i] + k
+        _, e = np.frexp(A[i])
+        nonzero = A[i] != 0
+        if np.any(nonzero & ((e + t > 1024) | ((t < 0) & (e - 1 + t < -1022)))):
+            return False
+        _, e = np.frexp(R[i])
+        if np.any((R[i] != 0) & (e + t > 1024)):
             return False
     return True
 
@@ -259,6 +267,7 @@ def csr_parts(W) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         raise KernelError("csr_parts: inconsistent index arrays (indptr must run from 0 to nnz without decreasing)")
     if len(indices) and (indices.min() < 0 or indices.max() >= n):
         raise KernelError("csr_parts: a column index is out of range")
+    indices = indices.astype(np.int64)          # in range, so exact; numpy's bincount takes no uint64
     row = np.repeat(np.arange(n), counts)
     if len(indices) > 1 and not np.all((indices[1:] > indices[:-1]) | (row[1:] != row[:-1])):
         raise KernelError("csr_parts: indices must strictly increase within each row (sorted, no entry stored twice)")

