@@ -212,11 +212,26 @@ def _directional_mu_inf(A, B) -> Fraction:
     return best
 
 
+_DW_MEMO: dict = {}   # (dW, declared matrices, parameter ranges) -> its normal form: a pure function, asked per witness
+
+
+def _normal_dw(dW: sp.Basic, asm: Assumptions, nz: Normalizer) -> dict:
+    """dW's normal form after the reality check, remembered by the structural identity of (dW, the declared matrices,
+    the symbol ranges): a counterexample search asks for it once per candidate."""
+    env = asm.symbol_env()
+    key = (dW, tuple(sorted(asm.matrices.items())), tuple(sorted(env.items(), key=lambda kv: str(kv[0]))))
+    if key not in _DW_MEMO:
+        require_real(dW, env, "dW")
+        if len(_DW_MEMO) > 256:
+            _DW_MEMO.clear()
+        _DW_MEMO[key] = nz.nf(dW)
+    return dict(_DW_MEMO[key])
+
+
 def check_witness(dW: sp.Basic, asm: Assumptions, w: Witness) -> Refutation:
     """Re-check, in exact rational arithmetic, that the witness violates its claim."""
     nz = Normalizer(asm.matrices)
-    require_real(dW, asm.symbol_env(), "dW")
-    nf_dw = nz.nf(dW)
+    nf_dw = _normal_dw(dW, asm, nz)
     leaves = _admissible(asm, w, nz)
     n = w.n
     scalars = {sp.Symbol(k, real=True): Fraction(v) for k, v in w.parameters.items()}

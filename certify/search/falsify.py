@@ -188,6 +188,8 @@ def _complete(rule, claim, kind, n, params, W0, acts, matrices, vec, val, nf_dw,
         vals, vecs = np.linalg.eig(M if norm == "linf" else M.T)
         k = int(np.argmax(vals.real))
         v = np.abs(vecs[:, k].real)
+        if kind == "derivative" and vals[k].real <= 0:
+            return None      # the majorant's Perron root must be > 0 for any weights to grow: not worth the kernel
         cands = [tuple(Fraction(1) for _ in range(n)), tuple(_rational(max(x, 1e-3)) for x in v / max(v.max(), 1e-300))]
         return Witness(**base, vector=cands[1] if v.min() > 1e-9 else cands[0])
     if weighted:
@@ -202,6 +204,8 @@ def _complete(rule, claim, kind, n, params, W0, acts, matrices, vec, val, nf_dw,
         if kind == "growth" or vec is None:
             S = (A + A.T) / 2
             lam, V = np.linalg.eigh(S)
+            if kind == "derivative" and lam[-1] <= 0:
+                return None  # from W0 = 0, mu_2 grows only when sym(W') has a positive eigenvalue: skip the kernel
             v = V[:, -1] / V[np.argmax(np.abs(V[:, -1])), -1]
             vector = tuple(_rational(x) for x in v)
             if kind == "growth":

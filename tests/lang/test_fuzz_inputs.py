@@ -110,7 +110,9 @@ def run_cli(argv, capsys) -> tuple[int | None, str, float, str | None]:
     return code, out.out + out.err + shown, seconds, escaped
 
 
-VERDICT = re.compile(r"\b(CERTIFIED|REFUTED|INCONCLUSIVE|VERIFIED|FAILED|STALE|certified|refuted|inconclusive)\b")
+# `check --expect` prints only what was not reproduced, and a one-line total ("every documented verdict reproduced")
+VERDICT = re.compile(r"\b(CERTIFIED|REFUTED|INCONCLUSIVE|VERIFIED|FAILED|STALE|certified|refuted|inconclusive|"
+                     r"reproduced)\b")
 CHECK_CODE = {"CERTIFIED": 0, "REFUTED": 1, "INCONCLUSIVE": 3}
 DATA = "data: "              # a reason that concerns a data file (W0, bias) named by the rule
 SOFT = ("warning:", "unread-data:")   # counted in a census, reported, but not failing: see the module docstring
