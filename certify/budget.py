@@ -208,6 +208,7 @@ def check_seconds(value: str) -> float:
     """argparse type for --timeout: a finite number of seconds >= 0."""
     # deferred: needed only on this path
     import argparse
+    # deferred: needed only on this path
     import math
     try:
         seconds = float(value)

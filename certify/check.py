@@ -386,6 +386,7 @@ def decide_contracting(rule: Rule, measure: str = "l2") -> ClaimResult:
     """Does the network of [network] contract while W follows dW? Kernel-checked rates only."""
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.errors import InputError
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.network import network_of
 
     net = network_of(rule)
@@ -450,6 +451,7 @@ def _contracting(rule: Rule, net, claim: Claim) -> ClaimResult:
 def network_summary(r: ClaimResult) -> str:
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.search.contraction import FixedResult, PlasticResult
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.output.numbers import q
     from certify.lang.parse import show
     net = r.network

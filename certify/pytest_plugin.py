@@ -102,6 +102,7 @@ class RuleItem(_Item):
     def runtest(self) -> None:
         # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.budget import limit
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.errors import InputError
         # deferred: loads SymPy only when this runs
         from certify.output.report import text_error
@@ -114,6 +115,7 @@ class RuleItem(_Item):
     def _run(self) -> None:
         # deferred: loads SymPy only when this runs
         from certify.check import check_rule, decide, decide_contracting
+        # deferred: loads SymPy only when this runs
         from certify.kernel.objects import Claim
         from certify.lang.rule import Rule
         from certify.output.report import Printer, _result_lines, text_report
@@ -195,6 +197,7 @@ class RuleFile(pytest.File):
         from certify.errors import InputError
         # deferred: loads SymPy only when this runs
         from certify.lang.rule import Rule
+        # deferred: loads SymPy only when this runs
         from certify.output.report import text_error
         try:
             rule = Rule.from_file(self.path)

@@ -26,6 +26,7 @@ def _check_one(path: Path, args: argparse.Namespace, progress: Progress, junit_i
     """Decide one rule file for `check` (a RuleReport, or the InputError it raised), with its progress line."""
     # deferred: loads SymPy only when this runs
     from certify.check import check_rule
+    # deferred: loads SymPy only when this runs
     from certify.lang.rule import Rule
 
     progress.start(str(path))
@@ -166,6 +167,7 @@ def _check_outputs(args: argparse.Namespace, files: list[Path]) -> None:
 def cmd_explain(args: argparse.Namespace) -> int:
     # deferred: loads SymPy only when this runs
     from certify.output import report
+    # deferred: loads SymPy only when this runs
     from certify.check import check_rule
     from certify.lang.rule import Rule
 
@@ -319,6 +321,7 @@ def _common_options(func):
     def run(args: argparse.Namespace) -> int:
         # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.budget import configure
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.lang.paths import allow_outside, reset
         token = allow_outside(getattr(args, "allow_outside_paths", False))
         try:

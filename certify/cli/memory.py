@@ -51,6 +51,7 @@ def load(path: str) -> tuple[list, list, str, Rule]:
     """(W, b, lagrangian, the rule) from a rule file; InputError names the file, the symbol and a fix."""
     # deferred: loads SymPy only when this runs
     from certify.lang.network import network_of
+    # deferred: loads SymPy only when this runs
     from certify.lang.rule import Rule
 
     rule = Rule.from_file(path)
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.budget import BudgetExceeded, limit, stage
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.output.progress import Progress
 
     progress = Progress.from_args(args, 1)

@@ -88,9 +88,12 @@ def run(args: argparse.Namespace) -> int:
     """Execute `certify plot` for parsed args; returns the exit code."""
     # deferred: the command line builds its parser without loading plots, the kernel or matplotlib
     from certify.output import plot
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.budget import BudgetExceeded, limit, stage
+    # deferred: loads SymPy only when this runs
     from certify.output.report import text_error
     from certify.lang.rule import Rule
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.output.progress import Progress
 
     try:

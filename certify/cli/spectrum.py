@@ -49,6 +49,7 @@ def load(path: str):
     """(rule, network) from a rule file; InputError names the file, the symbol and a fix."""
     # deferred: loads SymPy only when this runs
     from certify.lang.network import network_of
+    # deferred: loads SymPy only when this runs
     from certify.lang.rule import Rule
 
     rule = Rule.from_file(path)
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.budget import BudgetExceeded, limit, stage
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.output.progress import Progress
 
     progress = Progress.from_args(args, 3 if args.plot else 2)

@@ -75,6 +75,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     # deferred: the checker and the sweep load only when `certify sweep` runs (main builds every sub-command's parser)
     from certify.output.report import text_error
+    # deferred: loads SymPy only when this runs
     from certify.sweep.driver import exit_code, summary_dict, summary_lines, sweep, tasks_for
 
     try:

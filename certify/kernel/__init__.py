@@ -66,6 +66,7 @@ def __getattr__(name: str):
     module = _ENTRY_POINTS.get(name)
     if module is None:
         raise AttributeError(f"module 'certify.kernel' has no attribute {name!r}")
+    # deferred: the signature loads a kernel module on first use (lazy exports keep `import certify.kernel` light)
     import importlib
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 

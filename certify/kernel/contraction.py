@@ -207,6 +207,7 @@ def _arb_upper(ball) -> Fraction:
 
 
 def _log_upper(x: Fraction) -> Fraction:
+    # deferred: python-flint is loaded only when this runs
     import flint
     ball = flint.arb(flint.fmpq(x.numerator, x.denominator)).log()
     return _arb_upper(ball)
@@ -289,9 +290,12 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool, start_p
     (T an exact rational upper bound); raises KernelError if neither can be shown. Also returns the
     flow Certificate and the start value m0 it was evaluated at, for the report.
     """
+    # deferred: loads SymPy only when this runs
     from .intervals import enclose
+    # deferred: loads SymPy only when this runs
     from .objects import N
     from .verify import check_proof
+    # deferred: SymPy is loaded only when this runs
     import sympy as sp
 
     if form not in ("H", "FR"):

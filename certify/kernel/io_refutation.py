@@ -68,6 +68,7 @@ def check_io_refutation(activation: str, p: object, J: object, u: object, c: obj
     `preconditioners` are the untrusted Krawczyk matrices of the two boxes (any real matrices are sound)."""
     # deferred: the Krawczyk boxes need FLINT/Arb, loaded only when a refutation is actually checked
     from .equilibria import verify_equilibrium_box
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from .exact import to_fraction_matrix, to_fraction_vector
     slope = {"tanh": Fraction(1), "logistic": Fraction(1, 4)}
     if activation not in slope:

@@ -269,6 +269,7 @@ def check_strict_lyapunov(descent: LawCertificate, lagrangian: str, W0, tau_min,
     Bound: 0 <= l'' <= 1 (table) and T >= tau_min I give v^T T H v >= tau_min |H v|^2; |v^T W H v| <= ||W||_2 |v|
     |H v| with ||W||_2^2 <= ||W||_F^2 = w2 (exact). The quadratic form tau a^2 - kappa w a c + (kappa - delta) c^2
     in a = |H v|, c = |v| is >= 0 when kappa^2 w2 <= 4 tau_min (kappa - delta): checked in exact rationals."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from .exact import to_fraction_matrix
     if descent.law != "energy-descent" or not descent.subject.startswith(f"fixed-W:{lagrangian}:"):
         raise KernelError("check_strict_lyapunov: the strict Lyapunov law needs the energy-descent certificate "

@@ -69,6 +69,7 @@ class Use:
         for k, v in self.data:
             if k == key:
                 return v
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from .errors import KernelError
         raise KernelError(f"get: lemma '{self.lemma}' needs '{key}' in its instantiation")
 

@@ -47,6 +47,7 @@ class NotReal(KernelError):
 
 
 def _is_elementwise_activation(node: sp.Basic) -> bool:
+    # deferred: SymPy is loaded only when this runs
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
     if not isinstance(node, ElementwiseApplyFunction):
         return False

@@ -153,6 +153,7 @@ def verify_measure_below(W: object, P: object, b: object, *, prec: int = DEFAULT
     """Prove mu_P(W) < b for the P-weighted l2 measure (P = None: mu_2), i.e. (W - b I)^T P + P (W - b I) < 0:
     the linear network x' = -x + (W - (b - 1) I) x has Jacobian W - b I at its exact equilibrium 0, and
     `verify_stable_equilibrium` proves exactly that inequality with P as the Lyapunov matrix."""
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from .exact import to_fraction_matrix
     rows = to_fraction_matrix(W, "W")
     n = len(rows)

@@ -45,7 +45,7 @@ def _require_real_proof(dW: sp.Basic, asm: Assumptions, proof: FlowProof) -> Non
 def check_proof(dW: sp.Basic, asm: Assumptions, claim: Claim, proof: FlowProof) -> Certificate:
     """Re-check a proposed derivation of `claim` for the weight flow dW/dt = `dW`."""
     if isinstance(proof.gamma, int) and not isinstance(proof.gamma, bool):
-        from dataclasses import replace
+        from dataclasses import replace   # deferred: only an int gamma (a rare caller) needs it
         proof = replace(proof, gamma=sp.Integer(proof.gamma))
     if getattr(proof.gamma, "is_Matrix", False) or not isinstance(proof.gamma, sp.Expr):
         raise KernelError(f"check_proof: gamma must be a scalar expression, got {proof.gamma}")

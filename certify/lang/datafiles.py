@@ -232,6 +232,7 @@ def _finish(arr: np.ndarray, ndims, limit: int | None = None) -> np.ndarray:
 def _load_npy(fh, size: int, what: str, path: str, ndims) -> np.ndarray:
     # deferred: NumPy is loaded only when this runs
     from numpy.lib import format as npy_format
+    # deferred: NumPy is loaded only when this runs
     import numpy as np
     shape, _, dtype, offset = _read_npy_header(fh, what, path)
     _check_header(shape, dtype, ndims, size - offset)
@@ -289,6 +290,7 @@ def _load_npz(fh, what: str, path: str, ndims, text_members: tuple[str, ...] = (
               limit: int | None = None) -> dict[str, np.ndarray]:
     # deferred: NumPy is loaded only when this runs
     from numpy.lib import format as npy_format
+    # deferred: NumPy is loaded only when this runs
     import numpy as np
     try:
         zf = zipfile.ZipFile(fh)

@@ -107,6 +107,7 @@ def _position(rule: Rule, key: str) -> tuple[int | None, int | None]:
         return None, None
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.datafiles import read_text
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.rule import _Locator
     try:
         return _Locator(read_text(rule.source, "rule file"), rule.source).position("network", key)

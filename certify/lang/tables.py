@@ -206,6 +206,7 @@ def _api_matrix(value: Any, loc: "_Locator"):
     decimal text in between): an ExactMatrix, after the checks a W0 file gets (real, finite, square, size)."""
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.datafiles import check_array
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.matrix import ExactMatrix
     if isinstance(value, ExactMatrix):
         return value

@@ -220,7 +220,9 @@ def measure_flow(rule: Rule, *, measure: str = "l2", bound: str | None = None, n
     that is not certified, 'bounded'."""
     # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     from certify.check import check_rule
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.network import network_of
+    # deferred: loads SciPy only when this runs
     from certify.search.simulate import certified_bound, simulate
 
     if measure not in FLOW_NORMS:
@@ -263,6 +265,7 @@ def measure_flow(rule: Rule, *, measure: str = "l2", bound: str | None = None, n
     if cert is not None:
         # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
         from certify.lang.parse import show
+        # deferred: loaded only when this path runs (keeps this module's import light)
         from certify.output import mathtex
         statement = cert.bound.render(show)
         formula = to_mathtext(mathtex.certificate_bound(cert, mathtex.Printer("latex")))
@@ -401,9 +404,11 @@ def distance_pairs(rule: Rule, *, t_end: float | None = None, seed: int = 0, tra
     the certified decay. Raises NothingToPlot without a [network] with W0."""
     # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     from certify.check import check_rule
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.search.contraction import FixedResult, PlasticResult
     from certify.kernel.algebra import Normalizer
     from certify.lang.network import network_of
+    # deferred: loads SciPy only when this runs
     from certify.search.simulate import FlowFunction, certified_bound
 
     net = network_of(rule)
@@ -660,6 +665,7 @@ def tex_name(name: str) -> str:
     """A parameter name as mathtext (gamma -> \\gamma, k -> k)."""
     # deferred: matplotlib and the decision (check, search, kernel) load only when a plot is drawn
     import sympy as sp
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.output.mathtex import _latex
     return _latex(sp.Symbol(name))
 

@@ -47,6 +47,7 @@ def perron_weights(W, norm: str) -> np.ndarray:
     linf, left for weighted l1 (a dense eigen-decomposition for small n, ARPACK above, on the sparse majorant when W
     is sparse; a small positive floor for reducible matrices). Untrusted: the kernel computes the rate the weights
     prove."""
+    # deferred: SciPy is loaded only when this runs
     from scipy.sparse.linalg import ArpackNoConvergence, eigs
 
     if hasattr(W, "indptr"):
@@ -137,6 +138,7 @@ def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
 def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction, W_exact) -> list[Attempt]:
     """The search runs on the float copy Wf; the kernel checks the candidate on the exact W."""
     try:
+        # deferred: loads SciPy only when this runs
         from certify.search import lmi
     except ImportError:
         return [Attempt("l2 metric", None, "the LMI search module is not available")]
@@ -167,6 +169,7 @@ def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction, W_exact) -> list[At
 def diverging_evidence(net: Network) -> str | None:
     """UNTRUSTED supporting evidence for a refutation: two simulated trajectories that separate."""
     try:
+        # deferred: loads python-flint only when this runs
         from certify.search import equilibria
         u = np.array([float(b) for b in net.bias_exact()])
         pair = equilibria.diverging_pair(net.W0_float(), u, net.form, net.activation or "tanh", t_end=50.0)
@@ -181,6 +184,7 @@ def diverging_evidence(net: Network) -> str | None:
 def refute_fixed(net: Network):
     """A kernel-verified refutation (two equilibria or an unstable one) or None."""
     try:
+        # deferred: loads python-flint only when this runs
         from certify.search import equilibria
     except ImportError:
         return None
@@ -235,6 +239,7 @@ def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, lis
                     if region:
                         reasons.append(region)
                     continue
+                # deferred: loaded only when this path runs (keeps this module's import light)
                 from certify.lang.parse import show
                 cert, m0 = proved.flow, proved.start_value
                 cand = PlasticResult(claim, proved.c_all, proved.T, proved.c_after, cert.bound.render(show),
@@ -247,8 +252,10 @@ def certify_plastic(rule: Rule, net: Network) -> tuple[PlasticResult | None, lis
 def _all_t_condition(cert, net: Network, m0: Fraction | None = None):
     """g max(m(0), beta/gamma) < 1 (bounded) or g m(0) < 1 (nonincreasing), with n = size of W0: the
     parameter region in which the network contracts at every t >= 0 (sufficient, from the flow bound)."""
+    # deferred: SymPy is loaded only when this runs
     import sympy as sp
 
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.kernel.objects import N
     if m0 is None:
         m0 = kc._start_value(net.W0_kernel(), cert.norm, cert.route,
@@ -265,9 +272,12 @@ def _all_t_condition(cert, net: Network, m0: Fraction | None = None):
 def _region_hint(rule: Rule, asm, claim, proof, net: Network) -> str:
     """When the declared ranges are too wide, the parameter region (a SymPy relation) in which the same
     kernel-checked flow bound gives contraction at every t -- or '' when there is none to report."""
+    # deferred: SymPy is loaded only when this runs
     import sympy as sp
 
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.kernel.verify import check_proof
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.lang.parse import show
     valid = proof.route == "norm" or net.linear or (net.form, proof.norm) in (("H", "l1"), ("FR", "linf"))
     if not valid:

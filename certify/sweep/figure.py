@@ -73,6 +73,7 @@ def draw(rows: Sequence[dict], names: Sequence[str], path: str | Path, title: st
     # deferred: matplotlib loads only when a figure is drawn (a sweep without --out draws none); a Figure of its
     # own, not pyplot, so that no global backend or figure list is touched
     from matplotlib.figure import Figure
+    # deferred: matplotlib is loaded only when this runs
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -110,6 +111,7 @@ def _edges(vals: list[float]):
 def _two(ax, rows, names, tree) -> list:
     # deferred: matplotlib and numpy load only when a figure is drawn
     import numpy as np
+    # deferred: matplotlib is loaded only when this runs
     from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
 
@@ -156,6 +158,7 @@ def _two(ax, rows, names, tree) -> list:
 def _one(ax, rows, name, tree) -> list:
     # deferred: matplotlib and numpy load only when a figure is drawn
     import numpy as np
+    # deferred: matplotlib is loaded only when this runs
     from matplotlib.lines import Line2D
 
     rows = sorted(rows, key=lambda r: Fraction(r["params"][name]))

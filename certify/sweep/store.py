@@ -160,6 +160,7 @@ def table_csv(rows: Iterable[dict], names: list[str]) -> str:
 def _parquet(path: Path, rows: list[dict], names: list[str]) -> Path:   # pragma: no cover - pyarrow is optional
     # deferred: pyarrow is optional (this runs only when it is installed)
     import pyarrow as pa
+    # deferred: needed only on this path
     import pyarrow.parquet as pq
     records = table_records(rows, names)
     columns = ["index", *names, *COLUMNS]

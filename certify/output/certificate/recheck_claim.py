@@ -90,6 +90,7 @@ def _check_conditional(cond: dict[str, Any], rule, claim) -> list[str]:
     from certify.kernel.intervals import enclose
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.kernel.objects import Assumptions
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.kernel.verify import check_proof
     from certify.lang.rule import parse_range
     asm = rule.assumptions()

@@ -143,6 +143,7 @@ def _decl_tex(name: str, text: str, index: str = "") -> str:
     """'$\\gamma \\ge 0$', '$k \\in [0, 2]$', '$r_i \\in [-1, 1]$' from a range's canonical text (display only)."""
     # deferred: only `certify prove` typesets (report loads certify.check, which `verify` must not load)
     import sympy as sp
+    # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.output.mathtex import _latex
     sym = _latex(sp.Symbol(name)) + index
     t = text.replace("inf", r"\infty")
