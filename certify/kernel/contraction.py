@@ -30,8 +30,9 @@ import numpy as np
 from .errors import KernelError
 from .evidence import NetworkRate, PlasticRate, network_fingerprint, weights_digest
 from . import exact
-from .verified import (binary64_exactly, csr_snapshot, float_array, is_pd_verified, lmi_matrix_float,
-                       mu2_below_verified, norm2_below_verified, weighted_row_bound, weighted_sparse_bound)
+from .sparse import csr_snapshot, weighted_sparse_bound
+from .verified import (binary64_exactly, float_array, is_pd_verified, lmi_matrix_float, mu2_below_verified,
+                       norm2_below_verified, weighted_row_bound)
 
 EXACT_LIMIT = 40   # n up to which the LMI is checked in exact rationals
 
@@ -77,7 +78,7 @@ def _is_sparse(W) -> bool:
 def weighted_rate(W, g, form: str, norm: str, eta) -> Fraction:
     """The contraction rate c = -sup_D mu(Jacobian) proved by the weights eta (may be <= 0, in which
     case nothing is proved): exact for n <= EXACT_WEIGHTED_LIMIT, else a rigorous lower bound. W may be sparse
-    (compressed sparse rows, verified.csr_parts): then always the rigorous lower bound."""
+    (compressed sparse rows, sparse.csr_parts): then always the rigorous lower bound."""
     if _is_sparse(W):
         if (form, norm) not in (("H", "l1"), ("FR", "linf"), ("H", "linf"), ("FR", "l1")):
             raise KernelError(f"weighted_rate: no non-Euclidean rule for form {form!r} in {norm!r}")

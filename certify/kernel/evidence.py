@@ -42,9 +42,9 @@ def weights_digest(W: object) -> str:
     """SHA-256 of the exact entries of W: the binary64 bytes when every entry is a binary64 number (so a float
     array and the same numbers as Fractions agree), else the exact rationals' text."""
     if hasattr(W, "indptr") and hasattr(W, "indices"):
-        # a sparse matrix (compressed sparse rows, checked as verified.csr_parts checks it): its exact structure and
+        # a sparse matrix (compressed sparse rows, checked as sparse.csr_parts checks it): its exact structure and
         # values; a different digest from the dense array of the same matrix, which is never compared with it
-        from .verified import csr_parts
+        from .sparse import csr_parts   # deferred: sparse imports verified, which evidence need not load otherwise
         data, indices, row, _, n = csr_parts(W)
         h = hashlib.sha256(f"csr {n}".encode())
         for part in (np.ascontiguousarray(row, dtype=np.int64), np.ascontiguousarray(indices, dtype=np.int64),

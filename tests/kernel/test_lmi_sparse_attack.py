@@ -18,8 +18,8 @@ import scipy.sparse as sps
 from certify.errors import KernelError
 from certify.kernel import contraction as kc
 from certify.kernel.evidence import network_fingerprint, weights_digest
-from certify.kernel.verified import (_largest_bound, csr_parts, csr_snapshot, is_pd_verified, lmi_matrix_float,
-                                     weighted_row_bound, weighted_sparse_bound)
+from certify.kernel.sparse import csr_parts, csr_snapshot, weighted_sparse_bound
+from certify.kernel.verified import _largest_bound, is_pd_verified, lmi_matrix_float, weighted_row_bound
 
 U = Fraction(1, 2**53)
 ETA = Fraction(1, 2**1074)
@@ -496,7 +496,6 @@ def test_scaling_now_runs_with_a_subnormal_radius_and_stays_sound():
 
 def test_unsigned_64_bit_indices_are_read():
     import scipy.sparse as sps
-    from certify.kernel.verified import weighted_sparse_bound
     A = sps.csr_matrix(np.array([[0.0, 0.5], [0.25, 0.0]]))
     A.indices = A.indices.astype(np.uint64)
     A.indptr = A.indptr.astype(np.uint64)

@@ -1,4 +1,4 @@
-"""Weighted l1/linf rates of sparse networks (kernel/verified.py csr_parts, weighted_sparse_bound, _largest_bound).
+"""Weighted l1/linf rates of sparse networks (kernel/sparse.py csr_parts, weighted_sparse_bound; kernel/verified.py _largest_bound).
 
 Oracle: the exact rational measure of the dense matrix, computed here with Fractions (no kernel code), must never be
 above the kernel's bound, and the bound is within a relative 1e-12 of it. The structural checks of a CSR matrix are
@@ -18,7 +18,8 @@ from hypothesis import given, strategies as st
 from certify.errors import KernelError
 from certify.kernel import contraction as kc
 from certify.kernel.evidence import weights_digest
-from certify.kernel.verified import csr_parts, weighted_row_bound, weighted_sparse_bound
+from certify.kernel.sparse import csr_parts, weighted_sparse_bound
+from certify.kernel.verified import weighted_row_bound
 
 
 def _exact_measure(A: np.ndarray, eta: np.ndarray, positive: bool, columns: bool) -> Fraction:
