@@ -13,6 +13,7 @@ Without either, progress lines appear only when stderr is a terminal.
 from __future__ import annotations
 
 import argparse
+import sys
 
 QUIET_HELP = "less on stdout (results only) and no progress lines"
 VERBOSE_HELP = ("progress lines on stderr and, where there is more to say, every detail on stdout (with -q: the "
@@ -32,3 +33,20 @@ def add_verbosity(p: argparse.ArgumentParser, quiet_help: str = QUIET_HELP, verb
 
 
 __all__ = ["add_format", "add_verbosity", "QUIET_HELP", "VERBOSE_HELP"]
+
+
+def write_out(path: str, body: str) -> int | None:
+    """Write a command's text output to --out PATH (atomically); None when written, else the usage-error exit code
+    after printing a located error on stderr."""
+    # deferred: only --out needs the writer and the error renderer
+    from certify.errors import InputError
+    from certify.output.atomic import write_text
+    from certify.output.report import text_error
+    from certify.verdict import ExitCode
+    try:
+        write_text(path, body + "\n")
+    except OSError as exc:
+        print(text_error(InputError(f"--out: cannot write {path}: {exc.strerror or exc}", file=path, symbol="--out",
+                                    hint="name a file in a folder you can write to")), file=sys.stderr)
+        return int(ExitCode.USAGE_ERROR)
+    return None

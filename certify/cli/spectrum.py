@@ -18,6 +18,7 @@ import json
 import sys
 from typing import Any
 
+from certify.cli.common import write_out
 from certify.errors import InputError
 from certify.verdict import ExitCode
 
@@ -122,15 +123,9 @@ def run(args: argparse.Namespace) -> int:
         body = "\n".join(lines)
     print(body)
     if args.out:
-        # deferred: loaded only when this path runs (keeps this module's import light)
-        from certify.output.atomic import write_text
-        try:
-            write_text(args.out, body + "\n")
-        except OSError as exc:
-            print(text_error(InputError(f"--out: cannot write {args.out}: {exc.strerror or exc}", file=args.out,
-                                        symbol="--out", hint="name a file in a folder you can write to")),
-                  file=sys.stderr)
-            return ExitCode.USAGE_ERROR
+        failed = write_out(args.out, body)
+        if failed is not None:
+            return failed
     return ExitCode.INCONCLUSIVE if spent_reason else ExitCode.OK
 
 
