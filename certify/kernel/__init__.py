@@ -38,8 +38,8 @@ Entry points (one line each: name(arguments) -> what it returns on success; Kern
     KernelError (a refusal: its message starts with the check that refused), InputError (bad input data)
 
 Reading order for an audit: errors, evidence, intervals, activations, reality, algebra, evaluate, objects, lemmas, verify
-(flow proofs); exact, verified, contraction (fixed and plastic networks); netmodel, equilibria, stability
-(equilibria); forms, laws, io_refutation (conservation laws and energies).
+(flow proofs); exact, verified, contraction (fixed and plastic networks); netmodel, equilibria, instability,
+stability (equilibria); forms, laws, io_refutation (conservation laws and energies).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ _ENTRY_POINTS = {
     "check_plastic": "contraction", "prove_weighted_rate": "contraction", "prove_linear_rate": "contraction",
     "prove_lmi_rate": "contraction", "prove_plastic": "contraction", "network_fingerprint": "evidence",
     "verify_equilibrium_box": "equilibria", "verify_two_equilibria": "equilibria",
-    "verify_unstable_equilibrium": "equilibria",
+    "verify_unstable_equilibrium": "instability",
     "verify_stable_equilibrium": "stability", "verify_measure_below": "stability",
     "check_lax_flow": "laws", "check_spectrum": "laws", "check_entrywise": "laws", "check_cost_descent": "laws",
     "check_io_map": "laws", "check_energy_descent": "laws", "check_strict_lyapunov": "laws",

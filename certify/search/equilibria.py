@@ -20,6 +20,7 @@ from typing import Iterable
 import numpy as np
 from certify.errors import InputError, KernelError
 from certify.kernel import equilibria as kernel
+from certify.kernel import instability
 from certify.search.sizes import EQUILIBRIA_ENUMERATION_MAX_N
 
 ACTIVATIONS = kernel.ACTIVATIONS
@@ -352,7 +353,7 @@ class Candidate:
         if self.kind == "unstable":
             hints = [] if self.eigenvalue is None else eigenvalue_brackets([self.eigenvalue])
             hints += unstable_brackets(self.W, self.u, self.form, self.activation, self.centers[0], leak=self.leak)
-            return kernel.verify_unstable_equilibrium(self.W, self.u, self.form, self.activation, self.centers[0],
+            return instability.verify_unstable_equilibrium(self.W, self.u, self.form, self.activation, self.centers[0],
                                                       self.radii[0], leak=self.leak, eigenvalue=hints,
                                                       preconditioner=Ys[0])
         if self.kind == "two-equilibria":

@@ -13,8 +13,8 @@ from scipy.optimize import brentq
 from certify.search.equilibria import (candidates, diverging_pair, find_equilibria, jacobian, preconditioner, refute,
                                        refute_verified, spectrum, unstable_brackets, vector_field)
 from certify.errors import InputError, KernelError
-from certify.kernel.equilibria import (EquilibriumBox, verify_equilibrium_box, verify_two_equilibria,
-                                       verify_unstable_equilibrium)
+from certify.kernel.equilibria import EquilibriumBox, verify_equilibrium_box, verify_two_equilibria
+from certify.kernel.instability import verify_unstable_equilibrium
 
 SWAP = [[0, 1], [1, 0]]
 W_EXACT = [["0", "6/5"], ["6/5", "0"]]          # exactly 1.2 * SWAP

@@ -11,6 +11,7 @@ import numpy as np
 
 from certify.errors import KernelError
 from certify.kernel import equilibria as keq
+from certify.kernel import instability as kin
 from certify.kernel import exact
 from certify.search import equilibria as numeric
 from certify.families.memory.dynamics import hessian_diag
@@ -76,6 +77,6 @@ def _unstable_statement(Wq, bq, lag, x) -> str:
     try:
         # untrusted brackets from the float spectrum; the kernel proves a sign change on one (or uses Routh)
         hints = numeric.unstable_brackets([[float(v) for v in r] for r in Wq], [float(v) for v in bq], "H", lag, x)
-        return str(keq.verify_unstable_equilibrium(Wq, bq, "H", lag, x, 0, eigenvalue=hints))
+        return str(kin.verify_unstable_equilibrium(Wq, bq, "H", lag, x, 0, eigenvalue=hints))
     except KernelError as err:
         return f"(kernel unstable-equilibrium check not completed: {err})"

@@ -8,6 +8,7 @@ import numpy as np
 from certify.errors import KernelError
 from certify.families.feedback import lyapunov_matrix
 from certify.kernel import equilibria as keq
+from certify.kernel import instability as kin
 from certify.kernel.stability import verify_stable_equilibrium
 from certify.search import equilibria as numeric
 from certify.families.memory.dynamics import _floats
@@ -55,7 +56,7 @@ def _tanh_equilibria(Wq, bq, tau, starts: int, seed: int) -> list[Equilibrium]:
         else:
             try:
                 hints = numeric.unstable_brackets(Wf, bf, "H", "tanh", x)
-                st, why = "unstable", str(keq.verify_unstable_equilibrium(Wq, bq, "H", "tanh", center, radius,
+                st, why = "unstable", str(kin.verify_unstable_equilibrium(Wq, bq, "H", "tanh", center, radius,
                                                                           eigenvalue=hints, preconditioner=Y))
             except KernelError:
                 st, why = "undecided", f"not proved either way (numeric spectral abscissa {abscissa:.3g}, untrusted)"

@@ -157,7 +157,7 @@ def _assumptions(rule) -> dict[str, dict[str, str]]:
 #   lmi                   fixed W, l2 metric: P, Lambda = diag(lam), rate c, method  -> kernel.contraction.check_lmi
 #   plastic               the flow proof, the flow claim, m(0), rates and T          -> kernel.contraction.check_plastic
 #   two-equilibria        two boxes (lo, hi) holding zeros of f    -> kernel.equilibria.verify_two_equilibria
-#   unstable-equilibrium  one box and the eigenvalue evidence      -> kernel.equilibria.verify_unstable_equilibrium
+#   unstable-equilibrium  one box and the eigenvalue evidence      -> kernel.instability.verify_unstable_equilibrium
 # The network (W0, bias, form, activation, slope bound) is always read from the rule file, never from the
 # certificate. Everything derived from the data is stored too and compared with a fresh kernel run.
 

@@ -161,6 +161,7 @@ def _recheck_refutation(d: dict[str, Any], net):
     """Re-verify the equilibrium boxes with the network of the rule file; returns (data, kernel object)."""
     # deferred: the kernel loads when a certificate is made or read, not when cli/main.py builds its parser
     from certify.kernel import equilibria as ke
+    from certify.kernel import instability as ki
     # deferred with the kernel: the untrusted Krawczyk preconditioners, proposed afresh (the kernel checks them)
     from certify.search.equilibria import box_preconditioner
     if net.activation is None:
@@ -187,7 +188,7 @@ def _recheck_refutation(d: dict[str, Any], net):
             # the kernel's hints are untrusted; the stored bracket (or none, for Routh) makes it take the same path
             hint = tuple(ev) if ev is not None and ev[0] != ev[1] else ("0", "0")
             try:
-                obj = ke.verify_unstable_equilibrium(W, u, net.form, net.activation, c, r, eigenvalue=hint,
+                obj = ki.verify_unstable_equilibrium(W, u, net.form, net.activation, c, r, eigenvalue=hint,
                                                      preconditioner=box_preconditioner(W, u, net.form,
                                                                                        net.activation, c, r))
             except KernelError as exc:
