@@ -29,12 +29,14 @@ def _weighted_rate(net, form: str, norm: str, eta: list[Fraction]) -> Fraction:
     EXACT_WEIGHTED_LIMIT) the kernel's rigorous binary64 bound, for which W0 and eta must be binary64."""
     # deferred: the kernel loads when a certificate is made or read, not when cli/main.py builds its parser
     from certify.kernel import contraction as kc
-    W: Any = [list(r) for r in net.W0]
+    W: Any = net.W0_kernel()      # the exact float64 array (or sparse CSR, or rows), as certify_fixed gives it
     if net.n > kc.EXACT_WEIGHTED_LIMIT:
         why = f"the weighted rate of n = {net.n} > {kc.EXACT_WEIGHTED_LIMIT} neurons is bounded in binary64"
-        _binary64([x for row in net.W0 for x in row], "W0", why)
+        if isinstance(W, list):
+            _binary64([x for row in W for x in row], "W0", why)
+            W = net.W0_float()
         _binary64(eta, "contraction.eta", why)
-        W, eta = net.W0_float(), np.array([float(x) for x in eta])
+        eta = np.array([float(x) for x in eta])
     return kc.linear_rate(W, norm, eta) if net.linear else kc.weighted_rate(W, net.g, form, norm, eta)
 
 
@@ -47,11 +49,13 @@ def _lmi_inputs(W0, P: list[list[Fraction]], lam: list[Fraction]):
     if n <= kc.EXACT_LIMIT:
         return [list(r) for r in W0], P, lam
     why = f"the LMI of n = {n} > {kc.EXACT_LIMIT} neurons is checked by verified Cholesky in binary64"
-    _binary64([x for row in W0 for x in row], "W0", why)
+    W = W0.exact_array() if hasattr(W0, "exact_array") else None     # an ExactMatrix: no Fractions made
+    if W is None:
+        _binary64([x for row in W0 for x in row], "W0", why)
+        W = np.array([[float(x) for x in row] for row in W0])
     _binary64([x for row in P for x in row], "contraction.P", why)
     _binary64(lam, "contraction.lam", why)
-    return (np.array([[float(x) for x in row] for row in W0]), np.array([[float(x) for x in row] for row in P]),
-            np.array([float(x) for x in lam]))
+    return W, np.array([[float(x) for x in row] for row in P]), np.array([float(x) for x in lam])
 
 
 def _diff(stored: Any, derived: Any, where: str) -> list[str]:
