@@ -44,35 +44,24 @@ DEFENSIVE = {   # unreachable through the public signature; kept because they re
     "exact.py:norminf_exact:": "its one caller (_start_value) reads W0 through exact._square, which refuses it first",
     "intervals.py:to_fraction: expected an exact rational": "enclose and reality call it only for SymPy Rationals",
     "verified.py:{name} changed when read as binary64": "float16/32 widen exactly and NaN compares equal (equal_nan)",
+    "evaluate.py:nf: cannot infer the shape": "check_witness passes (n, n); a fun atom's inner form is never empty "
+                                              "(algebra.nf refuses an activation of the zero vector)",
+    "forms.py:consistent: the value given for the scalar": "the one scalar leaf with a rate is L (energy descent), "
+                                                           "rate g^T v, 1 x 1",
+    "forms.py:consistent: the value given for '{atom[1]}' is not a product": "the diagonal leaves with rates are D_h, "
+                                                                            "D_h_inv: D G/tau, G D^-1/tau",
+    "forms.py:consistent: the value given for '{atom[1]}' does not have": "no law check gives a rate or value to a "
+                                                                         "symmetric, skew or symmetric-W leaf",
+    "forms.py:atom_substitute: an activation of the zero": "substitute runs on kernel-built forms with no activation "
+                                                           "(lax, cost, dE after it equals the gradient form)",
+    "forms.py:trace_form: the trace of the non-square": "its words are W^i w W^j, w a word of the n x n dW: a 1 at "
+                                                        "a word's end is a SymPy row/column, so consistent => square",
+    "laws.py:check_energy_descent: dE/dt along solutions": "once dE/dt equals the kernel's gradient form, the "
+                                                          "substitution is a fixed kernel identity",
+    "netmodel.py:exact: ball": "_low/_high run only on balls checked is_finite(); a finite arb's lower()/upper() "
+                               "are exact and finite",
 }
-NOT_YET_DRIVEN = {   # reachable; no test in tests/kernel constructs the input yet (issue 12 leftover)
-    "algebra.py:nf: '{name}' is declared a scalar": "needs a law check with a non-1x1 scalar leaf",
-    "algebra.py:nf: matrix power with exponent": "require_real refuses non-integer powers first",
-    "algebra.py:nf: diag() of something": "SymPy's DiagMatrix refuses non-vectors first",
-    "algebra.py:nf: Hadamard power with exponent": "require_real refuses non-integer powers first",
-    "algebra.py:nf: unknown element-wise function": "the parser builds only known activations",
-    "algebra.py:nf: an activation of the zero vector": "needs a hand-built activation of ZeroMatrix",
-    "algebra.py:nf: an activation of a 1 x 1": "needs a hand-built activation of a 1x1 product",
-    "algebra.py:nf: activations apply to vectors only": "needs a hand-built activation of a matrix",
-    "evaluate.py:nf: cannot infer the shape": "needs a witness whose dW normalises to 0",
-    "evaluate.py:matmul: shape mismatch": "shapes are checked by the witness reader first",
-    "evaluate.py:{name}({x}) is not rational": "needs a witness with tanh at a non-zero activity",
-    "evaluate.py:coeff: coefficient": "needs a coefficient irrational at rational parameters",
-    "evaluate.py:atom: the witness gives no value": "the witness reader checks activities first",
-    "evaluate.py:atom: diag() of a non-vector": "SymPy's DiagMatrix refuses non-vectors first",
-    "evaluate.py:atom: Hadamard product of different shapes": "SymPy refuses mismatched shapes first",
-    "forms.py:consistent: the value given for the scalar": "needs a law substitution fixture",
-    "forms.py:consistent: the value given for '{atom[1]}' is not a product": "needs a law substitution fixture",
-    "forms.py:consistent: the value given for '{atom[1]}' does not have": "needs a law substitution fixture",
-    "forms.py:atom_derivative: no chain rule": "needs an energy with an activation of a moving vector",
-    "forms.py:atom_substitute: an activation of the zero": "needs a hand-built substitution",
-    "forms.py:word_shape: shape mismatch": "SymPy refuses mismatched shapes first",
-    "forms.py:scalar_factors: the word": "needs a non-scalar energy",
-    "forms.py:trace_form: the trace of the non-square": "needs a hand-built trace of a vector word",
-    "laws.py:check_spectrum: a trace of a power": "needs a Lax certificate of another flow",
-    "laws.py:check_energy_descent: dE/dt differs": "needs an energy-descent fixture",
-    "laws.py:check_energy_descent: dE/dt along solutions": "needs an energy-descent fixture",
-    "netmodel.py:exact: ball": "needs an Arb enclosure that blows up to infinity",
+NOT_YET_DRIVEN: dict[str, str] = {   # reachable; no test in tests/kernel constructs the input yet
 }
 ALLOWED = DEFENSIVE | NOT_YET_DRIVEN
 
