@@ -48,6 +48,41 @@ def _check_one(path: Path, args: argparse.Namespace, progress: Progress, junit_i
     return rep
 
 
+def _add_parallel(p: argparse.ArgumentParser) -> None:
+    """--jobs / --scheduler: run the files on a process pool or a Dask cluster (certify/sweep/run.py)."""
+    p.add_argument("--jobs", type=int, metavar="N", default=None,
+                   help="check N files at a time on a local process pool (default: one after another)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run the files on the Dask cluster at ADDRESS (e.g. tcp://host:8786)")
+
+
+def _parallel(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "jobs", None) and args.jobs > 1) or bool(getattr(args, "scheduler", None))
+
+
+def _pooled_reports(args: argparse.Namespace, files: list[Path]) -> dict | None:
+    """With --jobs or --scheduler: every file's RuleReport (or its InputError / InternalError), computed by the sweep's
+    executor before anything is printed; None otherwise (files are then checked one after another)."""
+    if not _parallel(args):
+        return None
+    # deferred: the executor (and Dask, with --scheduler) loads only when asked for
+    from certify.sweep.catalog import check_files
+    done = check_files([str(p) for p in files], measure=args.measure, bound=args.bound, expectations=args.expect,
+                       timeout=getattr(args, "timeout", 0) or 0, jobs=args.jobs, scheduler=args.scheduler)
+    return {Path(p): rep for p, rep in done}
+
+
+def _pooled_one(path: Path, rep, progress: Progress, junit_items: list):
+    """The progress line and JUnit item of a file decided by the pool (its time is not measured per file: 0)."""
+    progress.start(str(path))
+    junit_items.append((str(path), rep, 0.0))
+    if isinstance(rep, (InputError, InternalError)):
+        progress.done("error" if isinstance(rep, InputError) else "internal error")
+    else:
+        _claims_done(progress, rep)
+    return rep
+
+
 def _claims_done(progress: Progress, rep) -> None:
     """The file's progress status, then (with --verbose) one detail line per claim decided."""
     progress.done(rep.verdict.value + (f", {len(rep.mismatches)} expectation(s) not reproduced"
@@ -73,10 +108,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     claims = 0
     junit_items = []
     internal = False
+    pooled = _pooled_reports(args, files)
     progress = Progress.from_args(args, len(files))
     with progress:
         for path in files:
-            rep = _check_one(path, args, progress, junit_items)
+            rep = (_pooled_one(path, pooled[Path(path)], progress, junit_items) if pooled is not None
+                   else _check_one(path, args, progress, junit_items))
             if isinstance(rep, (InputError, InternalError)):
                 verdicts.append(Verdict.ERROR)
                 internal = internal or isinstance(rep, InternalError)
@@ -221,6 +258,23 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return exit_code_for(verdicts, internal)
 
 
+def _verify(args: argparse.Namespace) -> int:
+    """`certify verify`: one certificate after another, or (--jobs / --scheduler) on the sweep's executor."""
+    # deferred: the certificate package loads the kernel; `certify --help` stays light
+    from certify.output import certificate
+    results = None
+    if _parallel(args):
+        # deferred: the executor (and Dask, with --scheduler) loads only when asked for
+        from certify.sweep.catalog import verify_files
+        try:
+            results = verify_files(args.paths, timeout=getattr(args, "timeout", 0) or 0, jobs=args.jobs,
+                                   scheduler=args.scheduler)
+        except InputError as err:
+            print(f"ERROR {err}", file=sys.stderr)
+            return ExitCode.USAGE_ERROR
+    return certificate.run_verify(args, results=results)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify import __version__
@@ -247,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="omit derivation steps in text output; also silences the progress lines")
     check.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     check.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report (one testcase per claim)")
+    _add_parallel(check)
     check.set_defaults(func=cmd_check)
     # deferred: loads SymPy only when this runs
     from certify.output import certificate
@@ -275,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what stdout holds: text or json (one item per certificate)")
     verify.add_argument("-q", "--quiet", action="store_true", help="list only failing claims (and no progress)")
     verify.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    _add_parallel(verify)
     explain = sub.add_parser("explain", help="print the derivations of rule files step by step, for a reader",
                              description="Decide each claim and print every step with the lemma it uses, stated "
                                          "in full, and its source (teaching mode).")
@@ -296,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.cli import sweep as sweep_cli
     sweep_cli.add_parser(sub).set_defaults(func=sweep_cli.run)
-    verify.set_defaults(func=certificate.run_verify)
+    verify.set_defaults(func=_verify)
     # deferred: loaded only when this path runs (keeps this module's import light)
     from certify.budget import DEFAULT_SECONDS, TIMEOUT_HELP, check_seconds
     for name, command in sub.choices.items():   # every command that reads rule files or certificates

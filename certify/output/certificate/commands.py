@@ -77,9 +77,10 @@ def run_prove(args) -> int:
     return code
 
 
-def run_verify(args) -> int:
+def run_verify(args, results: list | None = None) -> int:
     """`certify verify FILE|DIR...`: 0 all verified, 1 some certificate failed or is stale, 2 bad input.
-    Imports neither the derivation nor the counterexample search: only the parser and the kernel."""
+    Imports neither the derivation nor the counterexample search: only the parser and the kernel. `results`: the
+    Verified of every certificate already computed elsewhere (`certify verify --jobs`, on the sweep's executor)."""
     t0 = time.perf_counter()
     try:
         files = certificate_files(args.paths)
@@ -89,10 +90,10 @@ def run_verify(args) -> int:
         print(f"ERROR {err}", file=sys.stderr)
         return 2
     progress = _progress(args, len(files))
-    results = []
-    for f in files:
+    pooled, results = results, []
+    for i, f in enumerate(files):
         progress.start(str(f))
-        r = _verify_within_budget(f)
+        r = pooled[i] if pooled is not None else _verify_within_budget(f)
         progress.done(r.status.upper())
         for c in r.claims:
             progress.note(f"{c.name}: {c.status} ({c.seconds:.2f} s)")
