@@ -32,13 +32,16 @@ Algorithms
   then c_{k+1} = best_rate_for(new P, Lambda) (about c_k + t). kappa = 1 puts margin in the multiplier
   block too, so each solve starts well inside the feasible set although (P_k, Lambda_k) lies on the
   boundary at c_k (kappa = 0 made the first solve 3x longer: Newton crawled along the boundary). The
-  inner solves stop early (gap below t/4): Dinkelbach only needs progress. 4-6 solves suffice. Solvers:
+  inner solves stop early (after the first centring with t >= the tolerance): Dinkelbach only needs
+  progress. When the gains shrink superlinearly and the next one is predicted below the tolerance, the
+  bound step below comes at once (it improves the rate too when the prediction was wrong). 3-5 solves suffice. Solvers:
 
   - "BARRIER" (default for diagonal P, and for full P with n <= 40): a primal log-barrier
     path-following method written here for this LMI (barrier -log det(-M - tE) - log det P, Newton with
     the normalisation as an equality constraint, tau x16 per centring). The Hessian tr(G A_i G A_j) is
     assembled from a few n x n products of the blocks of G = (-M - tE)^-1 (every basis matrix A_i is
-    X_i + X_i^T with X_i a sum of rank-one terms), so a Newton step costs O(n^3) for diagonal P: about
+    X_i + X_i^T with X_i a sum of rank-one terms), so a Newton step costs O(n^3) for diagonal P (there -M - tE = [[D1, -B], [-B^T, D2]] with D1, D2
+    diagonal is factored through its n x n Schur complement, and G's blocks come from its inverse): about
     15 ms at n = 200, where one SCS iteration (an eigendecomposition of the 400 x 400 matrix) costs
     about as much and SCS needs hundreds;
   - "SCS" or "CLARABEL" through cvxpy, with c, P_k, Lambda_k as cp.Parameter (no recompilation), the

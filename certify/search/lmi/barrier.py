@@ -94,7 +94,11 @@ class _Lmi:
 
     def _S(self, G: np.ndarray):
         n = self.n
-        blk = {(0, 0): G[:n, :n], (0, 1): G[:n, n:], (1, 0): G[n:, :n], (1, 1): G[n:, n:]}
+        return self._S_blocks(G[:n, :n], G[:n, n:], G[n:, n:])
+
+    def _S_blocks(self, G11: np.ndarray, G12: np.ndarray, G22: np.ndarray):
+        """The cached products S[X, Y] = K_X^T G K_Y from the blocks of G (G21 = G12^T)."""
+        blk = {(0, 0): G11, (0, 1): G12, (1, 0): G12.T, (1, 1): G22}
         cache: dict = {}
 
         def S(X: str, Y: str) -> np.ndarray:
@@ -123,7 +127,7 @@ class _Lmi:
 
     def adjoint(self, G: np.ndarray, c: float, S=None) -> np.ndarray:
         """[tr(G A_i)]_i for symmetric G."""
-        S = S or self._S(G)
+        S = S if S is not None else self._S(G)
         return np.concatenate([self._adj(S, self.phalf(c), self.wp), self._adj(S, self.lhalf, 1.0)])
 
     def adjoint_GEG(self, S, e: np.ndarray, c: float) -> np.ndarray:
@@ -170,13 +174,23 @@ class _Lmi:
 
     def hessian(self, G: np.ndarray, c: float, S=None) -> np.ndarray:
         """[tr(G A_i G A_j)]_ij."""
-        S = S or self._S(G)
+        S = S if S is not None else self._S(G)
         ph = self.phalf(c)
         one = np.ones(self.n)
         Hpp = self._hblock(S, ph, self.wp, self._both(ph), self.wp)
         Hpl = self._hblock(S, ph, self.wp, self._both(self.lhalf), one)
         Hll = self._hblock(S, self.lhalf, one, self._both(self.lhalf), one)
         return np.block([[Hpp, Hpl], [Hpl.T, Hll]])
+
+    def diag_offdiag(self, xp: np.ndarray, lam: np.ndarray) -> np.ndarray:
+        """B (the upper-right block of M) for diagonal P with diagonal xp."""
+        if self.form == "H":
+            B = xp[:, None] * self.W
+            B[np.diag_indices_from(B)] += self.g * lam
+        else:
+            B = self.g * (self.W.T * lam[None, :])
+            B[np.diag_indices_from(B)] += xp
+        return B
 
     def logdet_P_derivs(self, xp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian of -log det P in the P parameters."""
@@ -212,6 +226,49 @@ def _logdet(cf) -> float:
     return 2.0 * float(np.sum(np.log(np.diag(cf[0]))))
 
 
+class _DiagFactor:
+    """F = -M(c; x) - t E for diagonal P: F = [[diag(d1), -B], [-B^T, diag(d2)]] with d1, d2 diagonal, so
+    F > 0 iff d2 > 0 and the n x n Schur complement S = diag(d1) - B diag(d2)^-1 B^T > 0. One syrk and
+    one n x n Cholesky instead of a 2n x 2n one (4x fewer flops); the blocks of G = F^-1 come from
+    S^-1 by two n x n products (instead of inverting the 2n x 2n matrix)."""
+
+    __slots__ = ("B", "d2", "L", "logdet")
+
+    def __init__(self, B: np.ndarray, d2: np.ndarray, L: np.ndarray, logdet: float) -> None:
+        self.B, self.d2, self.L, self.logdet = B, d2, L, logdet
+
+    @classmethod
+    def of(cls, B: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> "_DiagFactor | None":
+        if not (np.all(d2 > 0) and np.all(np.isfinite(B))):
+            return None
+        C = B * (1.0 / np.sqrt(d2))[None, :]
+        S = C @ C.T  # numpy uses syrk for C @ C.T
+        np.negative(S, out=S)
+        S[np.diag_indices_from(S)] += d1
+        try:
+            L, info = scipy.linalg.lapack.dpotrf(S, lower=1, clean=0, overwrite_a=1)
+        except ValueError:
+            return None
+        if info != 0:
+            return None
+        ld = float(np.sum(np.log(d2))) + 2.0 * float(np.sum(np.log(np.diag(L))))
+        return cls(B, d2, L, ld)
+
+    def blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(G11, G12, G22) of G = F^-1 (each exactly symmetric where it should be)."""
+        inv, info = scipy.linalg.lapack.dpotri(self.L, lower=1)
+        if info != 0:
+            raise np.linalg.LinAlgError("potri failed")
+        low = np.tril(inv)
+        G11 = low + np.tril(low, -1).T
+        Cd = self.B * (1.0 / self.d2)[None, :]  # B D2^-1
+        G12 = G11 @ Cd
+        G22 = Cd.T @ G12
+        G22 = 0.5 * (G22 + G22.T)
+        G22[np.diag_indices_from(G22)] += 1.0 / self.d2
+        return G11, G12, G22
+
+
 @dataclass
 class _Inner:
     x: np.ndarray
@@ -229,90 +286,141 @@ def _margin_sdp_barrier(lmi: _Lmi, c: float, x0: np.ndarray, Pref: np.ndarray, *
     """maximise t s.t. -M(c; x) - t diag(2 Pref, 0) > 0, P > 0, <Pref^-1, P> = <Pref^-1, P0>, by a primal
     log-barrier path-following method started at x0 (which must have P > 0; t starts strictly feasible).
 
-    Stops when the duality gap (3n)/tau <= gap_tol, or (t_stop given) once t >= t_stop and the gap is
-    below t/4 -- the Dinkelbach iteration only needs progress, not the optimum of every step.
+    Stops when the duality gap (3n)/tau <= gap_tol, or (t_stop given) after the first centring that reaches
+    t >= t_stop -- the Dinkelbach iteration only needs progress, not the optimum of every step (waiting for
+    the gap bound (3n)/tau <= t/4 as well cost a second centring for a few % more t: n = 400, 99 -> 66 steps).
+
+    Diagonal P: F = -M - tE is factored through its n x n Schur complement (`_DiagFactor`), and the factor
+    of the point a line search accepts is reused by the next Newton step. Damped steps start the line
+    search near the step the self-concordance theory predicts, 2.5 / (1 + decrement), instead of at 1.
     """
     n = lmi.n
     mu = _MU if mu is None else mu
     center_tol = _CTOL if center_tol is None else center_tol
     kappa = _KAPPA if kappa is None else kappa
+    full = lmi.full
     # E = diag(2 Pref, 2 kappa Lambda_ref): the margin direction (kappa = 0 is plain Dinkelbach)
-    E = np.zeros((2 * n, 2 * n))
-    E[:n, :n] = 2.0 * Pref
-    if lam_ref is not None:
-        E[np.arange(n, 2 * n), np.arange(n, 2 * n)] = 2.0 * kappa * lam_ref
-    Ediag = np.diag(E).copy() if not lmi.full else None
+    e1 = 2.0 * np.diag(Pref).copy()
+    e2 = 2.0 * kappa * lam_ref if lam_ref is not None else np.zeros(n)
+    if not np.any(e2):
+        e2 = np.zeros(n)
+    Ediag = np.concatenate([e1, e2])
+    if full:
+        E = np.zeros((2 * n, 2 * n))
+        E[:n, :n] = 2.0 * Pref
+        E[np.arange(n, 2 * n), np.arange(n, 2 * n)] = e2
     Pinv = np.linalg.inv(Pref)
     Pinv = 0.5 * (Pinv + Pinv.T)
     aeq = np.zeros(lmi.m + 1)
     aeq[: lmi.mp] = 2.0 * lmi.wp * Pinv[lmi.ia, lmi.ib]
     theta = 3.0 * n
+    a = 2.0 * (1.0 - c)
 
-    def F_of(x, t):
-        F = -lmi.M(c, x)
-        F -= t * E
-        return F
+    def factor(x, t):
+        """The factor of F(x, t) (an object with .logdet), or None when F is not positive definite."""
+        if full:
+            F = -lmi.M(c, x)
+            F -= t * E
+            cf = _chol(F)
+            return None if cf is None else (cf, _logdet(cf))
+        xp, lam = lmi.split(x)
+        return _DiagFactor.of(lmi.diag_offdiag(xp, lam), a * xp - t * e1, 2.0 * lam - t * e2)
+
+    def fac_logdet(f) -> float:
+        return f[1] if full else f.logdet
 
     def logdet_P(xp) -> float:
         """log det P, or -inf when P is not positive definite."""
-        if lmi.full:
+        if full:
             cp_ = _chol(lmi.P(xp))
             return -math.inf if cp_ is None else _logdet(cp_)
         return float(np.sum(np.log(xp))) if np.all(xp > 0) else -math.inf
 
-    def phi(x, t, tau) -> float:
+    def phi(x, t, tau):
+        """(barrier value, factor); (inf, None) outside the domain."""
         ldp = logdet_P(x[: lmi.mp])
-        cf = _chol(F_of(x, t)) if ldp > -math.inf else None
-        return math.inf if cf is None else -tau * t - _logdet(cf) - ldp
+        f = factor(x, t) if ldp > -math.inf else None
+        return (math.inf, None) if f is None else (-tau * t - fac_logdet(f) - ldp, f)
+
+    def dual(Gb, tau) -> np.ndarray:
+        G11, G12, G22 = Gb
+        Z = np.empty((2 * n, 2 * n))
+        Z[:n, :n], Z[:n, n:], Z[n:, :n], Z[n:, n:] = G11, G12, G12.T, G22
+        return Z / tau
 
     x = x0.copy()
     # start strictly inside: t0 = -t_scale (x0 is usually on the boundary at this c: c = its rate)
     t = -t_scale
     k = 0
-    while _chol(F_of(x, t)) is None:
+    cur = factor(x, t)
+    while cur is None:
         t *= 4.0
         k += 1
         if k > 40:
             return _Inner(x, -math.inf, None, 0.0, 0, False)
+        cur = factor(x, t)
     tau = theta / abs(t)
     steps = 0
-    Z = None
+    Gb = None
+    Zt = 1.0
+
+    def result(ok: bool) -> _Inner:
+        return _Inner(x, t, None if Gb is None else dual(Gb, Zt), tau, steps, ok)
+
     while True:
         # centre for this tau
         prev_dec2 = math.inf
         for _ in range(50):
             if steps >= max_steps or (deadline is not None and time.perf_counter() > deadline):
-                return _Inner(x, t, Z, tau, steps, False)
-            F = F_of(x, t)
-            cf = _chol(F)
-            if cf is None:
-                return _Inner(x, t, Z, tau, steps, False)
-            G = _spd_inv(cf)
-            S = lmi._S(G)
-            gx = lmi.adjoint(G, c, S)
-            Hx = lmi.hessian(G, c, S)
+                return result(False)
+            if cur is None:
+                cur = factor(x, t)
+                if cur is None:
+                    return result(False)
+            if full:
+                G = _spd_inv(cur[0])
+                S = lmi._S(G)
+                Gb = (G[:n, :n], G[:n, n:], G[n:, n:])
+            else:
+                try:
+                    Gb = cur.blocks()
+                except np.linalg.LinAlgError:
+                    return result(False)
+                S = lmi._S_blocks(*Gb)
+            Zt = tau
+            gx = lmi.adjoint(None, c, S)
+            Hx = lmi.hessian(None, c, S)
             gp, Hp = lmi.logdet_P_derivs(x[: lmi.mp])
             gx[: lmi.mp] += gp
             Hx[: lmi.mp, : lmi.mp] += Hp
-            if lmi.full:
+            if full:
                 K = G @ E @ G
                 K = 0.5 * (K + K.T)
                 hxt = lmi.adjoint(K, c)
                 htt = float(np.sum(K * E))
+                gt = -tau + float(np.sum(G * E))
             else:
+                G11, G12, G22 = Gb
                 hxt = lmi.adjoint_GEG(S, Ediag, c)
-                htt = float(Ediag @ (G * G) @ Ediag)
-            gt = -tau + float(np.sum(np.diag(G) * Ediag)) if not lmi.full else -tau + float(np.sum(G * E))
+                htt = float(e1 @ (G11 * G11) @ e1 + 2.0 * (e1 @ (G12 * G12) @ e2) + e2 @ (G22 * G22) @ e2)
+                gt = -tau + float(np.diag(G11) @ e1 + np.diag(G22) @ e2)
+            m1 = lmi.m + 1
+            H = np.empty((m1, m1))
+            H[:-1, :-1] = Hx
+            H[:-1, -1] = hxt
+            H[-1, :-1] = hxt
+            H[-1, -1] = htt
             grad = np.concatenate([gx, [gt]])
-            H = np.block([[Hx, hxt[:, None]], [hxt[None, :], np.array([[htt]])]])
             d = np.sqrt(np.maximum(np.diag(H), 1e-300))
-            Hs = H / d[:, None] / d[None, :]
+            Hs = H
+            Hs /= d[:, None]
+            Hs /= d[None, :]
             cfh = _chol(Hs)
             if cfh is None:
                 Hs = Hs + 1e-10 * np.eye(Hs.shape[0])
                 cfh = _chol(Hs)
                 if cfh is None:
-                    return _Inner(x, t, Z, tau, steps, False)
+                    return result(False)
             gs, as_ = grad / d, aeq / d
             u = scipy.linalg.cho_solve(cfh, gs, check_finite=False)
             v = scipy.linalg.cho_solve(cfh, as_, check_finite=False)
@@ -321,7 +429,6 @@ def _margin_sdp_barrier(lmi: _Lmi, c: float, x0: np.ndarray, Pref: np.ndarray, *
             dy = dys / d
             dec2 = float(-(gs @ dys))
             steps += 1
-            Z = G / tau
             if dec2 < center_tol:
                 last = (theta / tau <= 0.25 * abs(t) * mu) if t_stop is None else (theta / tau <= gap_tol * mu)
                 if final_center_tol is None or dec2 < final_center_tol or not last:
@@ -331,31 +438,33 @@ def _margin_sdp_barrier(lmi: _Lmi, c: float, x0: np.ndarray, Pref: np.ndarray, *
                 if dec2 > 0.25 * prev_dec2:
                     break  # no longer converging: rounding floor reached
                 xn, tn = x + dy[:-1], t + dy[-1]
-                if not phi(xn, tn, tau) < math.inf:
+                val, fn = phi(xn, tn, tau)
+                if not val < math.inf:
                     break
             else:
                 # backtracking line search (Armijo), keeping F > 0 and P > 0
-                f0 = -tau * t - _logdet(cf) - logdet_P(x[: lmi.mp])
-                alpha = 1.0
-                ok = False
+                f0 = -tau * t - fac_logdet(cur) - logdet_P(x[: lmi.mp])
+                alpha = 1.0 if full else min(1.0, 3.0 / (1.0 + math.sqrt(dec2)))
+                fn = None
                 for _ls in range(60):
                     xn, tn = x + alpha * dy[:-1], t + alpha * dy[-1]
-                    if phi(xn, tn, tau) <= f0 - 0.25 * alpha * dec2:
-                        ok = True
+                    val, fn = phi(xn, tn, tau)
+                    if val <= f0 - 0.25 * alpha * dec2:
                         break
+                    fn = None
                     alpha *= 0.5
-                if not ok:
+                if fn is None:
                     break
             prev_dec2 = dec2
-            x, t = xn, tn
+            x, t, cur = xn, tn, fn
         gap = theta / tau
         if t_stop is None:
             # bound mode: the dual proves t* < 0 (no rate c) once the gap is below |t|
             if gap <= 0.25 * abs(t) or gap <= 1e-3 * gap_tol:
-                return _Inner(x, t, Z, tau, steps, True)
+                return result(True)
         else:
             if gap <= gap_tol:
-                return _Inner(x, t, Z, tau, steps, True)
-            if t >= t_stop and gap <= 0.25 * t:
-                return _Inner(x, t, Z, tau, steps, True)
+                return result(True)
+            if t >= t_stop:
+                return result(True)
         tau *= mu
