@@ -111,7 +111,10 @@ class _Lmi:
                     by, Ky = self.fam[Y]
                     A = blk[(bx, by)]
                     if Ky is not None:
-                        A = A @ Ky
+                        right = (bx, by, Y)  # G_block K_Y is shared, e.g. by S[F, R] and S[R, R]
+                        if right not in cache:
+                            cache[right] = A @ Ky
+                        A = cache[right]
                     if Kx is not None:
                         A = Kx.T @ A
                     cache[key] = A
