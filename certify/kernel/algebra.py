@@ -91,7 +91,7 @@ class Normalizer:
     def __init__(self, matrix_properties: Mapping[str, str], scalars: frozenset[str] = frozenset(),
                  symmetric_W: bool = False):
         if "W" in matrix_properties:
-            raise KernelError("W is the weight matrix, not a declared matrix; a property of W is not accepted here")
+            raise KernelError("Normalizer: W is the weight matrix, not a declared matrix; a property of W is not accepted here")
         self.props = dict(matrix_properties)
         self.scalars = frozenset(scalars)
         self.symmetric_W = symmetric_W   # only the energy checks (kernel/laws.py) assume W = W^T

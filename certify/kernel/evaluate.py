@@ -42,7 +42,7 @@ def _exact_activation(name: str, x: Fraction) -> Fraction:
         return Fraction(0)
     if name == "sigmoid" and x == 0:
         return Fraction(1, 2)
-    raise KernelError(f"{name}({x}) is not rational; the witness cannot use it")
+    raise KernelError(f"evaluate: {name}({x}) is not rational; the witness cannot use it")
 
 
 class Evaluator:

@@ -86,7 +86,7 @@ def _range(iv: Interval) -> str:
 
 def _positive(iv: Interval | None, what: str) -> None:
     if iv is None or not (iv.lo > 0 or (iv.lo == 0 and not iv.lo_closed)):
-        raise KernelError(f"{what} must be declared > 0")
+        raise KernelError(f"declared_positive: {what} must be declared > 0")
 
 
 # -- synaptic balancing ----------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def check_io_map(activation: str) -> LawCertificate:
     """For positively homogeneous phi the balanced network (D^-1 W0 D, D^-1 V, D^-1 b, U D) with state
     D^-1 x has the same input-output map: D (rhs~ at D^-1 x) = rhs at x, and U D D^-1 x = U x."""
     if activation not in HOMOGENEOUS:
-        raise KernelError(f"{activation} is not positively homogeneous; the input-output map is not conserved")
+        raise KernelError(f"check_io_map: {activation} is not positively homogeneous; the input-output map is not conserved")
     nz = Normalizer({"D_h": "diagonal", "D_h_inv": "diagonal", "W_0": "any", "V": "any", "U": "any"})
     D, Dinv, x = _leaf("D_h"), _leaf("D_h_inv"), _leaf("x", "vector")
     pairs = {"D_h": "D_h_inv", "D_h_inv": "D_h"}

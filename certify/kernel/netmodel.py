@@ -97,7 +97,7 @@ class _Net:
         p = [self.phi_exact(zi) for zi in z]
         for i, pi in enumerate(p):
             if pi is None:
-                raise KernelError(f"{self.activation}({z[i]}) (pre-activation {i}) is not a rational number the "
+                raise KernelError(f"f_exact: {self.activation}({z[i]}) (pre-activation {i}) is not a rational number the "
                                   "kernel can evaluate exactly; verify a box with positive radius instead")
         if self.form == "H":
             return [-xi + sum((w * pj for w, pj in zip(row, p)), Fraction(0)) + ui
@@ -109,7 +109,7 @@ class _Net:
         d = [self.dphi_exact(zi) for zi in z]
         for i, di in enumerate(d):
             if di is None:
-                raise KernelError(f"phi = {self.activation} has no exactly known derivative at pre-activation {i} "
+                raise KernelError(f"jacobian_exact: phi = {self.activation} has no exactly known derivative at pre-activation {i} "
                                   f"= {z[i]}" + (" (a kink: f is not differentiable there)" if z[i] == 0 else ""))
         n = self.n
         if self.form == "H":
@@ -127,7 +127,7 @@ class _Net:
             return z.exp().log1p()
         if a == "linear":
             return z
-        raise KernelError(f"{a} is not smooth; the kernel handles it piece by piece, not by Krawczyk")
+        raise KernelError(f"phi_ball: {a} is not smooth; the kernel handles it piece by piece, not by Krawczyk")
 
     def dphi_ball(self, z: arb) -> arb:
         a = self.activation
@@ -139,7 +139,7 @@ class _Net:
             return (1 + (z / 2).tanh()) / 2
         if a == "linear":
             return arb(1)
-        raise KernelError(f"{a} is not smooth; the kernel handles it piece by piece, not by Krawczyk")
+        raise KernelError(f"phi_ball: {a} is not smooth; the kernel handles it piece by piece, not by Krawczyk")
 
     def balls(self) -> tuple[list[list[arb]], list[arb]]:
         return [[_arb(w) for w in row] for row in self.W], [_arb(x) for x in self.u]

@@ -176,23 +176,23 @@ def float_array(x, name: str, ndim: int) -> np.ndarray:
     given, not a rounded copy."""
     if isinstance(x, np.ndarray):
         if x.dtype.kind not in "biuf" or x.dtype.itemsize > 8:
-            raise KernelError(f"{name} must hold real binary64 numbers, got dtype {x.dtype}")
+            raise KernelError(f"float_array: {name} must hold real binary64 numbers, got dtype {x.dtype}")
         arr = x.astype(np.float64)
         if x.dtype.kind == "f" and x.dtype.itemsize < 8 and not np.array_equal(arr, x, equal_nan=True):  # pragma: no cover
             # float16/32 widen exactly; float64 -> float64 is a plain copy, nothing to compare
-            raise KernelError(f"{name} changed when read as binary64")
+            raise KernelError(f"float_array: {name} changed when read as binary64")
         if x.dtype.kind in "iu" and not np.array_equal(arr.astype(x.dtype), x):
-            raise KernelError(f"{name} has integers that binary64 cannot hold exactly")
+            raise KernelError(f"float_array: {name} has integers that binary64 cannot hold exactly")
     else:
         rows = exact.to_fraction_matrix(x, name) if ndim == 2 else [exact.to_fraction_vector(x, name)]
         flat = [v for row in rows for v in row]
         if any(Fraction(float(v)) != v for v in flat if abs(v) < 2 ** 1024):
-            raise KernelError(f"{name} has entries that are not binary64 numbers (e.g. 1/5)")
+            raise KernelError(f"float_array: {name} has entries that are not binary64 numbers (e.g. 1/5)")
         arr = np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
         if ndim == 1:
             arr = arr.reshape(-1)
     if arr.ndim != ndim or not np.all(np.isfinite(arr)):
-        raise KernelError(f"{name} must be a finite {ndim}-D array")
+        raise KernelError(f"float_array: {name} must be a finite {ndim}-D array")
     return arr
 
 

@@ -292,7 +292,7 @@ def _eigenpair(M, w: Witness, what: str) -> tuple[list[Fraction], Fraction]:
     """The witness's (vector, value), checked to be an exact eigenpair of M."""
     n = len(M)
     if w.vector is None or w.value is None:
-        raise KernelError(f"{what} needs an eigenvector and its eigenvalue")
+        raise KernelError(f"eigenpair: {what} needs an eigenvector and its eigenvalue")
     v = [Fraction(x) for x in w.vector]
     lam = Fraction(w.value)
     if len(v) != n or all(x == 0 for x in v):

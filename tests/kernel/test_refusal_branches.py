@@ -87,7 +87,7 @@ def test_lemma_refusals():
 def test_normal_form_and_interval_refusals():
     Q = sp.MatrixSymbol("Q", N, N)
     refuses("nf: undeclared matrix symbol 'Q'", k.check_proof, -gamma * W + Q, ASM, LINF, proof("linf"))
-    refuses("W is the weight matrix", k.check_proof, -gamma * W, Assumptions(ASM.parameters, ASM.activity,
+    refuses("Normalizer: W is the weight matrix", k.check_proof, -gamma * W, Assumptions(ASM.parameters, ASM.activity,
                                                                             {"W": "symmetric"}), LINF, proof("linf"))
     refuses("check_endpoint: interval endpoint 0.5 is a finite float", Interval, 0.5, F(1))
     refuses("check_endpoint: interval endpoint '1' is neither", Interval, "1", F(2))
@@ -115,7 +115,7 @@ def test_check_witness_refusals():
             witness(claim=BOUNDED, activity={"r": (1,)}))
     refuses("check_witness: a weighted-norm witness", k.check_witness, dW, ASM,
             witness(claim=Claim("weighted-linf", "nonincreasing"), W0=((1,),), activity={"r": (1,)}))
-    refuses("a weighted-l2 witness for W'(0) needs", k.check_witness, dW, ASM,
+    refuses("eigenpair: a weighted-l2 witness for W'(0) needs", k.check_witness, dW, ASM,
             witness(claim=Claim("weighted-l2", "nonincreasing"), activity={"r": (1,)}))
     refuses("eigenpair: the witness vector", k.check_witness, dW, ASM,
             witness(claim=L2, activity={"r": (1,)}, vector=(0,), value=F(0)))
@@ -235,12 +235,12 @@ def test_law_refusals():
     refuses("check_lax_flow: the time constant must be", k.check_lax_flow, lax, {}, "g", 2, POSITIVE)
     refuses("check_lax_flow: the names", k.check_lax_flow, lax, {"D_h": "diagonal"}, "g", tau, POSITIVE)
     refuses("check_lax_flow: dW/dt is not", k.check_lax_flow, -W, {}, "g", tau, POSITIVE)
-    refuses("the time constant tau must be declared > 0", k.check_lax_flow, lax, {}, "g", tau, POS)
+    refuses("declared_positive: the time constant tau must be declared > 0", k.check_lax_flow, lax, {}, "g", tau, POS)
     cert = k.check_lax_flow(lax, {}, "g", tau, POSITIVE)
     refuses("check_entrywise: unknown entrywise law", k.check_entrywise, "eigenvectors", cert, lax, {})
     refuses("check_cost_descent: the derived", k.check_cost_descent, Interval.point(F(1)), POSITIVE,
             -(g.T * g) * 2)
-    refuses("tanh is not positively homogeneous", k.check_io_map, "tanh")
+    refuses("check_io_map: tanh is not positively homogeneous", k.check_io_map, "tanh")
     Z = sp.ZeroMatrix(N, N)
     refuses("check_energy_descent: unknown Lagrangian", k.check_energy_descent, "cosh4", sp.Integer(0), "scalar", Z,
             {})

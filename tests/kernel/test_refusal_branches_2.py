@@ -74,7 +74,7 @@ def test_float_path_data_refusals():
     n = 41
     If = np.eye(n)
     # P given as exact rationals binary64 cannot hold, on the verified path (n > 40)
-    refuses("P has entries that are not binary64", k.check_lmi, np.zeros((n, n)), 1, "H",
+    refuses("float_array: P has entries that are not binary64", k.check_lmi, np.zeros((n, n)), 1, "H",
             [[F(1, 5) * (i == j) for j in range(n)] for i in range(n)], np.ones(n), F(1, 2))
     # weights whose weighted row sums overflow binary64 (n > 300: the rigorous float bound)
     m = 301

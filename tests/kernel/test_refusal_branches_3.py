@@ -95,7 +95,7 @@ def witness(activity, parameters=None, matrices=None):
 
 
 def test_witness_activation_with_an_irrational_value():
-    refuses("tanh(1/2) is not rational", k.check_witness, -gamma * W + tanh(r) * tanh(r).T, ASM,
+    refuses("evaluate: tanh(1/2) is not rational", k.check_witness, -gamma * W + tanh(r) * tanh(r).T, ASM,
             witness({"r": (F(1, 2), F(1, 2))}))
 
 

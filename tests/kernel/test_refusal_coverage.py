@@ -21,7 +21,7 @@ DEFENSIVE = {   # unreachable through the public signature; kept because they re
                 # an internal helper against a future caller
     "equilibria.py:affine_piece: the affine zero is not a zero of f": "re-checks FLINT's solve with the true phi",
     "stability.py:symmetric_enclosure:": "Arb products of the finite balls checked before are finite",
-    "netmodel.py:{a} is not smooth": "Krawczyk and the interval Jacobian run only for smooth activations",
+    "netmodel.py:phi_ball: {a} is not smooth": "Krawczyk and the interval Jacobian run only for smooth activations",
     "verified.py:check_lmi: P must be": "check_lmi checks the shapes before lmi_matrix_float",
     "verified.py:lmi_matrix_float: P must be exactly symmetric": "check_lmi's is_pd_verified(P) refuses first",
     "verified.py:is_pd_verified: matrix too large": "n > 67108860 does not fit in memory",
@@ -43,7 +43,7 @@ DEFENSIVE = {   # unreachable through the public signature; kept because they re
     "exact.py:norm1_exact:": "its one caller (_start_value) reads W0 through exact._square, which refuses it first",
     "exact.py:norminf_exact:": "its one caller (_start_value) reads W0 through exact._square, which refuses it first",
     "intervals.py:to_fraction: expected an exact rational": "enclose and reality call it only for SymPy Rationals",
-    "verified.py:{name} changed when read as binary64": "float16/32 widen exactly and NaN compares equal (equal_nan)",
+    "verified.py:float_array: {name} changed when read as binary64": "float16/32 widen exactly and NaN compares equal (equal_nan)",
     "evaluate.py:nf: cannot infer the shape": "check_witness passes (n, n); a fun atom's inner form is never empty "
                                               "(algebra.nf refuses an activation of the zero vector)",
     "forms.py:consistent: the value given for the scalar": "the one scalar leaf with a rate is L (energy descent), "
