@@ -40,11 +40,11 @@ def __getattr__(name: str):
         # deferred: certify.check imports this module (an import cycle at load time)
         from certify.check import check_rule as value
     elif name == "RuleReport":
-        # deferred: certify.check imports this module (an import cycle at load time)
-        from certify.check import RuleReport as value
+        # deferred: certify.results imports this module (an import cycle at load time)
+        from certify.results import RuleReport as value
     elif name == "ClaimResult":
-        # deferred: certify.check imports this module (an import cycle at load time)
-        from certify.check import ClaimResult as value
+        # deferred: certify.results imports this module (an import cycle at load time)
+        from certify.results import ClaimResult as value
     else:
         raise AttributeError(f"module 'certify' has no attribute {name!r}")
     globals()[name] = value   # later lookups do not come here
