@@ -102,6 +102,18 @@ def _initial(W: np.ndarray, g: float, form: str) -> tuple[np.ndarray, np.ndarray
     return best
 
 
+def _min_eig_above(S: np.ndarray, floor: float) -> bool:
+    """Whether the symmetric S has lambda_min > floor, in floating point (a search heuristic, not a proof): one
+    Cholesky of S - floor I instead of all the eigenvalues."""
+    shifted = S.copy()
+    shifted[np.diag_indices_from(shifted)] -= floor
+    try:
+        np.linalg.cholesky(shifted)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
 def _with_margin(W, g, form, P, lam, r) -> tuple[float, str]:
     """The largest c = r - delta (delta on a geometric grid) with -M(c) verified positive definite by
     the kernel's test and, if possible, with a relative margin (after diagonal scaling lambda_min >=
@@ -119,7 +131,7 @@ def _with_margin(W, g, form, P, lam, r) -> tuple[float, str]:
         if not is_pd_verified(-M):
             continue
         s = 1.0 / np.sqrt(dg)
-        if float(np.linalg.eigvalsh(-M * s[:, None] * s[None, :])[0]) >= MARGIN_REL:
+        if _min_eig_above(-M * s[:, None] * s[None, :], MARGIN_REL):
             return c, "margin"
         if thin is None:
             thin = c
