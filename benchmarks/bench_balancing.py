@@ -4,6 +4,7 @@
 
 For each seeded dense network, in one run and side by side:
   ours        certify.families.balancing.balance to relative imbalance 1e-10 (||g||_2 / total off-diagonal cost, p = 2)
+  bare-sweep  a bare vectorised loop rescaling every neuron at once (no checks, no certificate): issue 13's baseline
   flow-euler  explicit Euler of the gain flow h' = g (largest stable step, cost-monotone) to the same tolerance
   flow-rk45   scipy.integrate.solve_ivp (RK45) of the same flow to the same tolerance (skipped with --quick)
   gebal       scipy.linalg.matrix_balance(J, permute=False) (LAPACK xGEBAL; one pass, powers of 2, 95% rule)
@@ -53,6 +54,23 @@ def timed(fn, repeat: int):
     return min(times), float(np.median(times)), out
 
 
+def bare_sweep(J: np.ndarray, tol: float = TOL, max_sweeps: int = 100_000) -> tuple[np.ndarray, int]:
+    """The baseline of issue 13: a bare vectorised balancing loop (every neuron rescaled at once by the fourth root
+    of its in-cost over its out-cost, p = 2), no input checks, no certificate; returns the balanced J and the sweeps."""
+    A = J * J
+    np.fill_diagonal(A, 0.0)
+    h = np.zeros(len(J))
+    for sweep in range(max_sweeps):
+        r, c = A.sum(axis=1), A.sum(axis=0)
+        if np.linalg.norm(r - c) <= tol * A.sum():
+            break
+        d = np.sqrt(np.sqrt(c / np.maximum(r, 1e-300)))
+        A *= (d * d)[:, None] / (d * d)[None, :]
+        h += np.log(d)
+    e = np.exp(h)
+    return J * e[:, None] / e[None, :], sweep
+
+
 def run_case(name: str, J: np.ndarray, repeat: int, quick: bool) -> list[dict]:
     import scipy.linalg as sl
 
@@ -60,6 +78,9 @@ def run_case(name: str, J: np.ndarray, repeat: int, quick: bool) -> list[dict]:
     t, med, r = timed(lambda: balance(J, tol=TOL), repeat)
     rows.append(dict(method="ours", sec=t, med=med, imb=r.imbalance, ok=r.converged,
                      note=f"{r.method}, {r.iterations} it"))
+    t, med, (Jb, sweeps) = timed(lambda: bare_sweep(J), repeat)
+    rows.append(dict(method="bare-sweep", sec=t, med=med, imb=imbalance(Jb), ok=imbalance(Jb) <= 10 * TOL,
+                     note=f"{sweeps} sweeps (baseline of issue 13: target ours <= 1.2x on easy networks)"))
     t, med, f = timed(lambda: integrate_gain_flow(J, np.inf, tol=TOL, max_steps=200_000), max(1, repeat // 2))
     rows.append(dict(method="flow-euler", sec=t, med=med, imb=imbalance(f.J), ok=f.converged,
                      note=f"{f.steps} steps"))
