@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from certify.budget import BudgetExceeded, limit, stage
 from certify.check import check_rule
 from certify.errors import InputError, InternalError
 from certify.lang.paths import allow_outside, reset, rule_files
 from certify.lang.rule import Rule
-from certify.output.certificate import Verified, certificate_files, verify_file
+from certify.output.certificate import Verified, certificate_files
+from certify.output.certificate.commands import verify_within_budget
 from certify.sweep.run import map_points
 
 
@@ -56,18 +56,7 @@ def verify_one(task: FileTask):
     """verify_file on one certificate under its time budget: Verified (FAILED when the time ran out)."""
     token = allow_outside(task.allow_outside)
     try:
-        with limit(task.timeout or 0) as spent:
-            try:
-                with stage(f"the kernel re-check of {task.path}"):
-                    result = verify_file(task.path)
-            except BudgetExceeded as exc:
-                reason = exc.reason
-            else:
-                if not spent.expired:
-                    return result
-                reason = spent.reason
-        return Verified(task.path, status="failed",
-                        file_problems=[f"not verified: {reason}; rerun with a larger --timeout"])
+        return verify_within_budget(task.path, task.timeout or 0)
     finally:
         reset(token)
 

@@ -93,7 +93,7 @@ def run_verify(args, results: list | None = None) -> int:
     pooled, results = results, []
     for i, f in enumerate(files):
         progress.start(str(f))
-        r = pooled[i] if pooled is not None else _verify_within_budget(f)
+        r = pooled[i] if pooled is not None else verify_within_budget(f)
         progress.done(r.status.upper())
         for c in r.claims:
             progress.note(f"{c.name}: {c.status} ({c.seconds:.2f} s)")
@@ -116,10 +116,10 @@ def run_verify(args, results: list | None = None) -> int:
     return 1 if counts["failed"] or counts["stale"] else 0
 
 
-def _verify_within_budget(path) -> Verified:
-    """verify_file under the per-certificate time budget (--timeout, certify/budget.py): a certificate whose re-check
-    runs out of time is FAILED with the reason, never VERIFIED."""
-    with limit() as spent:
+def verify_within_budget(path, seconds: float | None = None) -> Verified:
+    """verify_file under the per-certificate time budget (`seconds`; None: --timeout, certify/budget.py): a
+    certificate whose re-check runs out of time is FAILED with the reason, never VERIFIED."""
+    with limit(seconds) as spent:
         try:
             with stage(f"the kernel re-check of {path}"):
                 result = verify_file(path)
