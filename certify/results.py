@@ -16,6 +16,13 @@ from certify.lang.rule import Rule
 from certify.verdict import Verdict
 
 
+def _views():
+    """certify/output/notebook.py, which renders results for people, notebooks and JSON; loaded on first use."""
+    # deferred: output imports the result types (under TYPE_CHECKING) and loads SymPy's printers; results stay light
+    from certify.output import notebook
+    return notebook
+
+
 @dataclass(frozen=True)
 class ClaimResult:
     """The decision on one claim: its verdict and the kernel evidence behind it.
@@ -161,32 +168,22 @@ class ClaimResult:
 
     def to_dict(self) -> dict:
         """This claim's entry under "results" in ``certify check --format json``."""
-        # deferred: loaded only when this path runs (keeps this module's import light)
-        from certify.output import notebook
-        return notebook.result_dict(self)
+        return _views().result_dict(self)
 
     def __repr__(self) -> str:
         try:
-            # deferred: loaded only when this path runs (keeps this module's import light)
-            from certify.output import notebook
-            return notebook.result_repr(self)
+            return _views().result_repr(self)
         except Exception:   # a repr never raises: the plain form, without the rendering
             return f"<ClaimResult {_claim_text(self.claim)}: {self.verdict.value.upper()}>"
 
     def __str__(self) -> str:
-        # deferred: loaded only when this path runs (keeps this module's import light)
-        from certify.output import notebook
-        return notebook.result_str(self)
+        return _views().result_str(self)
 
     def _repr_markdown_(self) -> str:
-        # deferred: loaded only when this path runs (keeps this module's import light)
-        from certify.output import notebook
-        return notebook.result_markdown(self)
+        return _views().result_markdown(self)
 
     def _repr_latex_(self) -> str:
-        # deferred: loaded only when this path runs (keeps this module's import light)
-        from certify.output import notebook
-        return notebook.result_latex(self)
+        return _views().result_latex(self)
 
 
 def _read_only(arr):
@@ -230,35 +227,25 @@ class RuleReport:
 
     def to_dict(self) -> dict:
         """The item ``certify check --format json`` prints for this rule (one element of its list)."""
-        # deferred: loaded only when this path runs (keeps this module's import light)
-        from certify.output import notebook
-        return notebook.report_dict(self)
+        return _views().report_dict(self)
 
     def to_markdown(self) -> str:
         """The Markdown report (``certify check --format markdown``) after a verdict badge."""
-        # deferred: loaded only when this path runs (keeps this module's import light)
-        from certify.output import notebook
-        return notebook.report_markdown(self)
+        return _views().report_markdown(self)
 
     def to_latex(self) -> str:
         """The LaTeX report body (``certify check --format latex``, without the document around it) after a
         verdict badge."""
-        # deferred: loaded only when this path runs (keeps this module's import light)
-        from certify.output import notebook
-        return notebook.report_latex(self)
+        return _views().report_latex(self)
 
     def __repr__(self) -> str:
         try:
-            # deferred: loaded only when this path runs (keeps this module's import light)
-            from certify.output import notebook
-            return notebook.report_repr(self)
+            return _views().report_repr(self)
         except Exception:   # a repr never raises: the plain form, without the rendering
             return f"<RuleReport {self.rule.name}: {self.verdict.value.upper()}, {len(self.results)} result(s)>"
 
     def __str__(self) -> str:
-        # deferred: loaded only when this path runs (keeps this module's import light)
-        from certify.output import notebook
-        return notebook.report_str(self)
+        return _views().report_str(self)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
