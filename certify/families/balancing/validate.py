@@ -42,15 +42,19 @@ def _square(J: object) -> np.ndarray:
     return a
 
 
-def _exponent(p: object) -> float:
+def _positive(x: object, name: str, hint: str | None = None) -> float:
+    """x as a finite float > 0, else an InputError naming `name`."""
     try:
-        pf = float(p)  # type: ignore[arg-type]
+        v = float(x)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InputError(f"p must be a number > 0, got {p!r}", symbol="p") from None
-    if not math.isfinite(pf) or pf <= 0:
-        raise InputError(f"p must be a finite number > 0, got {p!r}", symbol="p",
-                         hint="p = 2 (default) is 2-norm (Osborne) balancing, p = 1 the 1-norm")
-    return pf
+        raise InputError(f"{name} must be a number > 0, got {x!r}", symbol=name) from None
+    if not (v > 0 and math.isfinite(v)):
+        raise InputError(f"{name} must be a finite number > 0, got {x!r}", symbol=name, hint=hint)
+    return v
+
+
+def _exponent(p: object) -> float:
+    return _positive(p, "p", hint="p = 2 (default) is 2-norm (Osborne) balancing, p = 1 the 1-norm")
 
 
 def _weights(alpha: object, n: int) -> np.ndarray | float:
@@ -72,13 +76,7 @@ def _weights(alpha: object, n: int) -> np.ndarray | float:
 
 
 def _tolerance(tol: object) -> float:
-    try:
-        t = float(tol)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"tol must be a number > 0, got {tol!r}", symbol="tol") from None
-    if not (t > 0 and math.isfinite(t)):
-        raise InputError(f"tol must be a finite number > 0, got {tol!r}", symbol="tol")
-    return t
+    return _positive(tol, "tol")
 
 
 def _io(n: int, W_in: object, W_out: object, b: object) -> tuple[np.ndarray | None, ...]:
