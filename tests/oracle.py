@@ -34,6 +34,22 @@ FINDINGS = Path(os.environ.get("ORACLE_FINDINGS", "/tmp/oracle_findings"))
 # ---------------------------------------------------------------------------------------------------
 # matrix measures and norms, written out from their definitions (docs/theory.md section 1: mu(A) = lim (||I + hA|| - 1)/h)
 
+def exact_positive_definite(rows) -> bool:
+    """Whether a symmetric matrix of exact numbers is positive definite: Gaussian elimination in Fractions, every pivot
+    > 0 (Sylvester's criterion through the pivots). Written here, apart from the kernel's exact LDL^T."""
+    A = [[Fraction(x) for x in row] for row in rows]
+    n = len(A)
+    for k in range(n):
+        if A[k][k] <= 0:
+            return False
+        for i in range(k + 1, n):
+            f = A[i][k] / A[k][k]
+            if f:
+                for j in range(k, n):
+                    A[i][j] -= f * A[k][j]
+    return True
+
+
 
 def mu(A: np.ndarray, norm: str, eta: np.ndarray | None = None) -> float:
     """mu_1 = max_j (a_jj + sum_{i != j} |a_ij|), mu_inf the same on rows, mu_2 = lambda_max((A + A^T)/2).

@@ -20,6 +20,7 @@ from certify.kernel import contraction as kc
 from certify.kernel.evidence import network_fingerprint, weights_digest
 from certify.kernel.sparse import csr_parts, csr_snapshot, weighted_sparse_bound
 from certify.kernel.verified import _largest_bound, is_pd_verified, lmi_matrix_float, weighted_row_bound
+from tests.oracle import exact_positive_definite
 
 U = Fraction(1, 2**53)
 ETA = Fraction(1, 2**1074)
@@ -439,24 +440,10 @@ def test_scaling_never_turns_a_non_pd_matrix_into_a_verified_one():
         F = [[Fraction(float(x)) for x in row] for row in A]
         if verdict:
             seen_true += 1
-            assert _ldl_pd(F), trial
-        if indefinite and not _ldl_pd(F):
+            assert exact_positive_definite(F), trial
+        if indefinite and not exact_positive_definite(F):
             assert not verdict
     assert seen_true > 10
-
-
-def _ldl_pd(F):
-    """Positive definiteness by exact Gaussian elimination (Sylvester via pivots), written here."""
-    A = [row[:] for row in F]
-    n = len(A)
-    for k in range(n):
-        if A[k][k] <= 0:
-            return False
-        for i in range(k + 1, n):
-            f = A[i][k] / A[k][k]
-            for j in range(k, n):
-                A[i][j] -= f * A[k][j]
-    return True
 
 
 def test_scaling_with_subnormal_and_huge_entries_next_to_each_other():
@@ -473,7 +460,7 @@ def test_scaling_with_subnormal_and_huge_entries_next_to_each_other():
         for R in (0.0, np.full(A.shape, 2.0**-1074), np.abs(A) * 2.0**-50):
             verdict = is_pd_verified(A, R)
             if verdict:
-                assert _ldl_pd([[Fraction(float(x)) for x in row] for row in A])
+                assert exact_positive_definite([[Fraction(float(x)) for x in row] for row in A])
 
 
 def test_scaling_now_runs_with_a_subnormal_radius_and_stays_sound():

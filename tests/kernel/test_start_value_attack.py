@@ -21,25 +21,12 @@ import pytest
 
 from certify.kernel import contraction as kc
 from certify.kernel.verified import mu2_below_verified, norm2_below_verified
+from tests.oracle import exact_positive_definite
 
 ETA = Fraction(1, 2 ** 1074)
 
 
 # -- the oracle ---------------------------------------------------------------------------------------------------
-
-def _pd(S) -> bool:
-    A = [list(row) for row in S]
-    n = len(A)
-    for k in range(n):
-        if A[k][k] <= 0:
-            return False
-        for i in range(k + 1, n):
-            f = A[i][k] / A[k][k]
-            if f:
-                for j in range(k, n):
-                    A[i][j] -= f * A[k][j]
-    return True
-
 
 def _rows(W) -> list[list[Fraction]]:
     return [[Fraction(float(x)) for x in row] for row in np.asarray(W, dtype=np.float64).tolist()]
@@ -49,7 +36,7 @@ def mu2_lt(W, b: Fraction) -> bool:
     """lambda_max(sym W) < b, exactly."""
     F = _rows(W)
     n = len(F)
-    return _pd([[b * (i == j) - (F[i][j] + F[j][i]) / 2 for j in range(n)] for i in range(n)])
+    return exact_positive_definite([[b * (i == j) - (F[i][j] + F[j][i]) / 2 for j in range(n)] for i in range(n)])
 
 
 def norm2_lt(W, b: Fraction) -> bool:
@@ -59,7 +46,7 @@ def norm2_lt(W, b: Fraction) -> bool:
     F = _rows(W)
     n = len(F)
     G = [[sum(F[k][i] * F[k][j] for k in range(n)) for j in range(n)] for i in range(n)]
-    return _pd([[b * b * (i == j) - G[i][j] for j in range(n)] for i in range(n)])
+    return exact_positive_definite([[b * b * (i == j) - G[i][j] for j in range(n)] for i in range(n)])
 
 
 def true_start(W, norm: str, route: str) -> Fraction:
