@@ -149,8 +149,10 @@ def _scaling_is_exact(A: np.ndarray, R: np.ndarray, k: np.ndarray) -> bool:
     t >= 0 or the product is a normal number, e - 1 + t >= -1022; zeros stay zeros. First for all entries at once from
     the extreme magnitudes and exponents (enough in the common case), else row by row (memory O(n))."""
     lo, hi = 2 * int(k.min()), 2 * int(k.max())
-    top_a, top_r = float(np.abs(A).max()), float(np.abs(R).max())
-    bottom_a = float(np.min(np.abs(A), where=A != 0, initial=np.inf))
+    mags = np.abs(A)                   # one temporary for both extremes of A (it is 2n x 2n in the LMI check)
+    top_a, top_r = float(mags.max()), float(np.abs(R).max())
+    bottom_a = float(np.min(mags, where=mags != 0, initial=np.inf))
+    del mags
     if (top_a == 0 or math.frexp(top_a)[1] + max(hi, 0) <= 1024) and \
             (top_r == 0 or math.frexp(top_r)[1] + max(hi, 0) <= 1024) and \
             (lo >= 0 or bottom_a == np.inf or math.frexp(bottom_a)[1] - 1 + lo >= -1022):
