@@ -133,24 +133,6 @@ class _Lmi:
         S = S if S is not None else self._S(G)
         return np.concatenate([self._adj(S, self.phalf(c), self.wp), self._adj(S, self.lhalf, 1.0)])
 
-    def adjoint_GEG(self, S, e: np.ndarray, c: float) -> np.ndarray:
-        """[tr(G A_i G E)]_i for diagonal P and E = diag(e), in O(n^2) from the cached blocks S of G:
-        y^T (G E G) x = sum_k e_k (G y)_k (G x)_k."""
-        cols: dict = {}
-
-        def col(X: str) -> np.ndarray:  # G times the family's vectors (2n x n)
-            if X not in cols:
-                cols[X] = np.vstack([S("U", X), S("F", X)])
-            return cols[X]
-
-        out = []
-        for half in (self.phalf(c), self.lhalf):
-            v = 0.0
-            for al, X, _ix, Y, _iy in half:
-                v = v + al * np.einsum("k,ki,ki->i", e, col(Y), col(X))
-            out.append(2.0 * v)
-        return np.concatenate(out)
-
     def _gather(self, A: np.ndarray, r: str, c: str) -> np.ndarray:
         if r == "i" and c == "i" and not self.full:
             return A
@@ -235,10 +217,10 @@ class _DiagFactor:
     one n x n Cholesky instead of a 2n x 2n one (4x fewer flops); the blocks of G = F^-1 come from
     S^-1 by two n x n products (instead of inverting the 2n x 2n matrix)."""
 
-    __slots__ = ("B", "d2", "L", "logdet")
+    __slots__ = ("B", "d1", "d2", "L", "logdet")
 
-    def __init__(self, B: np.ndarray, d2: np.ndarray, L: np.ndarray, logdet: float) -> None:
-        self.B, self.d2, self.L, self.logdet = B, d2, L, logdet
+    def __init__(self, B: np.ndarray, d1: np.ndarray, d2: np.ndarray, L: np.ndarray, logdet: float) -> None:
+        self.B, self.d1, self.d2, self.L, self.logdet = B, d1, d2, L, logdet
 
     @classmethod
     def of(cls, B: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> "_DiagFactor | None":
@@ -255,7 +237,7 @@ class _DiagFactor:
         if info != 0:
             return None
         ld = float(np.sum(np.log(d2))) + 2.0 * float(np.sum(np.log(np.diag(L))))
-        return cls(B, d2, L, ld)
+        return cls(B, d1, d2, L, ld)
 
     def blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(G11, G12, G22) of G = F^-1 (each exactly symmetric where it should be)."""
@@ -270,6 +252,117 @@ class _DiagFactor:
         G22 = 0.5 * (G22 + G22.T)
         G22[np.diag_indices_from(G22)] += 1.0 / self.d2
         return G11, G12, G22
+
+
+# A row i of the W products below comes from the identities of F G = I unless that divides by a relatively tiny
+# p_i (form H) or g lam_i (form FR): (|first_i| + |second_i|) / (scale_i |W[i, :]|) above this costs more than
+# ~4 digits, so such rows (and rows with scale_i <= 0) are plain products
+_IDENTITY_MAX_LOSS = 1e4
+
+
+def _rows_direct(num: np.ndarray, scale: np.ndarray, W: np.ndarray) -> np.ndarray:
+    wn = np.sqrt(np.einsum("ij,ij->i", W, W))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ok = (scale > 0) & (num <= _IDENTITY_MAX_LOSS * scale * wn)
+    return np.flatnonzero(~ok)
+
+
+def _w_products_H(W, g, xp, lam, d1, G11, G12, G22):
+    """(G12 W^T, G22 W^T, W G22 W^T) for form H in O(n^2) instead of three n x n products: with
+    B = diag(p) W + g Lambda, F G = I gives D1 G11 - B G21 = I and D1 G12 = B G22, hence
+    W G21 = P^-1 (D1 G11 - I - g Lambda G21), W G22 = P^-1 (D1 G12 - g Lambda G22) and
+    W G22 W^T = P^-1 (D1 G12 W^T - g Lambda G22 W^T)."""
+    gl = g * lam
+    with np.errstate(divide="ignore"):
+        rp = np.where(xp > 0, 1.0 / xp, 0.0)
+    A1 = (d1 * rp)[:, None] * G11 - (gl * rp)[:, None] * G12.T  # W G21
+    A1[np.diag_indices_from(A1)] -= rp
+    A2 = (d1 * rp)[:, None] * G12 - (gl * rp)[:, None] * G22  # W G22
+    bad = _rows_direct(np.abs(d1) + np.abs(gl), xp, W)
+    if bad.size:
+        A1[bad] = W[bad] @ G12.T
+        A2[bad] = W[bad] @ G22
+    X1, X2 = A1.T, A2.T
+    X3 = (d1 * rp)[:, None] * X1 - (gl * rp)[:, None] * X2
+    if bad.size:
+        X3[bad] = W[bad] @ X2
+    return X1, X2, 0.5 * (X3 + X3.T)
+
+
+def _w_products_FR(W, g, xp, lam, d2, G11, G12, G22):
+    """(G11 W^T, G21 W^T, W G11 W^T) for form FR in O(n^2): with B = P + g W^T Lambda, F G = I gives
+    B^T G11 = D2 G21 and B^T G12 = D2 G22 - I, hence g Lambda W G11 = D2 G21 - P G11,
+    g Lambda W G12 = D2 G22 - I - P G12 and g Lambda W G11 W^T = D2 G21 W^T - P G11 W^T."""
+    gl = g * lam
+    with np.errstate(divide="ignore"):
+        rl = np.where(gl > 0, 1.0 / gl, 0.0)
+    A1 = (d2 * rl)[:, None] * G12.T - (xp * rl)[:, None] * G11  # W G11
+    A2 = (d2 * rl)[:, None] * G22 - (xp * rl)[:, None] * G12  # W G12
+    A2[np.diag_indices_from(A2)] -= rl
+    bad = _rows_direct(np.abs(d2) + np.abs(xp), gl, W)
+    if bad.size:
+        A1[bad] = W[bad] @ G11
+        A2[bad] = W[bad] @ G12
+    Y1, Y2 = A1.T, A2.T
+    Y3 = (d2 * rl)[:, None] * Y2 - (xp * rl)[:, None] * Y1
+    if bad.size:
+        Y3[bad] = W[bad] @ Y1
+    return Y1, Y2, 0.5 * (Y3 + Y3.T)
+
+
+def _diag_newton_terms(lmi: "_Lmi", fac: _DiagFactor, Gb, xp: np.ndarray, lam: np.ndarray, c: float,
+                       e1: np.ndarray, e2: np.ndarray):
+    """Gradient, Hessian and the t-column of the barrier -log det F for diagonal P, without the W products.
+
+    Every basis matrix is A_i = x_i y_i^T + y_i x_i^T with one pair: p_i has x = u_i (e_i on top),
+    y = v_i = -(1 - c) u_i + (W[i, :]^T below) (H) or + e_i below (FR); lam_i has x = f_i (e_i below),
+    y = q_i = g u_i - f_i (H) or g (W[i, :]^T on top) - f_i (FR). So tr(G A_i) = 2 y_i^T G x_i and
+    tr(G A_i G A_j) = 2 [(y_i^T G x_j)(y_j^T G x_i) + (y_i^T G y_j)(x_i^T G x_j)]: two elementwise products
+    per block of n x n matrices K^T G K' (24 before), and the W products come from F G = I in O(n^2).
+    Returns (gx, Hx with one extra row/column for t filled in, htt)."""
+    G11, G12, G22 = Gb
+    G21 = G12.T
+    g = lmi.g
+    h = -(1.0 - c)
+    if lmi.form == "H":
+        X1, X2, X3 = _w_products_H(lmi.W, g, xp, lam, fac.d1, G11, G12, G22)
+        UV = h * G11 + X1  # U^T G V
+        FV = h * G21 + X2  # F^T G V
+        VV = h * UV + h * X1.T + X3
+        UQ = g * G11 - G12
+        FQ = g * G21 - G22
+        VQ = g * UV.T - FV.T
+        QQ = g * UQ - FQ
+    else:
+        Y1, Y2, Y3 = _w_products_FR(lmi.W, g, xp, lam, fac.d2, G11, G12, G22)
+        UV = h * G11 + G12
+        FV = h * G21 + G22
+        VV = h * UV + FV
+        UQ = g * Y1 - G12
+        FQ = g * Y2 - G22
+        VQ = h * UQ + FQ
+        QQ = g * (g * Y3 - Y2.T) - FQ
+    n = lmi.n
+    H = np.empty((2 * n + 1, 2 * n + 1))
+    Hpp, Hpl, Hll = H[:n, :n], H[:n, n:2 * n], H[n:2 * n, n:2 * n]
+    np.multiply(UV.T, UV, out=Hpp)
+    Hpp += VV * G11
+    Hpp *= 2.0
+    np.multiply(FV.T, UQ, out=Hpl)
+    Hpl += VQ * G12
+    Hpl *= 2.0
+    H[n:2 * n, :n] = Hpl.T
+    np.multiply(FQ.T, FQ, out=Hll)
+    Hll += QQ * G22
+    Hll *= 2.0
+    gx = 2.0 * np.concatenate([np.diag(UV), np.diag(FQ)])
+    # tr(G A_i G E) = 2 sum_k e_k (G y_i)_k (G x_i)_k with G x, G y read from the same blocks
+    hxt = 2.0 * np.concatenate([e1 @ (UV * G11) + e2 @ (FV * G21), e1 @ (UQ * G12) + e2 @ (FQ * G22)])
+    H[:-1, -1] = hxt
+    H[-1, :-1] = hxt
+    htt = float(e1 @ (G11 * G11) @ e1 + 2.0 * (e1 @ (G12 * G12) @ e2) + e2 @ (G22 * G22) @ e2)
+    H[-1, -1] = htt
+    return gx, H
 
 
 @dataclass
@@ -307,7 +400,6 @@ def _margin_sdp_barrier(lmi: _Lmi, c: float, x0: np.ndarray, Pref: np.ndarray, *
     e2 = 2.0 * kappa * lam_ref if lam_ref is not None else np.zeros(n)
     if not np.any(e2):
         e2 = np.zeros(n)
-    Ediag = np.concatenate([e1, e2])
     if full:
         E = np.zeros((2 * n, 2 * n))
         E[:n, :n] = 2.0 * Pref
@@ -389,30 +481,32 @@ def _margin_sdp_barrier(lmi: _Lmi, c: float, x0: np.ndarray, Pref: np.ndarray, *
                     Gb = cur.blocks()
                 except np.linalg.LinAlgError:
                     return result(False)
-                S = lmi._S_blocks(*Gb)
             Zt = tau
-            gx = lmi.adjoint(None, c, S)
-            Hx = lmi.hessian(None, c, S)
-            gp, Hp = lmi.logdet_P_derivs(x[: lmi.mp])
-            gx[: lmi.mp] += gp
-            Hx[: lmi.mp, : lmi.mp] += Hp
             if full:
+                gx = lmi.adjoint(None, c, S)
+                Hx = lmi.hessian(None, c, S)
+                gp, Hp = lmi.logdet_P_derivs(x[: lmi.mp])
+                gx[: lmi.mp] += gp
+                Hx[: lmi.mp, : lmi.mp] += Hp
                 K = G @ E @ G
                 K = 0.5 * (K + K.T)
                 hxt = lmi.adjoint(K, c)
                 htt = float(np.sum(K * E))
                 gt = -tau + float(np.sum(G * E))
+                m1 = lmi.m + 1
+                H = np.empty((m1, m1))
+                H[:-1, :-1] = Hx
+                H[:-1, -1] = hxt
+                H[-1, :-1] = hxt
+                H[-1, -1] = htt
             else:
                 G11, G12, G22 = Gb
-                hxt = lmi.adjoint_GEG(S, Ediag, c)
-                htt = float(e1 @ (G11 * G11) @ e1 + 2.0 * (e1 @ (G12 * G12) @ e2) + e2 @ (G22 * G22) @ e2)
+                xp, lam = lmi.split(x)
+                gx, H = _diag_newton_terms(lmi, cur, Gb, xp, lam, c, e1, e2)
+                # -log det P: gradient -1/p, Hessian diag(1/p^2)
+                gx[:n] -= 1.0 / xp
+                H[np.arange(n), np.arange(n)] += 1.0 / xp**2
                 gt = -tau + float(np.diag(G11) @ e1 + np.diag(G22) @ e2)
-            m1 = lmi.m + 1
-            H = np.empty((m1, m1))
-            H[:-1, :-1] = Hx
-            H[:-1, -1] = hxt
-            H[-1, :-1] = hxt
-            H[-1, -1] = htt
             grad = np.concatenate([gx, [gt]])
             d = np.sqrt(np.maximum(np.diag(H), 1e-300))
             Hs = H
