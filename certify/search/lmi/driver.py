@@ -18,6 +18,7 @@ from certify.search.lmi.barrier import _Lmi, _margin_sdp_barrier
 from certify.search.lmi.blas_threads import _BlasThreads
 from certify.search.lmi.cvxpy_bridge import _CvxMargin
 from certify.search.lmi.dual_bound import _repair_and_bound, lmi_upper_bound
+from certify.search.lmi.full_metric import search_full
 from certify.search.lmi.problem import (
     STRUCTURES,
     Form,
@@ -31,10 +32,11 @@ from certify.search.lmi.problem import (
     _weights,
 )
 
-SOLVERS: tuple[str, ...] = ("auto", "BARRIER", "SCS", "CLARABEL")
+SOLVERS: tuple[str, ...] = ("auto", "BARRIER", "FREQUENCY", "SCS", "CLARABEL")
 
-#: full P is solved by the barrier method up to this size (its Newton system has n(n+1)/2 + n unknowns)
-BARRIER_FULL_MAX_N = 40
+#: full P is solved by the barrier method up to this size (its Newton system has n(n+1)/2 + n unknowns); above it
+#: by the frequency-domain search over the multiplier alone (full_metric.py: n + 1 unknowns, P from a Riccati solve)
+BARRIER_FULL_MAX_N = 16
 #: relative margin kept in the returned certificate: lambda_min(-M(c)) >= MARGIN_REL * max|M|
 MARGIN_REL = 1e-7
 #: diagonal P: the bound step comes once the next Dinkelbach gain is predicted (gain^2 / previous gain) below
@@ -146,9 +148,10 @@ def search_metric(W: object, g: float, form: Form, *, structure: Structure = "di
     """Search a metric P (diagonal or full), a multiplier lam and the best rate c of the multiplier LMI.
 
     solver: "BARRIER" (the log-barrier method of this module; default for diagonal P and for full P
-    with n <= BARRIER_FULL_MAX_N), "SCS" or "CLARABEL" (through cvxpy; "auto" picks SCS for large
-    full P). max_iters: Newton steps in all (BARRIER, default 600) or iterations per solve (SCS
-    default 1000 at eps 1e-5, Clarabel 100). time_budget: seconds; the best candidate found so far is returned
+    with n <= BARRIER_FULL_MAX_N), "FREQUENCY" (full P only, the default above that size: the search
+    over the multiplier alone through the frequency domain, P from a Riccati solve; full_metric.py),
+    "SCS" or "CLARABEL" (through cvxpy). max_iters: Newton steps in all (BARRIER default 600,
+    FREQUENCY 400) or iterations per solve (SCS default 1000 at eps 1e-5, Clarabel 100). time_budget: seconds; the best candidate found so far is returned
     when it runs out. rel_tol: stop when the dual upper bound is within this relative distance of the
     best rate found (upper_bound=False skips the bound: faster, but "within 1%" is then unchecked).
 
@@ -157,7 +160,7 @@ def search_metric(W: object, g: float, form: Form, *, structure: Structure = "di
     The result's (P, lam, c) always has -M(c) positive definite with margin (checked by the kernel's
     verified Cholesky) when P is not None; statuses are documented on MetricResult.
     """
-    with _BlasThreads(blas_threads if solver in ("auto", "BARRIER") else None):
+    with _BlasThreads(blas_threads if solver in ("auto", "BARRIER", "FREQUENCY") else None):
         return _search_metric(W, g, form, structure, solver, max_iters, time_budget, rel_tol, upper_bound)
 
 
@@ -176,8 +179,11 @@ def _search_metric(W, g, form, structure, solver, max_iters, time_budget, rel_to
     if not (isinstance(rel_tol, (int, float)) and 0 < rel_tol < 1):
         raise InputError(f"{func}: argument 'rel_tol' must be in (0, 1), got {rel_tol!r}", symbol="rel_tol")
     full = structure == "full"
+    if solver == "FREQUENCY" and not full:
+        raise InputError(f"{func}: solver 'FREQUENCY' searches a full metric only", symbol="solver",
+                         hint="use structure='full', or solver='BARRIER' for a diagonal P")
     if solver == "auto":
-        solver = "SCS" if (full and n > BARRIER_FULL_MAX_N) else "BARRIER"
+        solver = "FREQUENCY" if (full and n > BARRIER_FULL_MAX_N) else "BARRIER"
     deadline = None if time_budget is None else t0 + float(time_budget)
     notes: list[str] = []
 
@@ -254,6 +260,15 @@ def _search_metric(W, g, form, structure, solver, max_iters, time_budget, rel_to
                 break
         if newton >= budget:
             notes.append(f"Newton step budget ({budget}) reached")
+    elif solver == "FREQUENCY":
+        found = search_full(A, gf, fm, best["lam"], lambda P, lam: _rate(A, gf, fm, P, lam), rel_tol=rel_tol,
+                            deadline=deadline, max_steps=400 if max_iters is None else int(max_iters))
+        solves, newton = found.solves, found.steps
+        notes.extend(found.notes)
+        if upper_bound:
+            c_upper = found.c_upper
+        if found.P is not None:
+            consider(found.P, found.lam)
     else:
         eps = 1e-5
         its = (1000 if solver == "SCS" else 100) if max_iters is None else int(max_iters)
