@@ -27,10 +27,11 @@ SHOW_WEIGHTS_MAX_N = 50
 # contraction is already proved by then.
 LMI_OPTIONAL_N = 200
 
-# search/contraction.py: a full (non-diagonal) metric P is searched up to this n, where the barrier method solves
-# it directly (search/lmi/driver.py BARRIER_FULL_MAX_N); above it the only full-P solver is SCS, whose answers
-# rarely pass the kernel's check, so the attempt would cost seconds to minutes for nothing.
-FULL_METRIC_MAX_N = 40
+# search/contraction.py: a full (non-diagonal) metric P is searched up to this n. The search over the multiplier
+# (search/lmi/full_metric.py) takes about 5 s at n = 200 and a minute at n = 500 (benchmarks/bench_full_metric.py);
+# a check of a fixed network should not spend minutes on a better rate, so larger networks get the diagonal metric
+# and users call search_metric(..., structure="full") themselves.
+FULL_METRIC_MAX_N = 200
 
 # search/proposals.py: the largest eigenvalue / singular value of W0 by Lanczos (ARPACK) from this n on, instead of
 # a full O(n^3) decomposition.
