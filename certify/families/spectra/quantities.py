@@ -15,8 +15,9 @@ import numpy as np
 EXACT_LDL_MAX_N = 40
 #: ... and by the kernel's verified Lyapunov check (kernel/stability.py) up to this one; beyond: float only
 VERIFIED_MAX_N = 400
-#: full (dense) LMI metrics are searched up to this size; beyond it only the diagonal metric
-FULL_LMI_MAX_N = 40
+#: full (dense) LMI metrics are searched up to this size (about 5 s at n = 200 by the search over the multiplier,
+#: search/lmi/full_metric.py); beyond it only the diagonal metric
+FULL_LMI_MAX_N = 200
 #: the boundary of the numerical range is drawn up to this size
 NUMERICAL_RANGE_MAX_N = 500
 
