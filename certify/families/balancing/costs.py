@@ -122,6 +122,22 @@ class _Costs:
         K = self.K.toarray() if self.sparse else self.K
         return _scale_matrix(K, self.p * (h - self.base))
 
+    def rebase_in_out(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """maybe_rebase(h), then in_out(h), with p (h - base) and its spread computed once (the per-sweep
+        overhead counts for small networks: n = 100 balances in 12 sweeps of ~40 us)."""
+        x = self.p * (h - self.base)
+        if x.size:
+            lo, hi = float(x.min()), float(x.max())
+            if hi - lo > _REBASE:
+                self.maybe_rebase(h)
+                return self.in_out(h)
+            x -= 0.5 * (hi + lo)
+        e = np.exp(x)
+        ei = 1.0 / e
+        if self.sparse:
+            return ei * (self.K @ e), e * (self.KT @ ei)
+        return ei * _mv(self.K, e), e * _vm(ei, self.K)
+
     def maybe_rebase(self, h: np.ndarray) -> None:
         """Fold the gains into K when they spread so far that e^{p h} could overflow."""
         x = self.p * (h - self.base)

@@ -71,6 +71,8 @@ def _labels(support: np.ndarray) -> np.ndarray:
 def _groups(labels: np.ndarray) -> list[np.ndarray]:
     if labels.size == 0:
         return []
+    if not labels.any():  # one component (dense networks)
+        return [np.arange(labels.size)]
     order = np.argsort(labels, kind="stable")
     splits = np.flatnonzero(np.diff(labels[order])) + 1
     comps = [np.sort(g) for g in np.split(order, splits)]

@@ -75,8 +75,7 @@ def _result(A, Wi, Wo, bb, h, it, pf, al, comps, method, tol, cost0, imb0, t0, m
     Wi_b = None if Wi is None else (Wi / e[:, None] if Wi.ndim == 2 else Wi / e)
     bb_b = None if bb is None else (bb / e[:, None] if bb.ndim == 2 else bb / e)
     Wo_b = None if Wo is None else Wo * e
-    c = np.abs(Jb)
-    c = np.square(c, out=c) if pf == 2.0 else np.power(c, pf, out=c)
+    c = np.square(Jb) if pf == 2.0 else np.power(np.abs(Jb), pf)  # |x|^2 = x^2 bit for bit: one pass fewer
     if isinstance(al, np.ndarray):
         c *= al
     elif al != 1.0:

@@ -21,6 +21,11 @@ ProgressFn = Callable[[str, int, float], None]
 """progress(phase, iteration, imbalance): phase is "start", "jacobi", "newton" or "done"."""
 
 
+def _norm(v: np.ndarray) -> float:
+    """||v||_2 (np.linalg.norm's dispatch costs more than the product for small n)."""
+    return math.sqrt(float(v @ v))
+
+
 def _center(h: np.ndarray, labels: np.ndarray, ncomp: int) -> np.ndarray:
     """Subtract each strongly connected component's mean."""
     if ncomp <= 1:
@@ -89,7 +94,9 @@ def balance(
         return res
     # normalised costs: the largest off-diagonal |J| becomes 1, so |J|^p cannot overflow
     off /= m
-    K = al * (np.square(off) if pf == 2.0 else off ** pf)
+    K = np.square(off, out=off) if pf == 2.0 else np.power(off, pf, out=off)
+    if isinstance(al, np.ndarray) or al != 1.0:
+        K *= al
     del off
     log_scale = pf * math.log(m)
     nnz = int(np.count_nonzero(support))
@@ -134,10 +141,9 @@ def balance(
             step = np.zeros(n)
             step[live] = (omega / (2.0 * pf)) * np.log(rin[live] / rout[live])
             h_new = h + step
-            work.maybe_rebase(h_new)
-            rin_n, rout_n = work.in_out(h_new)
+            rin_n, rout_n = work.rebase_in_out(h_new)
             tot_n = float(rin_n.sum())
-            imb_n = float(np.linalg.norm(rin_n - rout_n) / tot_n) if tot_n > 0 else 0.0
+            imb_n = _norm(rin_n - rout_n) / tot_n if tot_n > 0 else 0.0
             if not math.isfinite(imb_n) or imb_n > imb:
                 # overshoot (e.g. the alternating mode of a bipartite graph): damp, retry
                 omega *= 0.5
