@@ -147,3 +147,18 @@ def test_frequency_solver_needs_a_full_metric():
     with pytest.raises(InputError) as err:
         search_metric(np.eye(3) * 0.1, 1.0, "H", structure="diag", solver="FREQUENCY")
     assert "full metric only" in str(err.value)
+
+
+@settings(max_examples=12, deadline=None)
+@given(W=square_matrices(n_min=2, n_max=7, elements=floats(-1.0, 1.0)), g=floats(0.25, 2.0),
+       form=st.sampled_from(["H", "FR"]))
+def test_frequency_and_barrier_searches_bracket_the_same_optimum(W, g, form):
+    """Two different methods for the same optimum: each one's proved rate stays below the other's upper bound."""
+    ref = search_metric(W, g, form, structure="full", solver="BARRIER", max_iters=300)
+    ours = search_metric(W, g, form, structure="full", solver="FREQUENCY")
+    slack = 1e-6 * (1.0 + g * float(np.abs(W).sum()))
+    assert ours.c_proved <= ref.c_upper + slack
+    assert ref.c_proved <= ours.c_upper + slack
+    if ours.P is not None:
+        M = M_by_hand(W, g, form, ours.P, ours.lam, ours.c)
+        assert np.linalg.eigvalsh(M)[-1] < 1e-12 * float(np.abs(M).max())
