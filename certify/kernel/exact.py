@@ -15,7 +15,8 @@ What is trusted here, and why each answer is exact:
     - p = 0: S PSD forces r = 0 (the 2x2 minor [[0, r_j], [r_j, S_jj]] has determinant -r_j^2), and then
       S is PSD iff the trailing block is PSD.
     - p > 0: S is PSD iff the Schur complement S' - r r^T / p is PSD (congruence by an invertible L).
-  Each step is an exact rational computation, so the answer is exact. PD: all pivots > 0 (Sylvester).
+  Each step is an exact rational computation, so the answer is exact. PD: all leading principal minors > 0
+  (Sylvester), read from FLINT's fraction-free LU of the matrix scaled to integers (`is_pd_exact`).
 * mu_2(A) <= b  iff  lambda_max(sym(A)) <= b  iff  b I - sym(A) is PSD; the weighted version with P > 0:
   A^T P + P A <= 2 b P  iff  2 b P - A^T P - P A is PSD. Both reduce to the exact PSD test.
 * Collatz-Wielandt: for a Metzler M (off-diagonal >= 0) and v > 0, min_i (M v)_i / v_i <= alpha(M)
@@ -180,9 +181,32 @@ def is_psd_exact(S: object) -> bool:
 
 
 def is_pd_exact(S: object) -> bool:
-    """Exactly: is the symmetric rational matrix S positive definite?"""
-    _, d, ok = _eliminate(_symmetric(S, "S"))
-    return ok and all(p > 0 for p in d)
+    """Exactly: is the symmetric rational matrix S positive definite?
+
+    Sylvester's criterion (S > 0 iff every leading principal minor is > 0), with the minors read from FLINT's
+    fraction-free LU of the integer matrix A = q S, q > 0 the lcm of the denominators (q keeps every sign). FLINT
+    returns P A = L D^-1 U with P a permutation, L lower and U upper triangular, D diagonal. When P = I, the k-th
+    leading block is A_k = L_k D_k^-1 U_k (the triangular shapes cut off everything past k), so
+    det A_k = prod_{i <= k} L_ii U_ii / D_ii, and every minor is > 0 iff every L_ii U_ii D_ii > 0. A row exchange
+    (P != I) or a zero on a diagonal answers False: never a false True. FLINT's integer arithmetic is exact; about
+    10x faster than the elimination in Fractions below at n = 80, whose entries' lengths grow step by step.
+    """
+    M = _symmetric(S, "S")
+    n = len(M)
+    if n == 0:
+        return True
+    # deferred: python-flint is loaded only when an exact definiteness test runs
+    from flint import fmpz_mat
+
+    q = 1
+    for row in M:
+        for x in row:
+            q = math.lcm(q, x.denominator)
+    A = fmpz_mat(n, n, [(x.numerator * (q // x.denominator)) for row in M for x in row])
+    P, L, D, U = A.fflu()
+    if any(P[i, j] != (1 if i == j else 0) for i in range(n) for j in range(n)):
+        return False
+    return all(L[i, i] * U[i, i] * D[i, i] > 0 for i in range(n))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -128,6 +128,33 @@ def test_rank_deficient_gram_minus_eps_is_not_psd(B, k):
     assert not is_psd_exact(add(S, identity(len(B), Fraction(-1, k))))
 
 
+@given(rational_matrices(n_min=1), st.integers(-3, 3), st.integers(0, 4))
+def test_pd_agrees_with_an_elimination_in_fractions(A, shift, zeros):
+    """is_pd_exact (FLINT's fraction-free LU, Sylvester's criterion) against tests/oracle.exact_positive_definite
+    (Gaussian elimination in Fractions, written apart from the kernel): the same answer on definite, semi-definite,
+    indefinite and zero-led matrices (zeroed leading rows and columns force a zero pivot or a row exchange)."""
+    from tests.oracle import exact_positive_definite
+    n = len(A)
+    S = [[(A[i][j] + A[j][i]) / 2 + (shift if i == j else 0) for j in range(n)] for i in range(n)]
+    for k in range(min(zeros, n - 1)):
+        for j in range(n):
+            S[k][j] = S[j][k] = Fraction(0)
+    assert is_pd_exact(S) == exact_positive_definite(S)
+    G = gram(A)
+    assert is_pd_exact(G) == exact_positive_definite(G)
+
+
+def test_pd_with_huge_and_tiny_entries():
+    # binary64 extremes: the integer scaling spans 2^2100; the answer is still exact
+    tiny, huge = Fraction(2) ** -1074, Fraction(2) ** 1023
+    assert is_pd_exact([[tiny, 0], [0, huge]])
+    assert not is_pd_exact([[tiny, tiny], [tiny, tiny]])                        # singular
+    assert is_pd_exact([[huge, tiny], [tiny, huge]])
+    assert not is_pd_exact([[tiny, 1], [1, huge]])                # det = 2^-51 - 1 < 0
+    assert is_pd_exact([[tiny, 0], [0, tiny]]) and not is_pd_exact([[-tiny]])
+    assert not is_pd_exact([[0, 1], [1, 0]]) and not is_pd_exact([[0]])
+
+
 @given(rational_matrices(n_min=2))
 def test_psd_agrees_with_eigenvalues_when_clear(A):
     S = [[(A[i][j] + A[j][i]) / 2 for j in range(len(A))] for i in range(len(A))]
