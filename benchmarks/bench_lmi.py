@@ -21,7 +21,8 @@ which the best diagonal-LMI rate is 0) comes from the scaling identity c*(rho) =
 to a precise run at rho = 0.5. So c* is about 0.05: contracting, but near the edge, where plain SCS
 struggles most (BASELINES.md).
 
---quick: sizes 10 and 50, full P up to n = 50. --ref-max-iters caps SCS's iterations per solve in the
+--quick: sizes 10 and 50, full P up to n = 50. --blas-threads 1 runs "ours" the old way (one OpenBLAS thread,
+no split products) for a before/after comparison on the same machine. --ref-max-iters caps SCS's iterations per solve in the
 plain bisection (default: SCS's own default, as a plain user would run it).
 """
 
@@ -70,7 +71,11 @@ def main(argv=None) -> int:
     ap.add_argument("--full-max-n", type=int, default=None, help="largest n for the full-P variant (100)")
     ap.add_argument("--ref-max-iters", type=int, default=None, help="cap SCS iterations in the plain bisection")
     ap.add_argument("--no-ref", action="store_true", help="skip the plain bisection")
+    ap.add_argument("--blas-threads", default="auto",
+                    help="search_metric's blas_threads for 'ours' ('auto': both cores through split products; "
+                         "an integer: OpenBLAS threads)")
     args = ap.parse_args(argv)
+    threads = args.blas_threads if args.blas_threads == "auto" else int(args.blas_threads)
     sizes = args.sizes or ([10, 50] if args.quick else [10, 50, 100, 200])
     full_max = args.full_max_n if args.full_max_n is not None else (50 if args.quick else 100)
 
@@ -88,7 +93,7 @@ def main(argv=None) -> int:
         print(f"n = {n}: rho = {rho:.6f}, best diagonal-LMI rate c* in [{c_lo:.6f}, {c_hi:.6f}] "
               f"(precise run, {prep:.1f} s, not timed below)", flush=True)
 
-        res = search_metric(W, G, FORM)
+        res = search_metric(W, G, FORM, blas_threads=threads)  # res.seconds: the search alone
         ok, lmax, lrel = check(W, res.P, res.lam, res.c)
         rows.append(dict(n=n, method="ours (diag)", sec=res.seconds, c=res.c, ok=ok, lmax=lmax, lrel=lrel,
                          rel=res.c / c_hi - 1, note=f"{res.status}, {res.solves} solves, {res.newton_steps} "

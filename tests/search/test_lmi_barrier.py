@@ -49,3 +49,34 @@ def test_diag_newton_terms_match_the_plain_formulas(form, degenerate):
     assert np.allclose(H[:-1, -1], hxt, rtol=1e-8, atol=1e-9 * np.abs(hxt).max())
     assert np.array_equal(H[:-1, -1], H[-1, :-1])
     assert H[-1, -1] == pytest.approx(np.trace(G @ E @ G @ E), rel=1e-9)
+
+
+def test_split_products_equal_the_plain_ones():
+    from certify.search.lmi.blas_threads import SPLIT_MIN_N, _SplitProducts, gram, matmul
+
+    rng = np.random.default_rng(0)
+    n = SPLIT_MIN_N + 1
+    A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n - 7))
+    with _SplitProducts(True, check_load=False):
+        C, S = matmul(A, B), gram(A)
+    assert np.allclose(C, A @ B, rtol=1e-12, atol=1e-12 * n)
+    assert np.allclose(S, A @ A.T, rtol=1e-12, atol=1e-12 * n)
+    assert np.array_equal(S, S.T)
+
+
+@pytest.mark.parametrize("form", ["H", "FR"])
+def test_diag_newton_terms_on_two_threads_are_the_same(form):
+    from certify.search.lmi.blas_threads import SPLIT_MIN_N, _SplitProducts
+
+    rng = np.random.default_rng(5)
+    n, g, c, t = SPLIT_MIN_N, 1.0, 0.05, -10.0
+    W = rng.standard_normal((n, n)) / np.sqrt(n)
+    xp, lam = rng.uniform(0.5, 2.0, n), rng.uniform(0.5, 2.0, n)
+    lmi = _Lmi(W, g, form, False)
+    e1, e2 = 2.0 * np.ones(n), 2.0 * lam
+    fac = _DiagFactor.of(lmi.diag_offdiag(xp, lam), 2 * (1 - c) * xp - t * e1, 2 * lam - t * e2)
+    Gb = fac.blocks()
+    gx, H = _diag_newton_terms(lmi, fac, Gb, xp, lam, c, e1, e2)
+    with _SplitProducts(True, check_load=False):
+        gx2, H2 = _diag_newton_terms(lmi, fac, Gb, xp, lam, c, e1, e2)
+    assert np.array_equal(gx, gx2) and np.array_equal(H, H2)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from certify.search.lmi.blas_threads import gram, in_pair, matmul, split_enabled
 from certify.search.lmi.problem import _KAPPA, _assemble, _offdiag
 
 # tau grows by _MU per centring; a centring stops at Newton decrement^2 < _CTOL
@@ -233,7 +234,7 @@ class _DiagFactor:
         if not (np.all(d2 > 0) and np.all(np.isfinite(B))):
             return None
         C = B * (1.0 / np.sqrt(d2))[None, :]
-        S = C @ C.T  # numpy uses syrk for C @ C.T
+        S = gram(C)  # numpy's syrk, or two halves on two threads for large n
         np.negative(S, out=S)
         S[np.diag_indices_from(S)] += d1
         try:
@@ -253,8 +254,8 @@ class _DiagFactor:
         low = np.tril(inv)
         G11 = low + np.tril(low, -1).T
         Cd = self.B * (1.0 / self.d2)[None, :]  # B D2^-1
-        G12 = G11 @ Cd
-        G22 = Cd.T @ G12
+        G12 = matmul(G11, Cd)
+        G22 = matmul(Cd.T, G12)
         G22 = 0.5 * (G22 + G22.T)
         G22[np.diag_indices_from(G22)] += 1.0 / self.d2
         return G11, G12, G22
@@ -330,43 +331,65 @@ def _diag_newton_terms(lmi: "_Lmi", fac: _DiagFactor, Gb, xp: np.ndarray, lam: n
     G21 = G12.T
     g = lmi.g
     h = -(1.0 - c)
-    if lmi.form == "H":
-        X1, X2, X3 = _w_products_H(lmi.W, g, xp, lam, fac.d1, G11, G12, G22)
-        UV = h * G11 + X1  # U^T G V
-        FV = h * G21 + X2  # F^T G V
-        VV = h * UV + h * X1.T + X3
-        UQ = g * G11 - G12
-        FQ = g * G21 - G22
-        VQ = g * UV.T - FV.T
-        QQ = g * UQ - FQ
-    else:
-        Y1, Y2, Y3 = _w_products_FR(lmi.W, g, xp, lam, fac.d2, G11, G12, G22)
-        UV = h * G11 + G12
-        FV = h * G21 + G22
-        VV = h * UV + FV
-        UQ = g * Y1 - G12
-        FQ = g * Y2 - G22
-        VQ = h * UQ + FQ
-        QQ = g * (g * Y3 - Y2.T) - FQ
     n = lmi.n
     H = np.empty((2 * n + 1, 2 * n + 1))
     Hpp, Hpl, Hll = H[:n, :n], H[:n, n:2 * n], H[n:2 * n, n:2 * n]
-    np.multiply(UV.T, UV, out=Hpp)
-    Hpp += VV * G11
-    Hpp *= 2.0
+    form_h = lmi.form == "H"
+
+    def p_side():
+        """The P-P block and the P half of the t-column (H: with the W products)."""
+        if form_h:
+            X1, X2, X3 = _w_products_H(lmi.W, g, xp, lam, fac.d1, G11, G12, G22)
+            UV = h * G11 + X1  # U^T G V
+            FV = h * G21 + X2  # F^T G V
+            VV = h * UV + h * X1.T + X3
+            VQ = g * UV.T - FV.T
+        else:
+            UV = h * G11 + G12
+            FV = h * G21 + G22
+            VV = h * UV + FV
+            VQ = None  # needs UQ: after the join
+        np.multiply(UV.T, UV, out=Hpp)
+        np.add(Hpp, VV * G11, out=Hpp)  # in place: Hpp is a view of H
+        np.multiply(Hpp, 2.0, out=Hpp)
+        # tr(G A_i G E) = 2 sum_k e_k (G y_i)_k (G x_i)_k with G x, G y read from the same blocks
+        hxt_p = 2.0 * (e1 @ (UV * G11) + e2 @ (FV * G21))
+        return UV, FV, VQ, hxt_p
+
+    def lam_side():
+        """The multiplier block, the multiplier half of the t-column and its corner (FR: with the W products)."""
+        if form_h:
+            UQ = g * G11 - G12
+            FQ = g * G21 - G22
+            QQ = g * UQ - FQ
+        else:
+            Y1, Y2, Y3 = _w_products_FR(lmi.W, g, xp, lam, fac.d2, G11, G12, G22)
+            UQ = g * Y1 - G12
+            FQ = g * Y2 - G22
+            QQ = g * (g * Y3 - Y2.T) - FQ
+        np.multiply(FQ.T, FQ, out=Hll)
+        np.add(Hll, QQ * G22, out=Hll)  # in place: Hll is a view of H
+        np.multiply(Hll, 2.0, out=Hll)
+        hxt_l = 2.0 * (e1 @ (UQ * G12) + e2 @ (FQ * G22))
+        htt = float(e1 @ (G11 * G11) @ e1 + 2.0 * (e1 @ (G12 * G12) @ e2) + e2 @ (G22 * G22) @ e2)
+        return UQ, FQ, hxt_l, htt
+
+    # the two sides share only read-only inputs: two threads for large n (numpy's loops release the GIL)
+    if split_enabled(n):
+        (UV, FV, VQ, hxt_p), (UQ, FQ, hxt_l, htt) = in_pair(p_side, lam_side)
+    else:
+        UV, FV, VQ, hxt_p = p_side()
+        UQ, FQ, hxt_l, htt = lam_side()
+    if VQ is None:
+        VQ = h * UQ + FQ
     np.multiply(FV.T, UQ, out=Hpl)
     Hpl += VQ * G12
     Hpl *= 2.0
     H[n:2 * n, :n] = Hpl.T
-    np.multiply(FQ.T, FQ, out=Hll)
-    Hll += QQ * G22
-    Hll *= 2.0
     gx = 2.0 * np.concatenate([np.diag(UV), np.diag(FQ)])
-    # tr(G A_i G E) = 2 sum_k e_k (G y_i)_k (G x_i)_k with G x, G y read from the same blocks
-    hxt = 2.0 * np.concatenate([e1 @ (UV * G11) + e2 @ (FV * G21), e1 @ (UQ * G12) + e2 @ (FQ * G22)])
+    hxt = np.concatenate([hxt_p, hxt_l])
     H[:-1, -1] = hxt
     H[-1, :-1] = hxt
-    htt = float(e1 @ (G11 * G11) @ e1 + 2.0 * (e1 @ (G12 * G12) @ e2) + e2 @ (G22 * G22) @ e2)
     H[-1, -1] = htt
     return gx, H
 

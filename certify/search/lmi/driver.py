@@ -15,7 +15,7 @@ from certify.errors import InputError
 from certify.kernel.verified import is_pd_verified
 from certify.output.progress import note
 from certify.search.lmi.barrier import _Lmi, _margin_sdp_barrier
-from certify.search.lmi.blas_threads import _BlasThreads
+from certify.search.lmi.blas_threads import _BlasThreads, _SplitProducts
 from certify.search.lmi.cvxpy_bridge import _CvxMargin
 from certify.search.lmi.dual_bound import _repair_and_bound, lmi_upper_bound
 from certify.search.lmi.full_metric import search_full
@@ -144,7 +144,7 @@ def _with_margin(W, g, form, P, lam, r) -> tuple[float, str]:
 
 def search_metric(W: object, g: float, form: Form, *, structure: Structure = "diag", solver: str = "auto",
                   max_iters: int | None = None, time_budget: float | None = None, rel_tol: float = 5e-3,
-                  upper_bound: bool = True, blas_threads: int | None = 1) -> MetricResult:
+                  upper_bound: bool = True, blas_threads: int | str | None = "auto") -> MetricResult:
     """Search a metric P (diagonal or full), a multiplier lam and the best rate c of the multiplier LMI.
 
     solver: "BARRIER" (the log-barrier method of this module; default for diagonal P and for full P
@@ -155,12 +155,18 @@ def search_metric(W: object, g: float, form: Form, *, structure: Structure = "di
     when it runs out. rel_tol: stop when the dual upper bound is within this relative distance of the
     best rate found (upper_bound=False skips the bound: faster, but "within 1%" is then unchecked).
 
-    blas_threads: OpenBLAS threads during the search (restored afterwards; None leaves them alone).
+    blas_threads: "auto" (default) pins OpenBLAS to one thread and splits the large products of the diagonal-P
+    barrier (n >= 300) over two threads of its own when a second core looks free as the search starts (load
+    average; no OpenBLAS spinning when another process takes that core later: blas_threads.py); an int k sets
+    OpenBLAS to k threads
+    instead, None leaves them alone (both restored afterwards; neither changes what is proved).
 
     The result's (P, lam, c) always has -M(c) positive definite with margin (checked by the kernel's
     verified Cholesky) when P is not None; statuses are documented on MetricResult.
     """
-    with _BlasThreads(blas_threads if solver in ("auto", "BARRIER", "FREQUENCY") else None):
+    ours = solver in ("auto", "BARRIER", "FREQUENCY")
+    auto = isinstance(blas_threads, str) and blas_threads == "auto"
+    with _BlasThreads((1 if auto else blas_threads) if ours else None), _SplitProducts(ours and auto):
         return _search_metric(W, g, form, structure, solver, max_iters, time_budget, rel_tol, upper_bound)
 
 
