@@ -326,7 +326,7 @@ def _diag_newton_terms(lmi: "_Lmi", fac: _DiagFactor, Gb, xp: np.ndarray, lam: n
     y = q_i = g u_i - f_i (H) or g (W[i, :]^T on top) - f_i (FR). So tr(G A_i) = 2 y_i^T G x_i and
     tr(G A_i G A_j) = 2 [(y_i^T G x_j)(y_j^T G x_i) + (y_i^T G y_j)(x_i^T G x_j)]: two elementwise products
     per block of n x n matrices K^T G K' (24 before), and the W products come from F G = I in O(n^2).
-    Returns (gx, Hx with one extra row/column for t filled in, htt)."""
+    Returns (gx, H): H is the Hessian in (x, t), its last row and column those of t."""
     G11, G12, G22 = Gb
     G21 = G12.T
     g = lmi.g
@@ -413,7 +413,9 @@ def _margin_sdp_barrier(lmi: _Lmi, c: float, x0: np.ndarray, Pref: np.ndarray, *
 
     Stops when the duality gap (3n)/tau <= gap_tol, or (t_stop given) after the first centring that reaches
     t >= t_stop -- the Dinkelbach iteration only needs progress, not the optimum of every step (waiting for
-    the gap bound (3n)/tau <= t/4 as well cost a second centring for a few % more t: n = 400, 99 -> 66 steps).
+    the gap bound (3n)/tau <= t/4 as well cost a second centring for a few % more t: n = 400, 99 -> 66 steps)
+    -- or inside a centring once t >= t_stop and a step raises t by less than _T_STALL t, or when the gap
+    shows t* < t_stop.
 
     Diagonal P: F = -M - tE is factored through its n x n Schur complement (`_DiagFactor`), and the factor
     of the point a line search accepts is reused by the next Newton step. Damped steps start the line
