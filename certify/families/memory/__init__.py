@@ -30,7 +30,7 @@ What this module establishes, and how far each statement is trusted:
   (untrusted) and each one is solved and checked exactly; the list is then not known to be complete.
   Every reported equilibrium is also verified by certify.kernel.equilibria (exact point, f(x*) = 0).
 
-* STABILITY (decided exactly with the kernel's rational LDL^T, certify.kernel.exact.is_pd_exact):
+* STABILITY (decided exactly with the kernel's leading-minor test, certify.kernel.exact.is_pd_exact):
   - interior equilibrium (no x_i = 0): f is affine near x*, with Jacobian T^-1 (-I + W diag(1_S)); its
     eigenvalues are those of T_S^-1 (-I + W_SS) and -1/tau_i on the dead block. W_SS is symmetric, so by
     Sylvester's inertia theorem x* is exponentially stable iff I - W_SS is positive definite, and

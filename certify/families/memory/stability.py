@@ -1,5 +1,5 @@
 """Stability of an exact equilibrium on its active set (and the adjacent pieces at the boundary), decided with the
-kernel's exact LDL^T; the kernel's statements that a point is an equilibrium, or an unstable one."""
+kernel's exact tests (leading principal minors, LDL^T); the kernel's statements that a point is an equilibrium, or an unstable one."""
 
 from __future__ import annotations
 
@@ -43,9 +43,9 @@ def classify(W: list[list[Fraction]], x: Sequence[Fraction], lagrangian: str = "
         Z = [i for i in range(n) if x[i] == 0]
     if not Z:
         if _pd(_i_minus(W, S)):
-            return "stable", (f"I - W_SS is positive definite (exact LDL^T, S = {_set(S)}): the Jacobian "
+            return "stable", (f"I - W_SS is positive definite (exact leading minors, S = {_set(S)}): the Jacobian "
                               "(-I + W diag(1_S))/tau has only negative eigenvalues (dead block: -1/tau)")
-        return "unstable", (f"I - W_SS (S = {_set(S)}) is nonsingular but not positive definite (exact LDL^T): "
+        return "unstable", (f"I - W_SS (S = {_set(S)}) is nonsingular but not positive definite (exact leading minors): "
                             "the Jacobian has a real eigenvalue > 0")
     big = S + Z
     if _pd(_i_minus(W, sorted(big))):
