@@ -129,14 +129,25 @@ def certify_fixed(net: Network, W=None, *, use_lmi: bool = True) -> FixedResult:
         attempts.append(Attempt("l2 metric", None, f"not tried: n = {n} > {sizes.LMI_OPTIONAL_N} and a weighted "
                                                    "certificate already proves contraction"))
     elif use_lmi:
-        attempts.extend(_lmi_attempts(net, Wf, g, Wq if isinstance(Wq, list) else Wf))
+        rates = [a.rate for a in attempts if a.rate is not None]
+        attempts.extend(_lmi_attempts(net, Wf, g, Wq if isinstance(Wq, list) else Wf, max(rates, default=None)))
     good = [a for a in attempts if a.rate is not None and a.rate > 0]
     best = max(good, key=lambda a: a.rate) if good else None
     return FixedResult(best, tuple(attempts))
 
 
-def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction, W_exact) -> list[Attempt]:
-    """The search runs on the float copy Wf; the kernel checks the candidate on the exact W."""
+def _full_metric_ceiling(Wf: np.ndarray, g: Fraction) -> float:
+    """An upper bound (in floating point: a search heuristic, not a proof) on the rate any metric can prove: at the
+    slopes D = g I both forms have the Jacobian -I + g W, and no norm contracts faster than -alpha(J), so every
+    rate is <= 1 - g alpha(W)."""
+    return 1.0 - float(g) * float(np.max(np.linalg.eigvals(Wf).real))
+
+
+def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction, W_exact, rate_so_far: Fraction | None = None
+                  ) -> list[Attempt]:
+    """The search runs on the float copy Wf; the kernel checks the candidate on the exact W. A full metric is not
+    searched when the spectral ceiling shows it can neither prove contraction nor beat `rate_so_far` (the best rate
+    proved before) or the diagonal metric's rate."""
     try:
         # deferred: loads SciPy only when this runs
         from certify.search import lmi
@@ -146,6 +157,15 @@ def _lmi_attempts(net: Network, Wf: np.ndarray, g: Fraction, W_exact) -> list[At
     form = net.form
     n = Wf.shape[0]
     for structure in ("diag",) + (("full",) if n <= sizes.FULL_METRIC_MAX_N else ()):
+        if structure == "full":
+            best = max([float(a.rate) for a in out if a.rate is not None] +
+                       ([float(rate_so_far)] if rate_so_far is not None else []) + [0.0])
+            ceiling = _full_metric_ceiling(Wf, g)
+            if ceiling <= best - 1e-9 * max(1.0, abs(best)):
+                out.append(Attempt("l2 metric (full P)", None, f"not tried: at the slopes D = g I no metric "
+                                   f"contracts faster than 1 - g alpha(W) = {ceiling:.4g} (float), which is not "
+                                   f"above {'0' if best == 0 else f'the rate {best:.4g} already proved'}"))
+                continue
         try:
             res = lmi.search_metric(Wf, float(g), form, structure=structure)
         except Exception as exc:  # solver failure is "not certified", never a verdict

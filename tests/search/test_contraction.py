@@ -262,3 +262,20 @@ def test_full_metric_certificate_of_a_60_neuron_network_holds_on_every_sampled_j
     lam = full[0].data["lam"]
     with pytest.raises(KernelError):
         kc.check_lmi(W, F(1), "H", P, lam, F(float(c)) * F(101, 100) + F(1, 100))
+
+
+def test_full_metric_is_not_searched_when_the_spectral_ceiling_rules_it_out():
+    """At the slopes D = g I every metric's rate is <= 1 - g alpha(W); when that is <= 0 the full-metric search
+    cannot succeed and is skipped. The skip is checked against the search itself: its own dual bound agrees."""
+    from certify.search.contraction import certify_fixed
+    from certify.search.lmi import search_metric
+    n = 20
+    rng = np.random.default_rng(3)
+    W = 1.1 * np.eye(n) + 0.05 * rng.standard_normal((n, n))
+    net = Network("H", F(1), "tanh", tuple(tuple(F(float(x)) for x in r) for r in W))
+    res = certify_fixed(net)
+    full = [a for a in res.attempts if a.norm == "l2 metric (full P)"]
+    assert full and full[0].rate is None and full[0].note.startswith("not tried: at the slopes D = g I")
+    ceiling = 1 - float(np.max(np.linalg.eigvals(W).real))
+    assert ceiling < 0
+    assert search_metric(W, 1.0, "H", structure="full").c_upper <= ceiling + 1e-6
