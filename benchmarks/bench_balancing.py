@@ -127,9 +127,12 @@ def main(argv=None) -> int:
             rows = run_case(name, J, repeat, args.quick)
             base = rows[0]["sec"]
             for r in rows:
-                secs = f"{r['sec']:.4f} [{r['med']:.4f}]"
+                secs = f"{r['sec']:.6f} [{r['med']:.6f}]"
                 print(f"{r['case']:12s} {r['n']:5d} {r['method']:11s} {secs:>20s} {r['imb']:10.2e} "
                       f"{r['sec'] / base:8.2f}  {'yes' if r['ok'] else 'NO ':3s}  {r['note']}")
+            bare = next(r for r in rows if r["method"] == "bare-sweep")
+            print(f"# {name}, n = {n}: ours / bare-sweep = {base / bare['sec']:.2f} (min) "
+                  f"{rows[0]['med'] / bare['med']:.2f} (median); issue 13's target: <= 1.2 on easy networks")
             all_rows.extend(rows)
     worst = max((r["sec"] for r in all_rows if r["method"] == "ours" and r["n"] == 1000), default=None)
     if worst is not None:

@@ -138,8 +138,11 @@ def balance(
         if phase == "jacobi":
             # every gain jumps to its exact single-coordinate minimiser: in_k e^{-p d} = out_k e^{p d}
             live = (rin > 0) & (rout > 0)
-            step = np.zeros(n)
-            step[live] = (omega / (2.0 * pf)) * np.log(rin[live] / rout[live])
+            if live.all():  # the usual case: no masked copies (same values)
+                step = (omega / (2.0 * pf)) * np.log(rin / rout)
+            else:
+                step = np.zeros(n)
+                step[live] = (omega / (2.0 * pf)) * np.log(rin[live] / rout[live])
             h_new = h + step
             rin_n, rout_n = work.rebase_in_out(h_new)
             tot_n = float(rin_n.sum())
