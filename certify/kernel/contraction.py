@@ -28,9 +28,9 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import KernelError
-from .evidence import NetworkRate, PlasticRate, network_fingerprint, weights_digest
+from .evidence import NetworkRate, PlasticRate, network_fingerprint, read_once, weights_digest
 from . import exact
-from .sparse import csr_snapshot, weighted_sparse_bound
+from .sparse import weighted_sparse_bound
 from .verified import (binary64_exactly, float_array, is_pd_verified, lmi_matrix_float, mu2_below_verified,
                        norm2_below_verified, weighted_row_bound)
 
@@ -179,6 +179,7 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
         raise KernelError(f"check_lmi: unknown network form {form!r}")
     g = _slope(g)
     c = exact.to_fraction(c, "c")
+    W, P, lam = read_once(W, "W"), read_once(P, "P"), read_once(lam, "lam", vector=True)   # each read once
     Wf = float_array(W, "W", 2) if not isinstance(W, list) else None
     n = len(W)
     if n == 0 or (Wf is not None and Wf.shape != (n, n)) or \
@@ -189,19 +190,19 @@ def check_lmi(W, g, form: str, P, lam, c) -> str:
     lam_list = exact.to_fraction_vector(lam, "lam")
     if len(lam_list) != n or any(x < 0 for x in lam_list):
         raise KernelError("check_lmi: the multiplier must be n non-negative numbers")
+    if not c < 1:
+        raise KernelError(f"check_lmi: the rate c = {c} must be < 1 (the block -2(1 - c) P of M must be negative "
+                          "definite)")
     if n <= EXACT_LIMIT:
         if not exact.is_pd_exact(exact.to_fraction_matrix(P, "P")):
             raise KernelError("check_lmi: P is not positive definite")
-        if not exact.is_pd_exact(_lmi_exact(W, g, form, P, lam, c)):
+        if not exact.is_pd_exact(_lmi_exact(W, g, form, P, lam_list, c)):
             raise KernelError(f"check_lmi: the LMI does not hold at rate c = {c}: -M(c) is not positive definite")
         return "exact"
     if Wf is None:
         Wf = binary64_exactly(W)
     P = float_array(P, "P", 2)
     lam = float_array(lam, "lam", 1)
-    if not c < 1:
-        raise KernelError(f"check_lmi: the rate c = {c} must be < 1 (the block -2(1 - c) P of M must be negative "
-                          "definite)")
     # P > 0 needs no check of its own: the verified test below proves -M(c) > 0 for s~ = round_down(2(1 - c)) > 0,
     # and its top-left block s~ P is a principal submatrix of a positive definite matrix.
     minusM, R = lmi_matrix_float(Wf, g, form, P, lam, c)
@@ -368,27 +369,32 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool, start_p
 
 # -- evidence: the same checks, returning results that only the kernel can make -----------------------------
 
+# The prove_* functions read every input once (evidence.read_once), so the rate and its fingerprint are about the
+# same numbers even when an input answers differently at each read.
+
 def prove_weighted_rate(W, g, form: str, norm: str, eta) -> NetworkRate:
     """weighted_rate as evidence: the rate that the weights eta prove for the network (W, g, form)."""
-    W = csr_snapshot(W) if _is_sparse(W) else W       # rate and fingerprint from one read of a sparse W
+    W, g, eta = read_once(W, "W"), _slope(g), read_once(eta, "eta", vector=True)
     rate = weighted_rate(W, g, form, norm, eta)
     return NetworkRate(network_fingerprint(W, g, form, False), f"weighted-{norm}", rate, "weights")
 
 
 def prove_linear_rate(W, norm: str, eta=None) -> NetworkRate:
     """linear_rate as evidence (linear activation: J = -I + W exactly)."""
-    W = csr_snapshot(W) if _is_sparse(W) else W
+    W, eta = read_once(W, "W"), None if eta is None else read_once(eta, "eta", vector=True)
     rate = linear_rate(W, norm, eta)
     return NetworkRate(network_fingerprint(W, 1, "H", True), f"weighted-{norm}", rate, "linear")
 
 
 def prove_lmi_rate(W, g, form: str, P, lam, c) -> NetworkRate:
     """check_lmi as evidence: the metric P and multiplier lam prove contraction at rate c in the metric P."""
+    W, g, c = read_once(W, "W"), _slope(g), exact.to_fraction(c, "c")
     method = check_lmi(W, g, form, P, lam, c)
-    return NetworkRate(network_fingerprint(W, g, form, False), "l2-metric", exact.to_fraction(c, "c"), method)
+    return NetworkRate(network_fingerprint(W, g, form, False), "l2-metric", c, method)
 
 
 def prove_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool, start_proposals=()) -> PlasticRate:
     """check_plastic as evidence, fingerprinted to (W0, g, form, linear) and carrying the flow certificate."""
+    W0, g = read_once(W0, "W0"), _slope(g)
     cert, m0, c_all, T, c_after = check_plastic(dW, asm, claim, proof, W0, form, g, linear, start_proposals)
     return PlasticRate(network_fingerprint(W0, g, form, linear), c_all, T, c_after, m0, cert)

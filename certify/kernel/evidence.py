@@ -31,6 +31,21 @@ def only_kernel(kind: str) -> None:
         raise KernelError(f"only_kernel: a {kind} is made only by the kernel's checks, not by {caller or 'unknown'}")
 
 
+def read_once(x: object, name: str, vector: bool = False) -> object:
+    """x read once, so that every check behind one piece of evidence and its fingerprint see the same numbers: a
+    sparse matrix as its CSR snapshot, a numpy array as a plain read-only copy (a subclass's methods could answer
+    differently at each call), anything else as fresh rows (or a list) of exact rationals."""
+    if not vector and hasattr(x, "indptr") and hasattr(x, "indices"):
+        from .sparse import csr_snapshot   # deferred: sparse imports verified, which evidence need not load otherwise
+        return csr_snapshot(x)
+    if isinstance(x, np.ndarray):
+        arr = np.array(x, copy=True, subok=False)
+        arr.setflags(write=False)
+        return arr
+    from . import exact   # deferred: exact is loaded by every check anyway; evidence needs it only here
+    return exact.to_fraction_vector(x, name) if vector else exact.to_fraction_matrix(x, name)
+
+
 def is_binary64(x: Fraction) -> bool:
     d, m = x.denominator, abs(x.numerator)
     if d & (d - 1) == 0 and m < 2 ** 53 and d <= 2 ** 1074:     # the common case, decided with integers

@@ -85,3 +85,61 @@ def test_integer_and_object_arrays_are_fingerprinted_exactly():
     assert network_fingerprint(third, 1, "H", False) != network_fingerprint([[1 / 3]], 1, "H", False)
     small = np.array([[1, 2], [3, 4]], dtype=np.int64)                 # exact in binary64: same as the floats
     assert network_fingerprint(small, 1, "H", False) == network_fingerprint(small.astype(float), 1, "H", False)
+
+
+# -- every input read once: an object that answers differently at each read cannot split a rate from its subject --
+
+class TwoFaced(list):
+    """Iterated: the rows given; read through tolist(): the zero matrix (an in-process attacker's object)."""
+
+    def tolist(self):
+        return [[0] * len(self) for _ in self]
+
+
+class Flipping(list):
+    """tolist() answers the rows the first time and their negation afterwards."""
+
+    reads = 0
+
+    def tolist(self):
+        Flipping.reads += 1
+        rows = [list(r) for r in self]
+        return rows if Flipping.reads == 1 else [[-x for x in r] for r in rows]
+
+
+def test_lmi_rate_and_its_fingerprint_come_from_one_read_of_W():
+    # found by a fresh-eyes attack: W = 10 I iterated, 0 through tolist(); the rate 2/5 holds for 0, not for 10 I
+    W = TwoFaced([[10, 0], [0, 10]])
+    try:
+        r = kc.prove_lmi_rate(W, 1, "H", [[1, 0], [0, 1]], [1, 1], "2/5")
+    except KernelError:
+        return
+    assert r.subject == network_fingerprint([[0, 0], [0, 0]], 1, "H", False)   # about the matrix that was checked
+    with pytest.raises(KernelError):
+        kc.check_lmi([[10, 0], [0, 10]], 1, "H", [[1, 0], [0, 1]], [1, 1], "2/5")
+
+
+def test_a_rate_above_one_is_refused_whatever_the_metric_answers():
+    # P answers I first and -I afterwards: the old exact path proved P > 0 on one read and the LMI (at c = 3, where
+    # -2(1 - c)P = 4P needs P < 0) on the other. Now P is read once and c < 1 is checked on both paths.
+    Flipping.reads = 0
+    with pytest.raises(KernelError):
+        kc.prove_lmi_rate([[0, 0], [0, 0]], 1, "H", Flipping([[1, 0], [0, 1]]), [1, 1], 3)
+
+
+@pytest.mark.parametrize("prove", ["weighted", "linear"])
+def test_weighted_and_linear_rates_come_from_one_read_of_W(prove):
+    W = TwoFaced([[3, 0], [0, 3]])
+    r = (kc.prove_weighted_rate(W, 1, "H", "l1", [1, 1]) if prove == "weighted"
+         else kc.prove_linear_rate(W, "l1", [1, 1]))
+    zero = network_fingerprint([[0, 0], [0, 0]], 1, "H", prove == "linear")
+    assert (r.subject == zero) == (r.rate == 1)   # rate 1 is W = 0's; 10 I's would be -2, and never with 0's subject
+
+
+def test_a_numpy_subclass_is_read_as_its_data():
+    class Lying(np.ndarray):
+        def tolist(self):
+            return np.zeros(self.shape).tolist()
+    W = (3.0 * np.eye(2)).view(Lying)
+    r = kc.prove_weighted_rate(W, 1, "H", "l1", np.ones(2))
+    assert r.rate == -2 and r.subject == network_fingerprint(3.0 * np.eye(2), 1, "H", False)

@@ -162,7 +162,8 @@ def test_lmi_refusals():
     refuses("check_lmi: P must be", k.check_lmi, Wn, 1, "H", [[1]], [0, 0], 0)
     refuses("check_lmi: the multiplier", k.check_lmi, Wn, 1, "H", I2, [-1, 0], 0)
     refuses("check_lmi: P is not positive definite", k.check_lmi, Wn, 1, "H", [[-1, 0], [0, 1]], [0, 0], 0)
-    refuses("check_lmi: the LMI does not hold", k.check_lmi, Wn, 1, "H", I2, [0, 0], 5)
+    refuses("check_lmi: the LMI does not hold", k.check_lmi, Wn, 1, "H", I2, [0, 0], F(1, 2))
+    refuses("check_lmi: the rate c = 5 must be < 1", k.check_lmi, Wn, 1, "H", I2, [0, 0], 5)   # exact path too
     n = 41
     Wf, If = np.zeros((n, n)), np.eye(n)
     # a negative definite P fails the LMI itself (its block s~ P of -M is a principal submatrix)

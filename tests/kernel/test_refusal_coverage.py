@@ -23,7 +23,6 @@ DEFENSIVE = {   # unreachable through the public signature; kept because they re
     "stability.py:symmetric_enclosure:": "Arb products of the finite balls checked before are finite",
     "netmodel.py:phi_ball: {a} is not smooth": "Krawczyk and the interval Jacobian run only for smooth activations",
     "verified.py:check_lmi: P must be": "check_lmi checks the shapes before lmi_matrix_float",
-    "verified.py:lmi_matrix_float: P must be exactly symmetric": "check_lmi's is_pd_verified(P) refuses first",
     "verified.py:is_pd_verified: matrix too large": "n > 67108860 does not fit in memory",
     "verify.py:check_witness: a growth witness needs gamma = 0": "implied by the W-independence check before it",
     "contraction.py:check_plastic: a 'bounded' flow bound needs": "check_proof refuses it first (rate > 0)",
