@@ -151,15 +151,15 @@ def search_metric(W: object, g: float, form: Form, *, structure: Structure = "di
     with n <= BARRIER_FULL_MAX_N), "FREQUENCY" (full P only, the default above that size: the search
     over the multiplier alone through the frequency domain, P from a Riccati solve; full_metric.py),
     "SCS" or "CLARABEL" (through cvxpy). max_iters: Newton steps in all (BARRIER default 600,
-    FREQUENCY 400) or iterations per solve (SCS default 1000 at eps 1e-5, Clarabel 100). time_budget: seconds; the best candidate found so far is returned
-    when it runs out. rel_tol: stop when the dual upper bound is within this relative distance of the
+    FREQUENCY 400) or iterations per solve (SCS default 1000 at eps 1e-5, Clarabel 100). time_budget:
+    seconds; the best candidate found so far is returned when it runs out. rel_tol: stop when the dual upper bound is within this relative distance of the
     best rate found (upper_bound=False skips the bound: faster, but "within 1%" is then unchecked).
 
     blas_threads: "auto" (default) pins OpenBLAS to one thread and splits the large products of the diagonal-P
-    barrier (n >= 300) over two threads of its own when a second core looks free as the search starts (load
-    average; no OpenBLAS spinning when another process takes that core later: blas_threads.py); an int k sets
-    OpenBLAS to k threads
-    instead, None leaves them alone (both restored afterwards; neither changes what is proved).
+    barrier (n >= 300) over two threads of its own on a machine with two cores or more (never OpenBLAS's own
+    threads, which spin when another process takes a core: blas_threads.py; the split does not depend on the
+    load, so a search is reproducible); an int k sets OpenBLAS to k threads instead, None leaves them alone (both
+    restored afterwards; neither changes what is proved).
 
     The result's (P, lam, c) always has -M(c) positive definite with margin (checked by the kernel's
     verified Cholesky) when P is not None; statuses are documented on MetricResult.
