@@ -15,6 +15,7 @@ import numpy as np
 import scipy.linalg
 
 from certify.errors import InputError
+from certify.search.lmi.blas_threads import gram
 from certify.kernel.verified import is_pd_verified
 
 Form = Literal["H", "FR"]
@@ -157,7 +158,8 @@ def _rate(W: np.ndarray, g: float, form: str, P: np.ndarray, lam: np.ndarray) ->
     else:
         lp = lam
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        S = 2.0 * P - (B / (2.0 * lp)[None, :]) @ B.T
+        C = B / np.sqrt(2.0 * lp)[None, :]
+        S = 2.0 * P - gram(C)   # B (2 Lambda)^-1 B^T, exactly symmetric, on two threads for large n
         if diag:
             s = 1.0 / np.sqrt(2.0 * d)
             T = S * s[:, None] * s[None, :]
