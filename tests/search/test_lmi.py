@@ -441,3 +441,20 @@ def test_reference_bisection_runs_and_reports_the_violation():
         # the plain result claims more than the dual bound allows: its LMI must be violated
         assert ref.lmi_max_eig > 0
         assert not verify_margin(W, 1.0, "H", ref.P, ref.lam, ref.c)
+
+
+@pytest.mark.parametrize("structure", ["diag", "full"])
+def test_normalising_the_metric_keeps_its_rate_bit_for_bit(structure):
+    """search_metric scales (P, lam) by an even power of two and keeps the rate it measured before: every step of
+    best_rate_for scales exactly then, so the normalised pair has the very same rate."""
+    from certify.search.lmi.problem import _normalise
+    rng = np.random.default_rng(3)
+    for k in range(20):
+        W = random_W(6, 0.7, seed=k)
+        B = rng.standard_normal((6, 6))
+        P = B @ B.T * 2.0 ** rng.integers(-30, 30) + np.eye(6) if structure == "full" else \
+            np.diag(np.exp(rng.standard_normal(6)) * 2.0 ** rng.integers(-30, 30))
+        lam = np.exp(rng.standard_normal(6)) * 2.0 ** rng.integers(-30, 30)
+        Pn, ln = _normalise(P, lam)
+        assert best_rate_for(W, 1.0, "H", Pn, ln) == best_rate_for(W, 1.0, "H", P, lam)
+        assert 1 - 1e-12 <= np.linalg.eigvalsh(Pn)[0] < 4 * (1 + 1e-12)

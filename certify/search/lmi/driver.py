@@ -52,7 +52,7 @@ class MetricResult:
     re-checks it).
 
     P: the metric (n x n, symmetric; diagonal when structure == "diag"), scaled so that lambda_min(P) is
-    in [1, 2) (a power-of-two scaling, exact), or None when nothing was found. lam: the multiplier
+    in [1, 4) (a scaling by an even power of two, exact), or None when nothing was found. lam: the multiplier
     diagonal (>= 0). c: the rate the candidate is claimed for -- slightly below `c_proved` (the exact
     rate of (P, lam), `best_rate_for`) so that -M(c) is positive definite with margin; -M(c) has passed
     `is_pd_verified` whenever P is not None (a note says when the diagonally scaled margin is thinner
@@ -95,7 +95,7 @@ class MetricResult:
 _ESTIMATE_START_MIN_N = 300
 
 
-def _sigma_max_estimate(M: np.ndarray, iters: int = 40) -> float:
+def _sigma_max_estimate(M: np.ndarray, iters: int = 20) -> float:
     """The largest singular value of M by power iteration on M^T M from a fixed vector (deterministic; a lower
     estimate, used only to rank candidates)."""
     v = np.full(M.shape[1], 1.0 / math.sqrt(M.shape[1]))
@@ -341,8 +341,7 @@ def _search_metric(W, g, form, structure, solver, max_iters, time_budget, rel_to
     if not math.isfinite(r):
         return MetricResult(None, None, -math.inf, structure, solver, "failed", time.perf_counter() - t0,
                             solves, tuple(notes), -math.inf, c_upper, newton, tuple(history))
-    P, lam = _normalise(P, lam)
-    r = _rate(A, gf, fm, P, lam)
+    P, lam = _normalise(P, lam)   # an exact scaling that leaves the rate r unchanged, bit for bit
     c, margin = _with_margin(A, gf, fm, P, lam, r)
     ok = margin != "none"
     if margin == "thin":

@@ -201,13 +201,15 @@ def verify_margin(W: object, g: float, form: Form, P: object, lam: object, c: fl
 
 
 def _normalise(P: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scale (P, lam) so that lambda_min(P) = 1 (the rate is invariant under joint scaling)."""
+    """Scale (P, lam) so that lambda_min(P) lies in [1, 4) (the rate is invariant under joint scaling)."""
     if np.count_nonzero(P - np.diag(np.diag(P))) == 0:
         s = float(np.min(np.diag(P)))
     else:
         s = float(np.linalg.eigvalsh(P)[0])
     if not (s > 0 and math.isfinite(s)):
         return P, lam
-    # round the scale to a power of two: exact, so the rate is unchanged
+    # round the scale to an even power of two: exact, and then every step of `_rate` (square roots included) scales
+    # exactly too, so the rate of the normalised pair is the same number, bit for bit
     k = math.frexp(s)[1] - 1
+    k -= k % 2
     return np.ldexp(P, -k), np.ldexp(lam, -k)
