@@ -84,7 +84,8 @@ Modules
 * `cvxpy_bridge`: the margin SDP through SCS or Clarabel, and the plain bisection baseline;
 * `corners`: the corner test for one quadratic metric;
 * `driver`: `search_metric`, the Dinkelbach iteration, the stopping rule and the returned margin;
-* `blas_threads`: OpenBLAS thread control during the barrier search.
+* `blas_threads`: OpenBLAS pinned to one thread during a search, and large products split over two threads of our own
+  (decided by n and the core count only, so a search is reproducible bit for bit).
 
 Nothing here is a proof. cvxpy is imported lazily (it costs about 0.8 s).
 """
