@@ -435,8 +435,11 @@ def _margin_sdp_barrier(lmi: _Lmi, c: float, x0: np.ndarray, Pref: np.ndarray, *
         E = np.zeros((2 * n, 2 * n))
         E[:n, :n] = 2.0 * Pref
         E[np.arange(n, 2 * n), np.arange(n, 2 * n)] = e2
-    Pinv = np.linalg.inv(Pref)
-    Pinv = 0.5 * (Pinv + Pinv.T)
+    if full:
+        Pinv = np.linalg.inv(Pref)
+        Pinv = 0.5 * (Pinv + Pinv.T)
+    else:   # a diagonal P_k: its inverse without an O(n^3) factorisation
+        Pinv = np.diag(1.0 / np.diag(Pref))
     aeq = np.zeros(lmi.m + 1)
     aeq[: lmi.mp] = 2.0 * lmi.wp * Pinv[lmi.ia, lmi.ib]
     theta = 3.0 * n
