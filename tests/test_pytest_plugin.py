@@ -86,6 +86,18 @@ def test_one_item_per_claim_so_k_selects_claims(pytester):
     run(pytester, "-k", "wrong").assert_outcomes(failed=1)
 
 
+def test_last_failed_reruns_only_the_failing_claim(pytester):
+    """--lf (pytest's cache) works on claim items: after a run with one wrong claim, only that claim runs again."""
+    root = lab(pytester, 'testpaths = ["tests"]\ncertify_rules = ["rules"]\n')
+    (root / "rules" / "wrong.toml").write_text(WRONG)
+    first = pytester.runpytest(*PLUGIN)
+    first.assert_outcomes(failed=1, passed=first.parseoutcomes()["passed"])
+    again = pytester.runpytest(*PLUGIN, "--lf", "-v")
+    again.assert_outcomes(failed=1)
+    again.stdout.fnmatch_lines(["*wrong.toml::wrong?l2-nonincreasing? FAILED*"])
+    assert "PASSED" not in again.stdout.str()
+
+
 def test_a_rule_without_claims_is_one_explore_item_and_a_bad_rule_one_failing_item(pytester):
     root = lab(pytester, 'testpaths = ["tests"]\ncertify_rules = ["rules"]\n')
     (root / "rules" / "free.toml").write_text('[rule]\nname = "free"\ndW = "-W"\n')
