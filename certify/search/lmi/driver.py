@@ -233,8 +233,9 @@ def _search_metric(W, g, form, structure, solver, max_iters, time_budget, rel_to
         r = best["r"]
         return rel_tol * max(abs(r), 1e-3 * max(1.0 - r, 1.0)) / 2.0
 
-    def consider(P: np.ndarray, lam: np.ndarray) -> float:
-        r = _rate(A, gf, fm, P, lam)
+    def consider(P: np.ndarray, lam: np.ndarray, r: float | None = None) -> float:
+        """Keep (P, lam) if its exact rate r (computed here unless the caller has it) beats the best so far."""
+        r = _rate(A, gf, fm, P, lam) if r is None else r
         if r > best["r"]:
             best.update(P=P, lam=lam, r=r)
             history.append((time.perf_counter() - t0, r))
@@ -297,14 +298,14 @@ def _search_metric(W, g, form, structure, solver, max_iters, time_budget, rel_to
         if newton >= budget:
             notes.append(f"Newton step budget ({budget}) reached")
     elif solver == "FREQUENCY":
-        found = search_full(A, gf, fm, best["lam"], lambda P, lam: _rate(A, gf, fm, P, lam), rel_tol=rel_tol,
-                            deadline=deadline, max_steps=400 if max_iters is None else int(max_iters))
+        found = search_full(A, gf, fm, best["lam"], rel_tol=rel_tol, deadline=deadline,
+                            max_steps=400 if max_iters is None else int(max_iters))
         solves, newton = found.solves, found.steps
         notes.extend(found.notes)
         if upper_bound:
             c_upper = found.c_upper
         if found.P is not None:
-            consider(found.P, found.lam)
+            consider(found.P, found.lam, found.rate)
     else:
         eps = 1e-5
         its = (1000 if solver == "SCS" else 100) if max_iters is None else int(max_iters)

@@ -33,19 +33,25 @@ _SCAN_POINTS = 48
 _REFINE = 3
 
 
-def _top(V: np.ndarray, phi: float) -> tuple[float, np.ndarray]:
-    """cos(phi) lambda_max(Herm(e^{i phi} V)) and its unit eigenvector."""
+def kappa(g: float, phi: float) -> complex:
+    """kappa(phi) = g cos(phi) e^{i phi}, the weight of W in the condition at angle phi."""
+    return g * math.cos(phi) * complex(math.cos(phi), math.sin(phi))
+
+
+def similar(W: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """D W D^-1 with D = Lambda^(1/2): W in the coordinates where the multiplier Lambda is I (a diagonal
+    congruence of M, under which the condition and the LMI keep their truth)."""
+    d = np.sqrt(lam)
+    return d[:, None] * W / d[None, :]
+
+
+def _top(V: np.ndarray, phi: float) -> float:
+    """cos(phi) lambda_max(Herm(e^{i phi} V))."""
     H = np.exp(1j * phi) * V
     H = 0.5 * (H + H.conj().T)
     n = V.shape[0]
-    w, x = scipy.linalg.eigh(H, subset_by_index=[n - 1, n - 1], check_finite=False)
-    return math.cos(phi) * float(w[0]), x[:, 0]
-
-
-def scaled(W: np.ndarray, g: float, lam: np.ndarray) -> np.ndarray:
-    """V = g D W D^-1 with D = Lambda^(1/2)."""
-    d = np.sqrt(lam)
-    return g * (d[:, None] * W / d[None, :])
+    return math.cos(phi) * float(scipy.linalg.eigh(H, eigvals_only=True, subset_by_index=[n - 1, n - 1],
+                                                   check_finite=False)[0])
 
 
 def rate_of_multiplier(W: np.ndarray, g: float, lam: np.ndarray, *, points: int = _SCAN_POINTS
@@ -53,20 +59,17 @@ def rate_of_multiplier(W: np.ndarray, g: float, lam: np.ndarray, *, points: int 
     """(c, angles): c = 1 - a(Lambda), the best full-P rate this multiplier allows (up to the angle search, which
     is a grid and a golden-section refinement of its best points: a search, not a proof), and the angles of the
     local maxima found, best first. lam must be positive."""
-    V = scaled(W, g, lam)
+    V = g * similar(W, lam)
     grid = np.linspace(0.0, 0.5 * math.pi, points)
-    vals = np.array([_top(V, p)[0] for p in grid])
+    vals = np.array([_top(V, p) for p in grid])
     peaks = [k for k in range(points) if (k == 0 or vals[k] >= vals[k - 1]) and
              (k == points - 1 or vals[k] >= vals[k + 1])]
     peaks.sort(key=lambda k: -vals[k])
-    best, angles = -math.inf, []
     step = grid[1] - grid[0]
-    for k in peaks[:_REFINE]:
-        phi, v = _golden(V, max(grid[k] - step, 0.0), min(grid[k] + step, 0.5 * math.pi), grid[k], vals[k])
-        angles.append(phi)
-        best = max(best, v)
-    order = sorted(range(len(angles)), key=lambda i: -_top(V, angles[i])[0])
-    return 1.0 - best, [angles[i] for i in order]
+    found = [_golden(V, max(grid[k] - step, 0.0), min(grid[k] + step, 0.5 * math.pi), grid[k], vals[k])
+             for k in peaks[:_REFINE]]
+    found.sort(key=lambda pv: -pv[1])
+    return 1.0 - found[0][1], [phi for phi, _ in found]
 
 
 def _golden(V: np.ndarray, lo: float, hi: float, x0: float, f0: float, iters: int = 30) -> tuple[float, float]:
@@ -74,16 +77,16 @@ def _golden(V: np.ndarray, lo: float, hi: float, x0: float, f0: float, iters: in
     r = 0.5 * (math.sqrt(5.0) - 1.0)
     a, b = lo, hi
     c, d = b - r * (b - a), a + r * (b - a)
-    fc, fd = _top(V, c)[0], _top(V, d)[0]
+    fc, fd = _top(V, c), _top(V, d)
     for _ in range(iters):
         if fc >= fd:
             b, d, fd = d, c, fc
             c = b - r * (b - a)
-            fc = _top(V, c)[0]
+            fc = _top(V, c)
         else:
             a, c, fc = c, d, fd
             d = a + r * (b - a)
-            fd = _top(V, d)[0]
+            fd = _top(V, d)
     x, f = (c, fc) if fc >= fd else (d, fd)
     return (x, f) if f >= f0 else (x0, f0)
 
@@ -106,8 +109,7 @@ def metric_from_multiplier(W: np.ndarray, g: float, form: str, lam: np.ndarray, 
     finite solution (the condition fails at a, or numerical trouble). The caller measures the rate of (P, Lambda)."""
     # solved in the coordinates where the multiplier is I (a diagonal congruence of M: P = D P' D, D = Lambda^1/2),
     # since multipliers of graded networks span many orders of magnitude
-    d = np.sqrt(lam)
-    A, B, R, Q = riccati_data(d[:, None] * W / d[None, :], g, form, np.ones_like(lam), a)
+    A, B, R, Q = riccati_data(similar(W, lam), g, form, np.ones_like(lam), a)
     n = W.shape[0]
     lift = 1e-9 * max(float(np.abs(Q).max()), 1e-300) + 1e-300
     try:
@@ -117,6 +119,7 @@ def metric_from_multiplier(W: np.ndarray, g: float, form: str, lam: np.ndarray, 
         return None
     if not np.all(np.isfinite(X)):
         return None
+    d = np.sqrt(lam)
     X = d[:, None] * X * d[None, :]
     return 0.5 * (X + X.T)
 
@@ -132,9 +135,8 @@ def sampled_upper_bound(W: np.ndarray, g: float, phis, Zs) -> float:
     z = np.zeros(n)
     w = np.zeros(n)
     for phi, Z in zip(phis, Zs):
-        kappa = g * math.cos(phi) * complex(math.cos(phi), math.sin(phi))
         z += np.real(np.diag(Z))
-        w += np.real(kappa * np.einsum("ik,ki->i", W, Z))
+        w += np.real(kappa(g, phi) * np.einsum("ik,ki->i", W, Z))
     pos = z > 0
     if np.any((~pos) & (w < 0)):
         return math.inf

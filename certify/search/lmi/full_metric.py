@@ -24,17 +24,15 @@ import numpy as np
 import scipy.linalg
 
 from certify.output.progress import note
-from certify.search.lmi.frequency import metric_from_multiplier, rate_of_multiplier, sampled_upper_bound
+from certify.search.lmi.frequency import (kappa, metric_from_multiplier, rate_of_multiplier, sampled_upper_bound,
+                                          similar)
+from certify.search.lmi.problem import _rate
 
 _MU = 8.0          # tau grows by this factor per centring
 _CTOL = 0.25       # a centring stops at Newton decrement^2 below this
 _MAX_ANGLES = 24   # the sampled angle set stops growing here
 _ANGLE_SEP = 1e-3  # a new angle closer than this to a sampled one is not added
 _PRUNE = 1e-3      # after a solve, angles whose dual weight is below this fraction of the largest are dropped
-
-
-def _kappa(g: float, phi: float) -> complex:
-    return g * math.cos(phi) * complex(math.cos(phi), math.sin(phi))
 
 
 class _Sampled:
@@ -44,7 +42,7 @@ class _Sampled:
         self.W, self.WT, self.g, self.a, self.n = W, np.ascontiguousarray(W.T), g, a, W.shape[0]
         self.ref = lam_ref
         self.phis = list(phis)
-        self.kappas = [_kappa(g, p) for p in self.phis]
+        self.kappas = [kappa(g, p) for p in self.phis]
 
     def block(self, lam: np.ndarray, t: float, kappa: complex) -> np.ndarray:
         K = (kappa * lam[:, None]) * self.W
@@ -196,11 +194,13 @@ def _center_path(prob: _Sampled, lam0: np.ndarray, *, gap_tol: float, max_steps:
 @dataclass
 class FullSearch:
     """What `search_full` found: the best multiplier and its metric (P None when the Riccati solve failed), the
-    rate r measured for (P, lam) by the caller's exact formula, the upper bound, the work done and notes."""
+    multiplier's frequency rate, the exact rate of (P, lam) (problem._rate; -inf without P), the upper bound, the
+    work done and notes."""
 
     P: np.ndarray | None
     lam: np.ndarray
     r_multiplier: float
+    rate: float
     c_upper: float
     solves: int
     steps: int
@@ -214,12 +214,10 @@ def _add_angles(phis: list[float], new: list[float]) -> None:
             phis.append(p)
 
 
-def search_full(W: np.ndarray, g: float, form: str, lam0: np.ndarray, rate_of, *, rel_tol: float,
-                deadline: float | None, max_steps: int = 400) -> FullSearch:
-    """Dinkelbach on the full-P rate over the multiplier, from the positive multiplier lam0.
-
-    rate_of(P, lam) is the caller's exact rate of a candidate (problem._rate); the metric is recovered (Riccati)
-    for the best multiplier at the end, and for intermediate ones only when needed."""
+def search_full(W: np.ndarray, g: float, form: str, lam0: np.ndarray, *, rel_tol: float, deadline: float | None,
+                max_steps: int = 400) -> FullSearch:
+    """Dinkelbach on the full-P rate over the multiplier, from the positive multiplier lam0; the metric is recovered
+    (Riccati) once, for the best multiplier, and rated exactly (problem._rate)."""
     notes: list[str] = []
     lam = np.asarray(lam0, dtype=np.float64)
     if not (np.all(np.isfinite(lam)) and np.all(lam > 0)):
@@ -246,8 +244,7 @@ def search_full(W: np.ndarray, g: float, form: str, lam0: np.ndarray, rate_of, *
         # each solve runs where the reference multiplier is I: the condition is congruent under
         # (Lambda, W) -> (Lambda / lam_ref, D W D^-1), D = lam_ref^1/2, and the scaled problem is well conditioned
         ref = best["lam"]
-        d = np.sqrt(ref)
-        Ws = d[:, None] * W / d[None, :]
+        Ws = similar(W, ref)
         prob = _Sampled(Ws, g, a, phis, np.ones_like(ref))
         inner = _center_path(prob, np.ones_like(ref), gap_tol=tol_abs() / (8 if bound_step else 4),
                              max_steps=max_steps - steps, deadline=deadline,
@@ -278,11 +275,11 @@ def search_full(W: np.ndarray, g: float, form: str, lam0: np.ndarray, rate_of, *
     for k in range(8):  # a slightly above a(Lambda): the Riccati solution exists and stays finite
         delta = max(abs(r), 1e-3) * 1e-6 * 4.0**k
         cand = metric_from_multiplier(W, g, form, lam, 1.0 - r + delta)
-        r_cand = rate_of(cand, lam) if cand is not None else -math.inf
+        r_cand = _rate(W, g, form, cand, lam) if cand is not None else -math.inf
         if r_cand > r_P:
             P, r_P = cand, r_cand
         if r_P >= r - 4.0 * delta:
             break
     if P is None:
         notes.append("the Riccati solve found no metric for the best multiplier")
-    return FullSearch(P, lam, r, c_upper, solves, steps, len(phis), notes)
+    return FullSearch(P, lam, r, r_P, c_upper, solves, steps, len(phis), notes)
