@@ -57,7 +57,7 @@ def test_split_products_equal_the_plain_ones():
     rng = np.random.default_rng(0)
     n = SPLIT_MIN_N + 1
     A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n - 7))
-    with _SplitProducts(True, check_load=False):
+    with _SplitProducts(True, force=True):
         C, S = matmul(A, B), gram(A)
     assert np.allclose(C, A @ B, rtol=1e-12, atol=1e-12 * n)
     assert np.allclose(S, A @ A.T, rtol=1e-12, atol=1e-12 * n)
@@ -77,7 +77,7 @@ def test_diag_newton_terms_on_two_threads_are_the_same(form):
     fac = _DiagFactor.of(lmi.diag_offdiag(xp, lam), 2 * (1 - c) * xp - t * e1, 2 * lam - t * e2)
     Gb = fac.blocks()
     gx, H = _diag_newton_terms(lmi, fac, Gb, xp, lam, c, e1, e2)
-    with _SplitProducts(True, check_load=False):
+    with _SplitProducts(True, force=True):
         gx2, H2 = _diag_newton_terms(lmi, fac, Gb, xp, lam, c, e1, e2)
     assert np.array_equal(gx, gx2) and np.array_equal(H, H2)
 

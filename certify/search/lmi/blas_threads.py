@@ -140,27 +140,15 @@ def gram(C):
     return S
 
 
-def _core_free() -> bool:
-    """Whether a second core looks free: the 1-minute load average (this process included) below the core count
-    minus a half. With every core busy the halves wait for each other (n = 1000 measured 30% slower beside two
-    other processes); where the load cannot be read, assume it is free."""
-    cores = os.cpu_count() or 1
-    if cores < 2:
-        return False
-    try:
-        return os.getloadavg()[0] < cores - 0.5
-    except (OSError, AttributeError):
-        return True
-
-
 class _SplitProducts:
     """Context manager: split large products over two threads (see above) in this thread while active, when the
-    machine has a second core. The decision depends on n and the core count only, never on the load (check_load
-    is for experiments): a split product rounds differently from a whole one, and a search must give the same
-    certificate, bit for bit, every time it runs on a machine."""
+    machine has a second core (force: split on any machine, for tests). The decision depends on n and the core count
+    only, never on the load: a split product rounds differently from a whole one, and a search must give the same
+    certificate, bit for bit, every time it runs on a machine. (Beside two other processes the split measured 30%
+    slower at n = 1000; a load-dependent choice would cost reproducibility.)"""
 
-    def __init__(self, on: bool, check_load: bool = False) -> None:
-        self.on = bool(on) and (_core_free() if check_load else (os.cpu_count() or 1) >= 2)
+    def __init__(self, on: bool, force: bool = False) -> None:
+        self.on = bool(on) and (force or (os.cpu_count() or 1) >= 2)
         self.saved = False
 
     def __enter__(self):
