@@ -205,13 +205,20 @@ def _chol(A: np.ndarray):
         return None
 
 
-def _spd_inv(cf) -> np.ndarray:
-    """The inverse of an SPD matrix from its cho_factor (LAPACK potri; much faster than cho_solve(I))."""
-    inv, info = scipy.linalg.lapack.dpotri(cf[0], lower=1)
+def _potri_inverse(L: np.ndarray) -> np.ndarray:
+    """X^-1 from the lower Cholesky factor L of a real symmetric or complex Hermitian positive definite X (LAPACK
+    potri fills one triangle; much faster than cho_solve(I)); the diagonal of a Hermitian inverse is real."""
+    potri = scipy.linalg.lapack.zpotri if np.iscomplexobj(L) else scipy.linalg.lapack.dpotri
+    inv, info = potri(L, lower=1)
     if info != 0:
         raise np.linalg.LinAlgError("potri failed")
-    low = np.tril(inv)
-    return low + np.tril(low, -1).T
+    low = np.tril(inv, -1)
+    return low + low.conj().T + np.diag(np.real(np.diag(inv)))
+
+
+def _spd_inv(cf) -> np.ndarray:
+    """The inverse of an SPD matrix from its cho_factor."""
+    return _potri_inverse(cf[0])
 
 
 def _logdet(cf) -> float:

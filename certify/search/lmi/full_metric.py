@@ -24,6 +24,7 @@ import numpy as np
 import scipy.linalg
 
 from certify.output.progress import note
+from certify.search.lmi.barrier import _potri_inverse
 from certify.search.lmi.frequency import (kappa, metric_from_multiplier, rate_of_multiplier, sampled_upper_bound,
                                           similar)
 from certify.search.lmi.problem import _rate
@@ -76,7 +77,7 @@ class _Sampled:
         H = np.zeros((n + 1, n + 1))
         Ys = []
         for L, kappa in zip(facs, self.kappas):
-            Y = _inverse(L)
+            Y = _potri_inverse(L)
             G = a * Y - kappa * _real_times(self.W, Y)
             Q = a * G - np.conj(kappa) * _times_real(G, self.WT)
             grad[:n] -= np.real(np.diag(G))
@@ -90,15 +91,6 @@ class _Sampled:
         H[np.arange(n), np.arange(n)] += 1.0 / lam**2
         grad[n] -= tau
         return grad, H, Ys
-
-
-def _inverse(L: np.ndarray) -> np.ndarray:
-    """X^-1 from the lower Cholesky factor of the Hermitian X (LAPACK potri fills one triangle)."""
-    Yl, info = scipy.linalg.lapack.zpotri(L, lower=1)
-    if info != 0:
-        raise np.linalg.LinAlgError("potri failed")
-    low = np.tril(Yl, -1)
-    return low + low.conj().T + np.diag(np.real(np.diag(Yl)))
 
 
 def _real_times(R: np.ndarray, Z: np.ndarray) -> np.ndarray:
