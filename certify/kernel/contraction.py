@@ -369,8 +369,7 @@ def check_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool, start_p
 
 # -- evidence: the same checks, returning results that only the kernel can make -----------------------------
 
-# The prove_* functions read every input once (evidence.read_once), so the rate and its fingerprint are about the
-# same numbers even when an input answers differently at each read.
+# Every prove_* reads all its inputs once (evidence.read_once) before its first check: rate and fingerprint agree.
 
 def prove_weighted_rate(W, g, form: str, norm: str, eta) -> NetworkRate:
     """weighted_rate as evidence: the rate that the weights eta prove for the network (W, g, form)."""
@@ -396,5 +395,6 @@ def prove_lmi_rate(W, g, form: str, P, lam, c) -> NetworkRate:
 def prove_plastic(dW, asm, claim, proof, W0, form: str, g, linear: bool, start_proposals=()) -> PlasticRate:
     """check_plastic as evidence, fingerprinted to (W0, g, form, linear) and carrying the flow certificate."""
     W0, g = read_once(W0, "W0"), _slope(g)
+    start_proposals = tuple(exact.to_fraction(x, "start value proposal") for x in start_proposals)
     cert, m0, c_all, T, c_after = check_plastic(dW, asm, claim, proof, W0, form, g, linear, start_proposals)
     return PlasticRate(network_fingerprint(W0, g, form, linear), c_all, T, c_after, m0, cert)

@@ -33,14 +33,19 @@ def only_kernel(kind: str) -> None:
 
 def read_once(x: object, name: str, vector: bool = False) -> object:
     """x read once, so that every check behind one piece of evidence and its fingerprint see the same numbers: a
-    sparse matrix as its CSR snapshot, a numpy array as itself (a subclass as a plain copy), anything else as fresh
-    rows (or a list) of exact rationals."""
+    sparse matrix as its CSR snapshot, a numpy array of numbers as itself (a subclass as a plain copy), anything else
+    -- object arrays included -- as fresh rows (or a list) of plain exact rationals.
+
+    After it no user code runs when the input is read: the entries of an object array or a list are objects whose
+    own code (a Fraction subclass's numerator, say) could answer differently at each read, or write into another
+    input's buffer, so they are converted here, and every prove_* calls this for all its inputs before its first
+    check. (A thread writing into an array meanwhile is outside this guard, as any in-process tampering is.)"""
     if not vector and hasattr(x, "indptr") and hasattr(x, "indices"):
         from .sparse import csr_snapshot   # deferred: sparse imports verified, which evidence need not load otherwise
         return csr_snapshot(x)
-    if type(x) is np.ndarray:
-        return x   # a plain array answers every read from its one buffer (no copy of a large W or P)
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) and x.dtype.kind != "O":
+        if type(x) is np.ndarray:
+            return x   # numbers in one buffer: every read sees them (no copy of a large W or P)
         return np.array(x, copy=True, subok=False)   # a subclass's methods could answer differently at each call
     from . import exact   # deferred: exact is loaded by every check anyway; evidence needs it only here
     return exact.to_fraction_vector(x, name) if vector else exact.to_fraction_matrix(x, name)

@@ -143,3 +143,66 @@ def test_a_numpy_subclass_is_read_as_its_data():
     W = (3.0 * np.eye(2)).view(Lying)
     r = kc.prove_weighted_rate(W, 1, "H", "l1", np.ones(2))
     assert r.rate == -2 and r.subject == network_fingerprint(3.0 * np.eye(2), 1, "H", False)
+
+
+# -- object arrays: their entries run code when read, so they are converted once, before any check (found by a
+# second fresh-eyes attack: a plain object array passed through read_once untouched) ------------------------------
+
+class Liar(Fraction):
+    """A Fraction whose numerator is 0 at its first read and 10 afterwards."""
+
+    reads = 0
+
+    @property
+    def numerator(self):
+        Liar.reads += 1
+        return 0 if Liar.reads == 1 else 10
+
+
+def test_an_object_array_with_a_lying_entry_is_read_once():
+    Liar.reads = 0
+    W = np.empty((1, 1), dtype=object)
+    W[0, 0] = Liar(0)
+    ev = kc.prove_weighted_rate(W, 1, "H", "l1", [1])
+    assert ev.subject == network_fingerprint([[0]], 1, "H", False) and ev.rate == 1   # all about the W read
+    assert ev.subject != network_fingerprint(np.array([[10.0]]), 1, "H", False)
+
+
+def test_an_entry_of_another_input_cannot_rewrite_W_between_its_reads():
+    W = np.array([[0.0]])
+
+    class Eta(Fraction):
+        @property
+        def numerator(self):
+            W[0, 0] = 10.0          # runs while eta is read: before the rate and the fingerprint read W
+            return 1
+
+    eta = np.empty(1, dtype=object)
+    eta[0] = Eta(1)
+    ev = kc.prove_weighted_rate(W, 1, "H", "l1", eta)
+    assert ev.subject == network_fingerprint(np.array([[10.0]]), 1, "H", False) and ev.rate == -9   # W = 10: -1 + 10
+
+
+def test_a_metric_entry_cannot_rewrite_W_after_the_lmi_read_it():
+    W = np.array([[0.0]])
+
+    class Pent(Fraction):
+        reads = 0
+
+        @property
+        def numerator(self):
+            Pent.reads += 1
+            if Pent.reads >= 2:     # a second read of P used to come after the exact LMI had read W
+                W[0, 0] = 10.0
+            return 1
+
+    P = np.empty((1, 1), dtype=object)
+    P[0, 0] = Pent(1)
+    try:
+        ev = kc.prove_lmi_rate(W, 1, "H", P, [1], Fraction(1, 2))
+    except KernelError:
+        return
+    # accepted only for the matrix it checked: W = 0 (for W = 10 the exact -M(1/2) = [[1, -11], [-11, 2]] has
+    # determinant 2 - 121 < 0)
+    assert ev.subject == network_fingerprint(np.array([[float(W[0, 0])]]), 1, "H", False)
+    assert W[0, 0] == 0.0
