@@ -43,7 +43,10 @@ def read_once(x: object, name: str, vector: bool = False) -> object:
     if not vector and hasattr(x, "indptr") and hasattr(x, "indices"):
         from .sparse import csr_snapshot   # deferred: sparse imports verified, which evidence need not load otherwise
         return csr_snapshot(x)
-    if isinstance(x, np.ndarray) and x.dtype.kind != "O":
+    if isinstance(x, np.ndarray) and not x.dtype.hasobject:   # (object fields of a structured dtype count too)
+        if x.dtype.kind == "f" and x.dtype.itemsize > 8:
+            raise KernelError(f"read_once: {name} holds extended-precision numbers, which would be rounded when "
+                              "read; pass binary64 numbers or exact Fractions")
         if type(x) is np.ndarray:
             return x   # numbers in one buffer: every read sees them (no copy of a large W or P)
         return np.array(x, copy=True, subok=False)   # a subclass's methods could answer differently at each call

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from certify.check import ClaimResult, _about
-from certify.errors import KernelError
+from certify.errors import InputError, KernelError
 from certify.kernel import contraction as kc
 from certify.kernel.evidence import NetworkRate, PlasticRate, network_fingerprint
 from certify.kernel.objects import Claim
@@ -206,3 +206,38 @@ def test_a_metric_entry_cannot_rewrite_W_after_the_lmi_read_it():
     # determinant 2 - 121 < 0)
     assert ev.subject == network_fingerprint(np.array([[float(W[0, 0])]]), 1, "H", False)
     assert W[0, 0] == 0.0
+
+
+def test_object_fields_of_a_structured_array_are_read_once():
+    # found by a third attack: a structured dtype with an object field has kind "V", not "O"
+    class Liar(int):
+        reads = 0
+
+        @property
+        def numerator(self):
+            Liar.reads += 1
+            return -1 if Liar.reads == 1 else 5
+
+        @property
+        def denominator(self):
+            return 1
+
+    for prove in (lambda W: kc.prove_weighted_rate(W, 1, "H", "l1", [1]), lambda W: kc.prove_linear_rate(W, "l1")):
+        Liar.reads = 0
+        W = np.zeros(1, dtype=[("a", "O")])
+        W[0] = (Liar(5),)
+        try:
+            ev = prove(W)
+        except (KernelError, InputError):
+            continue
+        linear = ev.method == "linear"
+        assert ev.subject == network_fingerprint([[-1]], 1, "H", linear)   # the one value read: W = -1
+        assert ev.subject != network_fingerprint([[5]], 1, "H", linear)
+
+
+def test_extended_precision_is_refused_rather_than_rounded():
+    if np.dtype(np.longdouble).itemsize <= 8:
+        pytest.skip("long double is binary64 on this platform")
+    W = np.array([[np.longdouble(1) / 3]], dtype=np.longdouble)
+    with pytest.raises(KernelError, match="extended-precision"):
+        kc.prove_weighted_rate(W, 1, "H", "l1", [1])
